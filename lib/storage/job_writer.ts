@@ -1,0 +1,110 @@
+/**
+ * Buffered, rotating writers of job files: one line at a time, flushed in large chunks, a new
+ * file when the current one passes a size, so memory stays flat whatever the data size.
+ *
+ * @module
+ */
+
+import { join } from "node:path";
+import { NEW_JOBS, uniqId } from "./package_storage.ts";
+
+/** Options of {@linkcode JobWriter}. */
+export interface JobWriterOptions {
+  /** Bytes buffered in memory before a write to disk. @default {1048576} */
+  bufferBytes?: number;
+  /** Size after which the next line goes to a new file. @default {67108864} */
+  maxFileBytes?: number;
+  /**
+   * A line written first in every file (e.g. the column header of a COPY job), computed when
+   * the file is opened. @default {undefined}
+   */
+  header?: () => string;
+}
+
+const encoder = new TextEncoder();
+
+/**
+ * Writes lines into `<package>/new_jobs/<table>.<file_id>.0.<format>` files.
+ *
+ * @example
+ * ```ts
+ * const w = new JobWriter("/tmp/pkg", "issues", "typed-jsonl");
+ * await w.write('{"id":1}');
+ * const files = await w.close();
+ * ```
+ */
+export class JobWriter {
+  readonly #dir: string;
+  readonly #table: string;
+  readonly #format: string;
+  readonly #bufferBytes: number;
+  readonly #maxFileBytes: number;
+  readonly #header?: () => string;
+  #file?: Deno.FsFile;
+  #path?: string;
+  #chunks: string[] = [];
+  #buffered = 0;
+  #fileBytes = 0;
+  /** Files written so far (closed and current). */
+  readonly files: string[] = [];
+  /** Lines written (headers excluded). */
+  lines = 0;
+
+  constructor(packageDir: string, table: string, format: string, options: JobWriterOptions = {}) {
+    this.#dir = join(packageDir, NEW_JOBS);
+    this.#table = table;
+    this.#format = format;
+    this.#bufferBytes = options.bufferBytes ?? 1 << 20;
+    this.#maxFileBytes = options.maxFileBytes ?? 64 << 20;
+    this.#header = options.header;
+  }
+
+  /** Appends one line (without its newline). */
+  async write(line: string): Promise<void> {
+    if (this.#file === undefined && this.#chunks.length === 0) this.#startFile();
+    this.#chunks.push(line, "\n");
+    this.#buffered += line.length + 1;
+    this.#fileBytes += line.length + 1;
+    this.lines++;
+    if (this.#buffered >= this.#bufferBytes) await this.flush();
+    if (this.#fileBytes >= this.#maxFileBytes) await this.rotate();
+  }
+
+  #startFile(): void {
+    this.#path = join(this.#dir, `${this.#table}.${uniqId(5)}.0.${this.#format}`);
+    this.files.push(this.#path);
+    this.#fileBytes = 0;
+    if (this.#header) {
+      const h = this.#header();
+      this.#chunks.push(h, "\n");
+      this.#buffered += h.length + 1;
+    }
+  }
+
+  /** Writes buffered lines to disk. */
+  async flush(): Promise<void> {
+    if (this.#chunks.length === 0) return;
+    if (this.#file === undefined) {
+      this.#file = await Deno.open(this.#path!, { write: true, create: true, truncate: true });
+    }
+    const data = encoder.encode(this.#chunks.join(""));
+    this.#chunks = [];
+    this.#buffered = 0;
+    let written = 0;
+    while (written < data.length) written += await this.#file.write(data.subarray(written));
+  }
+
+  /** Closes the current file; the next line starts a new one. */
+  async rotate(): Promise<void> {
+    await this.flush();
+    this.#file?.close();
+    this.#file = undefined;
+    this.#path = undefined;
+  }
+
+  /** Flushes and closes; returns every file written. */
+  async close(): Promise<string[]> {
+    await this.rotate();
+    return this.files;
+  }
+}

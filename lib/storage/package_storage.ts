@@ -1,0 +1,171 @@
+/**
+ * Load packages on disk, dlt's layout. A package is a folder named by its load id that moves
+ * between states by atomic renames, so a crash leaves every package in exactly one state:
+ *
+ * ```
+ * extract/<id>/                 being extracted (thrown away on restart)
+ * normalize/extracted/<id>/     extracted: new_jobs/<table>.<file_id>.0.typed-jsonl
+ * load/new/<id>/                being normalized (thrown away on restart)
+ * load/normalized/<id>/         normalized: new_jobs/<table>.<file_id>.0.copy, schema.json
+ * load/loaded/<id>/             loaded (package_completed.json)
+ * ```
+ *
+ * @module
+ */
+
+import { join } from "node:path";
+
+/** States a package can be in, in order. */
+export type PackageState = "extracting" | "extracted" | "normalizing" | "normalized" | "loaded";
+
+const STATE_DIRS: Record<PackageState, string> = {
+  extracting: "extract",
+  extracted: join("normalize", "extracted"),
+  normalizing: join("load", "new"),
+  normalized: join("load", "normalized"),
+  loaded: join("load", "loaded"),
+};
+
+/** Folder of jobs inside a package. */
+export const NEW_JOBS = "new_jobs";
+/** File holding the package's own state (pipeline state doc, metrics). */
+export const PACKAGE_STATE_FILE = "load_package_state.json";
+
+let lastLoadId = 0;
+
+/**
+ * A new load id as dlt makes them: `str(time.time())`, strictly increasing within the process.
+ *
+ * @example
+ * ```ts
+ * newLoadId(); // "1763934775.1234567"
+ * ```
+ */
+export function newLoadId(
+  now: () => number = () => performance.timeOrigin + performance.now(),
+): string {
+  let t = now() / 1000;
+  if (t <= lastLoadId) t = lastLoadId + 0.000001;
+  lastLoadId = t;
+  const s = String(t);
+  return s.includes(".") ? s : `${s}.0`;
+}
+
+/** A random id of 2×`bytes` hex characters (dlt's `uniq_id`). */
+export function uniqId(bytes = 5): string {
+  const b = crypto.getRandomValues(new Uint8Array(bytes));
+  return Array.from(b, (x) => x.toString(16).padStart(2, "0")).join("");
+}
+
+/** Parses a job file name `<table>.<file_id>.<retry>.<format>`. */
+export function parseJobFileName(
+  fileName: string,
+): { table: string; fileId: string; retry: number; format: string } {
+  const parts = fileName.split(".");
+  if (parts.length < 4) throw new Error(`Cannot parse job file name "${fileName}"`);
+  const format = parts.pop()!;
+  const retry = Number(parts.pop());
+  const fileId = parts.pop()!;
+  return { table: parts.join("."), fileId, retry, format };
+}
+
+/** Compares load ids numerically (they are decimal numbers as text). */
+export function compareLoadIds(a: string, b: string): number {
+  return Number(a) - Number(b) || (a < b ? -1 : a > b ? 1 : 0);
+}
+
+/**
+ * The package folders of one pipeline working dir.
+ *
+ * @example
+ * ```ts
+ * const storage = new PackageStorage("/tmp/pipe");
+ * const dir = await storage.create("extracting", newLoadId());
+ * ```
+ */
+export class PackageStorage {
+  /** The pipeline working dir. */
+  readonly root: string;
+  constructor(root: string) {
+    this.root = root;
+  }
+
+  /** Folder of package `loadId` in `state`. */
+  path(state: PackageState, loadId: string): string {
+    return join(this.root, STATE_DIRS[state], loadId);
+  }
+
+  /** Creates an empty package (with `new_jobs/`) in `state` and returns its folder. */
+  async create(state: PackageState, loadId: string): Promise<string> {
+    const dir = this.path(state, loadId);
+    await Deno.mkdir(join(dir, NEW_JOBS), { recursive: true });
+    return dir;
+  }
+
+  /** Load ids of packages in `state`, oldest first. */
+  async list(state: PackageState): Promise<string[]> {
+    const ids: string[] = [];
+    try {
+      for await (const e of Deno.readDir(join(this.root, STATE_DIRS[state]))) {
+        if (e.isDirectory) ids.push(e.name);
+      }
+    } catch (e) {
+      if (!(e instanceof Deno.errors.NotFound)) throw e;
+    }
+    return ids.sort(compareLoadIds);
+  }
+
+  /** Moves a package from one state to the next with one atomic rename. */
+  async move(loadId: string, from: PackageState, to: PackageState): Promise<string> {
+    const target = this.path(to, loadId);
+    await Deno.mkdir(join(this.root, STATE_DIRS[to]), { recursive: true });
+    await Deno.rename(this.path(from, loadId), target);
+    return target;
+  }
+
+  /** Deletes a package folder (no error if it is gone). */
+  async remove(state: PackageState, loadId: string): Promise<void> {
+    await Deno.remove(this.path(state, loadId), { recursive: true }).catch((e) => {
+      if (!(e instanceof Deno.errors.NotFound)) throw e;
+    });
+  }
+
+  /**
+   * Throws away half-done work a crash left behind: packages still being extracted or
+   * normalized, and extracted packages whose normalized copy already exists.
+   */
+  async cleanUp(): Promise<void> {
+    for (const id of await this.list("extracting")) await this.remove("extracting", id);
+    for (const id of await this.list("normalizing")) await this.remove("normalizing", id);
+    const normalized = new Set(await this.list("normalized"));
+    const loaded = new Set(await this.list("loaded"));
+    for (const id of await this.list("extracted")) {
+      if (normalized.has(id) || loaded.has(id)) await this.remove("extracted", id);
+    }
+  }
+
+  /** Job files of a package, sorted by name. */
+  async jobs(state: PackageState, loadId: string): Promise<string[]> {
+    const dir = join(this.path(state, loadId), NEW_JOBS);
+    const files: string[] = [];
+    for await (const e of Deno.readDir(dir)) if (e.isFile) files.push(join(dir, e.name));
+    return files.sort();
+  }
+}
+
+/** Writes `data` to `path` atomically (temp file in the same folder, then rename). */
+export async function writeFileAtomic(path: string, data: string): Promise<void> {
+  const tmp = `${path}.${uniqId(4)}.tmp`;
+  await Deno.writeTextFile(tmp, data);
+  await Deno.rename(tmp, path);
+}
+
+/** Reads a JSON file, or returns `undefined` when it does not exist. */
+export async function readJsonIfExists<T>(path: string): Promise<T | undefined> {
+  try {
+    return JSON.parse(await Deno.readTextFile(path)) as T;
+  } catch (e) {
+    if (e instanceof Deno.errors.NotFound) return undefined;
+    throw e;
+  }
+}
