@@ -1,0 +1,62 @@
+/**
+ * The typed configuration every stage receives, resolved from env > secrets.toml > config.toml
+ * (dlt's layout and env names) and command-line flags.
+ *
+ * @module
+ */
+
+/** `[sources.gitlab]`: where and what to extract. */
+export interface GitlabSourceConfig {
+  /**
+   * API root, e.g. `https://gitlab.example.com/gitlab/api/v4`. Undefined when not configured
+   * (then the catalog's `client.base_url`, then `CI_API_V4_URL`, then https://gitlab.com/api/v4).
+   */
+  base_url?: string;
+  /** Secret token sent as `PRIVATE-TOKEN` (`[sources.gitlab] api_key`). */
+  api_key?: string;
+  /** `CI_JOB_TOKEN`, sent as `JOB-TOKEN` when no `api_key` is set. */
+  job_token?: string;
+  /** Projects by path (`group/sub/project`) or numeric id. @default {[]} */
+  projects: string[];
+  /** Groups by path or numeric id; their subgroups and projects are included. @default {[]} */
+  groups: string[];
+  /** Source-level max_table_nesting; overrides the catalog's. */
+  max_table_nesting?: number;
+}
+
+/** dlt's Postgres credentials (`[destination.postgres.credentials]`). */
+export interface PostgresCredentials {
+  database?: string;
+  username?: string;
+  password?: string;
+  host?: string;
+  /** @default {5432} */
+  port?: number;
+  /** Seconds. @default {15} */
+  connect_timeout?: number;
+  /** Extra connection parameters, e.g. `{sslmode: "require"}` for EDB BigAnimal. */
+  query: Record<string, string>;
+}
+
+/** The whole resolved configuration. */
+export interface Config {
+  /** @default {"gitlab_pipeline"} */
+  pipeline_name: string;
+  /** @default {"gitlab_data"} */
+  dataset_name: string;
+  /** `postgres` or `pglite`; undefined = postgres when credentials are set, else pglite. */
+  destination_type?: "postgres" | "pglite";
+  /** Folder holding `<pipeline_name>/` working dirs. @default {"~/.gitlab-pg/pipelines"} */
+  pipelines_dir: string;
+  /** Where the schema YAML is exported. @default {"schemas/export"} */
+  export_schema_path: string;
+  /** A user-curated schema to import, like dlt's import_schema_path. */
+  import_schema_path?: string;
+  runtime: {
+    /** @default {"WARNING"} */
+    log_level: string;
+  };
+  source: GitlabSourceConfig;
+  /** Set when any Postgres credential was given. */
+  postgres?: { credentials: PostgresCredentials };
+}
