@@ -8,13 +8,14 @@
 /** `[sources.gitlab]`: where and what to extract. */
 export interface GitlabSourceConfig {
   /**
-   * API root, e.g. `https://gitlab.example.com/gitlab/api/v4`. Undefined when not configured
-   * (then the catalog's `client.base_url`, then `CI_API_V4_URL`, then https://gitlab.com/api/v4).
+   * API root without trailing slash, e.g. `https://gitlab.example.com/gitlab/api/v4`. When
+   * `[sources.gitlab] base_url` is not configured it is `CI_API_V4_URL` (GitLab CI); undefined
+   * when neither is set (then the catalog's `client.base_url`, then https://gitlab.com/api/v4).
    */
   base_url?: string;
   /** Secret token sent as `PRIVATE-TOKEN` (`[sources.gitlab] api_key`). */
   api_key?: string;
-  /** `CI_JOB_TOKEN`, sent as `JOB-TOKEN` when no `api_key` is set. */
+  /** `CI_JOB_TOKEN` when set, sent as `JOB-TOKEN` when no `api_key` is set (extractor decides). */
   job_token?: string;
   /** Projects by path (`group/sub/project`) or numeric id. @default {[]} */
   projects: string[];
@@ -44,19 +45,22 @@ export interface Config {
   pipeline_name: string;
   /** @default {"gitlab_data"} */
   dataset_name: string;
-  /** `postgres` or `pglite`; undefined = postgres when credentials are set, else pglite. */
+  /** `postgres` or `pglite`; undefined = postgres when credentials are given, else pglite. */
   destination_type?: "postgres" | "pglite";
-  /** Folder holding `<pipeline_name>/` working dirs. @default {"~/.gitlab-pg/pipelines"} */
+  /**
+   * Folder holding `<pipeline_name>/` working dirs (`<cwd>/.gitlab-pg/pipelines` without HOME).
+   * @default {"~/.gitlab-pg/pipelines"}
+   */
   pipelines_dir: string;
   /** Where the schema YAML is exported. @default {"schemas/export"} */
   export_schema_path: string;
   /** A user-curated schema to import, like dlt's import_schema_path. */
   import_schema_path?: string;
   runtime: {
-    /** @default {"WARNING"} */
+    /** Upper case: DEBUG, INFO, WARNING, ERROR or CRITICAL. @default {"WARNING"} */
     log_level: string;
   };
   source: GitlabSourceConfig;
-  /** Set when any Postgres credential was given. */
+  /** Set when any Postgres credential was given; `port` and `connect_timeout` then filled in. */
   postgres?: { credentials: PostgresCredentials };
 }

@@ -1,0 +1,121 @@
+/**
+ * Every configuration key gitlab-pg reads, with its environment variable, default and meaning:
+ * one table used by the loader (env names, known keys) and printed by `--help` and the README.
+ *
+ * @module
+ */
+
+/** One row of the configuration key table. */
+export interface ConfigKeyInfo {
+  /** Dotted TOML key, e.g. `sources.gitlab.base_url`; empty for CI-only variables. */
+  key: string;
+  /** Environment variable that sets it, e.g. `SOURCES__GITLAB__BASE_URL`. */
+  env: string;
+  /** Default value as text, empty when there is none. */
+  default: string;
+  /** Whether the value is a secret (belongs in `.dlt/secrets.toml`, never printed). */
+  secret: boolean;
+  /** One-line description. */
+  description: string;
+}
+
+/**
+ * Returns the environment variable name of a dotted TOML key, dlt style: the path upper-cased
+ * and joined with `__`.
+ *
+ * @example
+ * ```ts
+ * envVarOf("sources.gitlab.base_url"); // "SOURCES__GITLAB__BASE_URL"
+ * ```
+ */
+export function envVarOf(key: string): string {
+  return key.split(".").join("__").toUpperCase();
+}
+
+function row(key: string, def: string, description: string, secret = false): ConfigKeyInfo {
+  return { key, env: envVarOf(key), default: def, secret, description };
+}
+
+const CREDS = "destination.postgres.credentials";
+
+/**
+ * Returns the table of every configuration key: TOML key, env var, default and description,
+ * in the order a README should list them.
+ *
+ * Values are looked up, highest priority first, in: command-line flags, environment variables,
+ * `.dlt/secrets.toml`, `.dlt/config.toml`, defaults. Source keys are looked up in
+ * `[sources.gitlab]` and then in the less specific `[sources]` (env `SOURCES__<KEY>`), within
+ * each provider before moving to the next, like dlt.
+ *
+ * @example
+ * ```ts
+ * for (const k of describeConfigKeys()) console.log(`${k.key}\t${k.env}\t${k.default}`);
+ * ```
+ */
+export function describeConfigKeys(): ConfigKeyInfo[] {
+  return [
+    row("pipeline_name", "gitlab_pipeline", "Name of the pipeline and of its working dir"),
+    row("dataset_name", "gitlab_data", "Destination dataset (Postgres schema) to load into"),
+    row(
+      "destination_type",
+      "",
+      "postgres or pglite; unset = postgres when credentials are given, else embedded pglite",
+    ),
+    row(
+      "pipelines_dir",
+      "$HOME/.gitlab-pg/pipelines",
+      "Folder of pipeline working dirs (<cwd>/.gitlab-pg/pipelines when HOME is unset)",
+    ),
+    row("export_schema_path", "schemas/export", "Folder the schema YAML is exported to"),
+    row("import_schema_path", "", "Folder of a user-curated schema YAML to import"),
+    row("runtime.log_level", "WARNING", "DEBUG, INFO, WARNING, ERROR or CRITICAL"),
+    row(
+      "sources.gitlab.base_url",
+      "",
+      "GitLab API root, e.g. https://gitlab.example.com/api/v4 (unset: CI_API_V4_URL)",
+    ),
+    row("sources.gitlab.api_key", "", "Access token sent as PRIVATE-TOKEN", true),
+    row(
+      "sources.gitlab.projects",
+      "[]",
+      'Projects by path or id; env: ["a/b", 42] or a comma-separated list',
+    ),
+    row(
+      "sources.gitlab.groups",
+      "[]",
+      'Groups by path or id; env: ["a", 7] or a comma-separated list',
+    ),
+    row("sources.gitlab.max_table_nesting", "", "Nesting depth of child tables (integer >= 0)"),
+    row(
+      CREDS,
+      "",
+      "Connection string postgresql://user:password@host:5432/db?sslmode=require",
+      true,
+    ),
+    row(`${CREDS}.database`, "", "Database name"),
+    row(`${CREDS}.username`, "", "User name"),
+    row(`${CREDS}.password`, "", "Password", true),
+    row(`${CREDS}.host`, "", "Host name or address"),
+    row(`${CREDS}.port`, "5432", "Port"),
+    row(`${CREDS}.connect_timeout`, "15", "Seconds to wait for a connection"),
+    row(
+      `${CREDS}.query`,
+      "{}",
+      'Extra connection parameters, e.g. { sslmode = "require" } (env also QUERY__SSLMODE)',
+    ),
+    {
+      key: "",
+      env: "CI_API_V4_URL",
+      default: "",
+      secret: false,
+      description: "GitLab CI: base_url when sources.gitlab.base_url is unset",
+    },
+    {
+      key: "",
+      env: "CI_JOB_TOKEN",
+      default: "",
+      secret: true,
+      description: "GitLab CI: job token, sent as JOB-TOKEN when no api_key is set",
+    },
+  ];
+}

@@ -1,0 +1,279 @@
+/**
+ * Resolves the configuration like dlt: command-line overrides > environment variables >
+ * `.dlt/secrets.toml` > `.dlt/config.toml` > defaults, with dlt's section layout and env names
+ * (`SOURCES__GITLAB__API_KEY`).
+ *
+ * @module
+ */
+
+import { join } from "node:path";
+import { ConfigError } from "../common/errors.ts";
+import { registerSecret } from "../common/redact.ts";
+import { envVarOf } from "./config_keys.ts";
+import { CREDENTIAL_KEYS, DESTINATION_TYPES, LOG_LEVELS, SOURCE_KEYS } from "./_known_keys.ts";
+import { didYouMean } from "./_did_you_mean.ts";
+import { envProvider, lookup, type Provider, tableProvider } from "./_providers.ts";
+import { CREDS, resolveCredentials } from "./_resolve_credentials.ts";
+import { readTomlFile } from "./_toml_file.ts";
+import {
+  asChoice,
+  asHttpUrl,
+  asIdList,
+  asInt,
+  asString,
+  type Found,
+  isSet,
+  isSetSecret,
+  isTable,
+  kindOf,
+  Problems,
+  problemText,
+} from "./_values.ts";
+import type { Config, GitlabSourceConfig, PostgresCredentials } from "./types.ts";
+
+/**
+ * Values from command-line flags; they win over every other provider. Each field sets the
+ * TOML key named in its description.
+ */
+export interface ConfigOverrides {
+  /** `pipeline_name`. @default {undefined} */
+  pipeline_name?: string;
+  /** `dataset_name`. @default {undefined} */
+  dataset_name?: string;
+  /** `destination_type`: `postgres` or `pglite`. @default {undefined} */
+  destination_type?: string;
+  /** `pipelines_dir`. @default {undefined} */
+  pipelines_dir?: string;
+  /** `export_schema_path`. @default {undefined} */
+  export_schema_path?: string;
+  /** `import_schema_path`. @default {undefined} */
+  import_schema_path?: string;
+  /** `runtime.log_level`. @default {undefined} */
+  log_level?: string;
+  /** `sources.gitlab.base_url`. @default {undefined} */
+  base_url?: string;
+  /** `sources.gitlab.api_key`. @default {undefined} */
+  api_key?: string;
+  /** `sources.gitlab.projects`: a list or a comma-separated string. @default {undefined} */
+  projects?: string[] | string;
+  /** `sources.gitlab.groups`: a list or a comma-separated string. @default {undefined} */
+  groups?: string[] | string;
+  /** `sources.gitlab.max_table_nesting`. @default {undefined} */
+  max_table_nesting?: number;
+  /**
+   * `destination.postgres.credentials`: a connection string or credential fields.
+   * @default {undefined}
+   */
+  credentials?: string | Partial<PostgresCredentials>;
+}
+
+/** Options of {@linkcode loadConfig}. */
+export interface LoadConfigOptions {
+  /** Folder holding `.dlt/config.toml` and `.dlt/secrets.toml`. @default {Deno.cwd()} */
+  cwd?: string;
+  /** Environment variables. @default {Deno.env.toObject()} */
+  env?: Record<string, string | undefined>;
+  /** Values from command-line flags; they win over everything. @default {{}} */
+  overrides?: ConfigOverrides;
+}
+
+function overridesDoc(o: ConfigOverrides): Record<string, unknown> {
+  return {
+    pipeline_name: o.pipeline_name,
+    dataset_name: o.dataset_name,
+    destination_type: o.destination_type,
+    pipelines_dir: o.pipelines_dir,
+    export_schema_path: o.export_schema_path,
+    import_schema_path: o.import_schema_path,
+    runtime: { log_level: o.log_level },
+    sources: {
+      gitlab: {
+        base_url: o.base_url,
+        api_key: o.api_key,
+        projects: o.projects,
+        groups: o.groups,
+        max_table_nesting: o.max_table_nesting,
+      },
+    },
+    destination: { postgres: { credentials: o.credentials } },
+  };
+}
+
+/** Reports unknown keys in `[sources.gitlab]`, `[sources]` and the credentials table. */
+function checkKnownKeys(provider: Provider, problems: Problems): void {
+  const unknown = (section: string, key: string, known: readonly string[]) => {
+    const hint = didYouMean(key, known);
+    const text = hint
+      ? `unknown key (did you mean "${section}.${hint}", env ${envVarOf(`${section}.${hint}`)}?)`
+      : `unknown key, expected one of ${known.map((k) => `"${k}"`).join(", ")}`;
+    problems.list.push(problemText(`${section}.${key}`, provider.origin, text));
+  };
+  const sources = provider.get("sources");
+  if (isTable(sources)) {
+    for (const [key, value] of Object.entries(sources)) {
+      // Tables in [sources] are other sources' sections (dlt layout): not ours to check.
+      if (!isTable(value) && !(SOURCE_KEYS as readonly string[]).includes(key)) {
+        unknown("sources", key, SOURCE_KEYS);
+      }
+    }
+  }
+  const gitlab = provider.get("sources.gitlab");
+  if (gitlab !== undefined && !isTable(gitlab)) {
+    problems.list.push(
+      problemText("sources.gitlab", provider.origin, `expected a table, got ${kindOf(gitlab)}`),
+    );
+  } else if (isTable(gitlab)) {
+    for (const key of Object.keys(gitlab)) {
+      if (!(SOURCE_KEYS as readonly string[]).includes(key)) {
+        unknown("sources.gitlab", key, SOURCE_KEYS);
+      }
+    }
+  }
+  const creds = provider.get(CREDS);
+  if (isTable(creds)) {
+    for (const key of Object.keys(creds)) {
+      if (!(CREDENTIAL_KEYS as readonly string[]).includes(key)) {
+        unknown(CREDS, key, CREDENTIAL_KEYS);
+      }
+    }
+  }
+}
+
+function resolveSource(
+  providers: Provider[],
+  env: Record<string, string | undefined>,
+  problems: Problems,
+): GitlabSourceConfig {
+  const keys = (name: string) => [`sources.gitlab.${name}`, `sources.${name}`];
+  const source: GitlabSourceConfig = { projects: [], groups: [] };
+
+  const baseUrl = lookup(providers, keys("base_url"));
+  if (baseUrl) {
+    source.base_url = problems.check(baseUrl, asHttpUrl);
+  } else if (isSet(env.CI_API_V4_URL)) {
+    const found: Found = {
+      value: env.CI_API_V4_URL,
+      key: "sources.gitlab.base_url",
+      origin: { kind: "env" },
+    };
+    source.base_url = problems.check(found, asHttpUrl, "CI_API_V4_URL");
+  }
+
+  for (const provider of providers) {
+    for (const key of keys("api_key")) {
+      const value = provider.get(key);
+      if (typeof value === "string" && isSetSecret(value)) registerSecret(value.trim());
+    }
+  }
+  const apiKey = lookup(providers, keys("api_key"), isSetSecret);
+  if (apiKey) source.api_key = problems.check(apiKey, (v) => asString(v, true));
+  if (isSet(env.CI_JOB_TOKEN)) {
+    source.job_token = env.CI_JOB_TOKEN!.trim();
+    registerSecret(source.job_token);
+  }
+
+  const projects = lookup(providers, keys("projects"));
+  if (projects) {
+    source.projects = problems.check(projects, (v) => asIdList(v, "project paths or ids")) ?? [];
+  }
+  const groups = lookup(providers, keys("groups"));
+  if (groups) {
+    source.groups = problems.check(groups, (v) => asIdList(v, "group paths or ids")) ?? [];
+  }
+  const nesting = lookup(providers, keys("max_table_nesting"));
+  if (nesting) source.max_table_nesting = problems.check(nesting, (v) => asInt(v, 0));
+  return source;
+}
+
+/**
+ * Loads the configuration from `<cwd>/.dlt/config.toml`, `<cwd>/.dlt/secrets.toml` (both
+ * optional), environment variables and command-line overrides, and validates it. Every secret
+ * read (api_key, CI_JOB_TOKEN, passwords, also inside connection strings) is registered for
+ * redaction.
+ *
+ * Precedence: overrides > env > secrets.toml > config.toml > defaults. Source keys are looked up
+ * in `[sources.gitlab]` then `[sources]` (env `SOURCES__GITLAB__X` then `SOURCES__X`) within each
+ * provider, before the next provider. Unlike dlt, there is no lookup in pipeline-named sections
+ * (`[<pipeline_name>.sources.gitlab]`) nor of source keys at the top level. An empty value counts
+ * as not set, and so does dlt's placeholder `"FILL ME OUT"` for `api_key` and `password`.
+ * Credential fields merge across providers field by field, so a field env var such as
+ * `DESTINATION__POSTGRES__CREDENTIALS__HOST` overrides the host of a connection string in a file.
+ * When `base_url` is not configured, `CI_API_V4_URL` is used; `CI_JOB_TOKEN` becomes `job_token`.
+ * Unknown keys in `[sources.gitlab]`, `[sources]` (non-table values) and the credentials table
+ * are errors; env vars are not checked (the environment is shared).
+ *
+ * @throws {ConfigError} on a TOML syntax error (`file:line:col`) or invalid values; the message
+ * lists every problem, each naming the TOML key and the env var that would set it.
+ *
+ * @example
+ * ```ts
+ * const config = await loadConfig({ overrides: { dataset_name: "gitlab_raw" } });
+ * console.log(config.source.base_url, config.postgres?.credentials.host);
+ * ```
+ */
+export async function loadConfig(options: LoadConfigOptions = {}): Promise<Config> {
+  const cwd = options.cwd ?? Deno.cwd();
+  const env = options.env ?? Deno.env.toObject();
+  const secretsDoc = await readTomlFile(
+    join(cwd, ".dlt", "secrets.toml"),
+    ".dlt/secrets.toml",
+    true,
+  );
+  const configDoc = await readTomlFile(join(cwd, ".dlt", "config.toml"), ".dlt/config.toml", false);
+
+  const providers: Provider[] = [
+    tableProvider(overridesDoc(options.overrides ?? {}), { kind: "flag" }),
+    envProvider(env),
+  ];
+  if (secretsDoc) {
+    providers.push(tableProvider(secretsDoc, { kind: "file", file: ".dlt/secrets.toml" }));
+  }
+  if (configDoc) {
+    providers.push(tableProvider(configDoc, { kind: "file", file: ".dlt/config.toml" }));
+  }
+
+  const problems = new Problems();
+  for (const provider of providers) {
+    if (provider.origin.kind !== "env") checkKnownKeys(provider, problems);
+  }
+  const text = (key: string, fallback: string): string => {
+    const found = lookup(providers, [key]);
+    return (found && problems.check(found, (v) => asString(v))) || fallback;
+  };
+  const home = env.HOME ?? env.USERPROFILE;
+  const expandHome = (path: string) =>
+    home && (path === "~" || path.startsWith("~/")) ? join(home, path.slice(1)) : path;
+
+  const config: Config = {
+    pipeline_name: text("pipeline_name", "gitlab_pipeline"),
+    dataset_name: text("dataset_name", "gitlab_data"),
+    pipelines_dir: expandHome(
+      text("pipelines_dir", join(home ?? cwd, ".gitlab-pg", "pipelines")),
+    ),
+    export_schema_path: expandHome(text("export_schema_path", "schemas/export")),
+    runtime: { log_level: "WARNING" },
+    source: resolveSource(providers, env, problems),
+  };
+  const importPath = text("import_schema_path", "");
+  if (importPath) config.import_schema_path = expandHome(importPath);
+
+  const destinationType = lookup(providers, ["destination_type"]);
+  if (destinationType) {
+    config.destination_type = problems.check(
+      destinationType,
+      (v) => asChoice(v, DESTINATION_TYPES, (w) => didYouMean(w, DESTINATION_TYPES)),
+    );
+  }
+  const logLevel = lookup(providers, ["runtime.log_level"]);
+  if (logLevel) {
+    config.runtime.log_level = problems.check(
+      logLevel,
+      (v) => asChoice(v, LOG_LEVELS, (w) => didYouMean(w, LOG_LEVELS)),
+    ) ?? "WARNING";
+  }
+  const credentials = resolveCredentials(providers, env, problems);
+  if (credentials) config.postgres = { credentials };
+
+  if (problems.list.length > 0) throw new ConfigError(problems.list.join("\n"));
+  return config;
+}

@@ -1,0 +1,260 @@
+import assert from "node:assert/strict";
+import { loadConfig } from "../../lib/config/mod.ts";
+import { clearSecrets, redact } from "../../lib/common/redact.ts";
+import { tempProject } from "./_helpers.ts";
+
+const HOME = { HOME: "/home/ci" };
+
+Deno.test("loadConfig() returns defaults without files or env", async () => {
+  const cwd = await tempProject();
+  const config = await loadConfig({ cwd, env: HOME });
+  assert.deepEqual(config, {
+    pipeline_name: "gitlab_pipeline",
+    dataset_name: "gitlab_data",
+    pipelines_dir: "/home/ci/.gitlab-pg/pipelines",
+    export_schema_path: "schemas/export",
+    runtime: { log_level: "WARNING" },
+    source: { projects: [], groups: [] },
+  });
+});
+
+Deno.test("loadConfig() puts pipelines_dir under cwd when HOME is unset", async () => {
+  const cwd = await tempProject();
+  const config = await loadConfig({ cwd, env: {} });
+  assert.equal(config.pipelines_dir, `${cwd}/.gitlab-pg/pipelines`);
+});
+
+Deno.test("loadConfig() reads every key from config.toml", async () => {
+  const cwd = await tempProject({
+    config: `
+pipeline_name = "p1"
+dataset_name = "d1"
+destination_type = "PGlite"
+pipelines_dir = "~/pipes"
+export_schema_path = "out/schema"
+import_schema_path = "in/schema"
+[runtime]
+log_level = "info"
+[sources.gitlab]
+base_url = "https://gitlab.example.com/gitlab/api/v4/"
+projects = ["group/sub/project", 42]
+groups = ["g1"]
+max_table_nesting = 2
+`,
+  });
+  const config = await loadConfig({ cwd, env: HOME });
+  assert.deepEqual(config, {
+    pipeline_name: "p1",
+    dataset_name: "d1",
+    destination_type: "pglite",
+    pipelines_dir: "/home/ci/pipes",
+    export_schema_path: "out/schema",
+    import_schema_path: "in/schema",
+    runtime: { log_level: "INFO" },
+    source: {
+      base_url: "https://gitlab.example.com/gitlab/api/v4",
+      projects: ["group/sub/project", "42"],
+      groups: ["g1"],
+      max_table_nesting: 2,
+    },
+  });
+});
+
+Deno.test("loadConfig() prefers secrets.toml over config.toml", async () => {
+  const cwd = await tempProject({
+    config: `dataset_name = "from_config"\n[sources.gitlab]\nbase_url = "https://a.example"\n`,
+    secrets: `dataset_name = "from_secrets"\n[sources.gitlab]\napi_key = "glpat-secret1"\n`,
+  });
+  const config = await loadConfig({ cwd, env: HOME });
+  assert.equal(config.dataset_name, "from_secrets");
+  assert.equal(config.source.base_url, "https://a.example");
+  assert.equal(config.source.api_key, "glpat-secret1");
+});
+
+Deno.test("loadConfig() prefers env over secrets.toml", async () => {
+  const cwd = await tempProject({
+    config: `[runtime]\nlog_level = "ERROR"\n`,
+    secrets: `dataset_name = "from_secrets"\n[sources.gitlab]\napi_key = "glpat-secret1"\n`,
+  });
+  const config = await loadConfig({
+    cwd,
+    env: {
+      ...HOME,
+      DATASET_NAME: "from_env",
+      RUNTIME__LOG_LEVEL: "debug",
+      SOURCES__GITLAB__API_KEY: "glpat-env",
+    },
+  });
+  assert.equal(config.dataset_name, "from_env");
+  assert.equal(config.runtime.log_level, "DEBUG");
+  assert.equal(config.source.api_key, "glpat-env");
+});
+
+Deno.test("loadConfig() lets overrides win over env and files", async () => {
+  const cwd = await tempProject({ config: `pipeline_name = "from_config"\n` });
+  const config = await loadConfig({
+    cwd,
+    env: { ...HOME, PIPELINE_NAME: "from_env", DATASET_NAME: "from_env" },
+    overrides: {
+      pipeline_name: "from_flag",
+      destination_type: "postgres",
+      pipelines_dir: "/tmp/p",
+      export_schema_path: "x/y",
+      projects: "a/b,c/d",
+      log_level: "critical",
+    },
+  });
+  assert.equal(config.pipeline_name, "from_flag");
+  assert.equal(config.dataset_name, "from_env");
+  assert.equal(config.destination_type, "postgres");
+  assert.equal(config.pipelines_dir, "/tmp/p");
+  assert.equal(config.export_schema_path, "x/y");
+  assert.deepEqual(config.source.projects, ["a/b", "c/d"]);
+  assert.equal(config.runtime.log_level, "CRITICAL");
+});
+
+Deno.test("loadConfig() reads every top-level key from its env var", async () => {
+  const cwd = await tempProject();
+  const config = await loadConfig({
+    cwd,
+    env: {
+      PIPELINE_NAME: "p",
+      DATASET_NAME: "d",
+      DESTINATION_TYPE: "pglite",
+      PIPELINES_DIR: "/var/pipes",
+      EXPORT_SCHEMA_PATH: "e",
+      IMPORT_SCHEMA_PATH: "i",
+      RUNTIME__LOG_LEVEL: "Error",
+      SOURCES__GITLAB__BASE_URL: "http://127.0.0.1:8080/api/v4",
+      SOURCES__GITLAB__MAX_TABLE_NESTING: "0",
+    },
+  });
+  assert.equal(config.pipeline_name, "p");
+  assert.equal(config.dataset_name, "d");
+  assert.equal(config.destination_type, "pglite");
+  assert.equal(config.pipelines_dir, "/var/pipes");
+  assert.equal(config.export_schema_path, "e");
+  assert.equal(config.import_schema_path, "i");
+  assert.equal(config.runtime.log_level, "ERROR");
+  assert.equal(config.source.base_url, "http://127.0.0.1:8080/api/v4");
+  assert.equal(config.source.max_table_nesting, 0);
+});
+
+Deno.test("loadConfig() reads lists from env as JSON, TOML or comma-separated", async () => {
+  const cwd = await tempProject();
+  const cases: [string, string[]][] = [
+    ['["a/b", 42]', ["a/b", "42"]],
+    ["['a/b', 'c']", ["a/b", "c"]],
+    ["a/b, 42 ,c/d/e,", ["a/b", "42", "c/d/e"]],
+    ["17", ["17"]],
+    ["[]", []],
+  ];
+  for (const [text, expected] of cases) {
+    const config = await loadConfig({
+      cwd,
+      env: { SOURCES__GITLAB__PROJECTS: text, SOURCES__GITLAB__GROUPS: text },
+    });
+    assert.deepEqual(config.source.projects, expected, text);
+    assert.deepEqual(config.source.groups, expected, text);
+  }
+});
+
+Deno.test("loadConfig() looks source keys up in [sources.gitlab], then [sources]", async () => {
+  const cwd = await tempProject({
+    config: `[sources]\nbase_url = "https://general.example"\ngroups = ["g"]\n` +
+      `[sources.gitlab]\nbase_url = "https://gitlab.example"\n`,
+  });
+  const config = await loadConfig({ cwd, env: {} });
+  assert.equal(config.source.base_url, "https://gitlab.example");
+  assert.deepEqual(config.source.groups, ["g"]);
+  // like dlt, each provider is searched (specific section first) before the next one
+  const fromEnv = await loadConfig({ cwd, env: { SOURCES__BASE_URL: "https://env.example" } });
+  assert.equal(fromEnv.source.base_url, "https://env.example");
+});
+
+Deno.test("loadConfig() treats empty values and api_key FILL ME OUT as not set", async () => {
+  const cwd = await tempProject({
+    config: `[sources.gitlab]\napi_key = "glpat-from-config"\n`,
+    secrets: `[sources.gitlab]\napi_key = "FILL ME OUT" # TODO: fill in your credentials\n`,
+  });
+  const config = await loadConfig({ cwd, env: { SOURCES__GITLAB__API_KEY: "", DATASET_NAME: "" } });
+  assert.equal(config.source.api_key, "glpat-from-config");
+  assert.equal(config.dataset_name, "gitlab_data");
+  const cwd2 = await tempProject({ secrets: `[sources.gitlab]\napi_key = "FILL ME OUT"\n` });
+  assert.equal((await loadConfig({ cwd: cwd2, env: {} })).source.api_key, undefined);
+});
+
+Deno.test("loadConfig() reads the dlt-generated .dlt files of the seed", async () => {
+  const cwd = await tempProject({
+    config: `[runtime]\nlog_level="INFO"\n[sources.gitlab]\n# Base URL for the API\n` +
+      `base_url = "https://www.gitlab.com/api/v4"\n`,
+    secrets: `[sources.gitlab]\n# secrets for your gitlab source\n` +
+      `api_key = "FILL ME OUT" # TODO: fill in your credentials\n`,
+  });
+  const config = await loadConfig({ cwd, env: {} });
+  assert.equal(config.runtime.log_level, "INFO");
+  assert.equal(config.source.base_url, "https://www.gitlab.com/api/v4");
+  assert.equal(config.source.api_key, undefined);
+  assert.equal(config.postgres, undefined);
+});
+
+Deno.test("loadConfig() reads the repository's example .dlt files", async () => {
+  const cwd = await tempProject({
+    config: await Deno.readTextFile(new URL("../../.dlt/config.toml", import.meta.url)),
+    secrets: await Deno.readTextFile(new URL("../../.dlt/secrets.toml.example", import.meta.url)),
+  });
+  const config = await loadConfig({ cwd, env: {} });
+  assert.equal(config.runtime.log_level, "WARNING");
+  assert.equal(config.source.api_key, undefined);
+  assert.deepEqual(config.postgres?.credentials, {
+    database: "dlt_data",
+    username: "loader",
+    host: "localhost",
+    port: 5432,
+    connect_timeout: 15,
+    query: {},
+  });
+});
+
+Deno.test("loadConfig() uses CI_API_V4_URL and CI_JOB_TOKEN in GitLab CI", async () => {
+  const cwd = await tempProject();
+  const env = {
+    CI_API_V4_URL: "https://gitlab.example.com/api/v4",
+    CI_JOB_TOKEN: "job-token-123",
+  };
+  const config = await loadConfig({ cwd, env });
+  assert.equal(config.source.base_url, "https://gitlab.example.com/api/v4");
+  assert.equal(config.source.job_token, "job-token-123");
+  assert.equal(config.source.api_key, undefined);
+
+  const configured = await loadConfig({
+    cwd,
+    env: { ...env, SOURCES__GITLAB__BASE_URL: "https://other.example/api/v4" },
+  });
+  assert.equal(configured.source.base_url, "https://other.example/api/v4");
+  assert.equal(configured.source.job_token, "job-token-123");
+});
+
+Deno.test("loadConfig() registers every secret it reads for redaction", async () => {
+  clearSecrets();
+  const cwd = await tempProject({
+    config: `[sources.gitlab]\napi_key = "glpat-lower-priority"\n`,
+    secrets: `[sources.gitlab]\napi_key = "glpat-from-secrets"\n` +
+      `[destination.postgres.credentials]\npassword = "table-password"\n`,
+  });
+  await loadConfig({
+    cwd,
+    env: {
+      CI_JOB_TOKEN: "ci-job-token",
+      DESTINATION__POSTGRES__CREDENTIALS: "postgresql://u:url%40password@h/db",
+    },
+  });
+  const text = "glpat-from-secrets glpat-lower-priority table-password url@password ci-job-token";
+  assert.equal(redact(text), "*** *** *** *** ***");
+  clearSecrets();
+});
+
+Deno.test("loadConfig() leaves postgres unset without credentials", async () => {
+  const cwd = await tempProject({ config: `[destination.postgres]\ncreate_indexes = true\n` });
+  assert.equal((await loadConfig({ cwd, env: {} })).postgres, undefined);
+});
