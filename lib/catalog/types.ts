@@ -102,9 +102,13 @@ export interface ResourceConfig {
   max_table_nesting?: number;
   schema_contract?: Json;
   selected?: boolean;
-  endpoint?: EndpointConfig;
+  /** The endpoint, or just its path. */
+  endpoint?: EndpointConfig | string;
   include_from_parent?: string[];
   processing_steps?: Json[];
+  parallelized?: boolean;
+  table_format?: string;
+  file_format?: string;
   /**
    * Extra: `projects` or `groups`. The resource's requests come from the configured scope
    * (`[sources.gitlab] projects / groups`) instead of `endpoint.path` alone.
@@ -156,6 +160,8 @@ export interface ResolvedResource {
   writeDisposition: "append" | "replace" | "merge" | "skip";
   /** Merge strategy when `writeDisposition` is merge. @default {"delete-insert"} */
   mergeStrategy?: string;
+  /** Replace strategy when `writeDisposition` is replace and one was given. */
+  replaceStrategy?: string;
   primaryKey: string[];
   mergeKey: string[];
   columns: Record<string, ColumnHint>;
@@ -172,6 +178,14 @@ export interface ResolvedResource {
   includeFromParent: string[];
   scope?: "projects" | "groups";
   description?: string;
+  /** dlt's `processing_steps`, kept as written (callables cannot be written in YAML). */
+  processingSteps?: Json[];
+  /** dlt's `parallelized`, kept as written. */
+  parallelized?: boolean;
+  /** dlt's `table_format`, kept as written. */
+  tableFormat?: string;
+  /** dlt's `file_format`, kept as written. */
+  fileFormat?: string;
 }
 
 /** The validated catalog: the resource graph in dependency order (parents first). */
