@@ -1,0 +1,381 @@
+/**
+ * The extract stage: runs the catalog's resources against GitLab and writes their records,
+ * exactly as received, into a load package (`typed-jsonl` job files, one record per line).
+ *
+ * Streaming and depth-first: a page of a root resource is fetched and written, then each of its
+ * records runs every child resource's request series (recursively), then the next page comes.
+ * Memory holds at most one page per level of the resource tree.
+ *
+ * @module
+ */
+
+import type { Catalog, Json, PaginatorConfig, ResolvedResource } from "../catalog/types.ts";
+import type { GitlabSourceConfig } from "../config/types.ts";
+import { HttpError, UserError } from "../common/errors.ts";
+import { JobWriter } from "../storage/job_writer.ts";
+import { HttpClient, type HttpClientOptions, type HttpRequest } from "./http_client.ts";
+import { createPaginator } from "./paginators/mod.ts";
+import {
+  buildRequest,
+  describeRecord,
+  includeFromParent,
+  parentOf,
+  type ParentRecord,
+} from "./resolve.ts";
+import { type RequestSeries, scopeSeries } from "./scope.ts";
+import { selectPageData } from "./selector.ts";
+
+/** Reported after every page. */
+export interface ExtractProgress {
+  resource: string;
+  /** Pages of this resource so far. */
+  pages: number;
+  /** Records of this resource so far. */
+  records: number;
+  /** HTTP requests of the whole run so far. */
+  requests: number;
+  /** Retries of the whole run so far. */
+  retries: number;
+}
+
+/** Counters of one resource. */
+export interface ResourceExtractInfo {
+  pages: number;
+  records: number;
+  requests: number;
+}
+
+/** What {@linkcode extract} did. */
+export interface ExtractInfo {
+  /** Every resource that ran (written or only fetched for its children). */
+  resources: Record<string, ResourceExtractInfo>;
+  /** Rows written per table (every written table, 0 when it got none). */
+  tables: Record<string, number>;
+  requests: number;
+  retries: number;
+  /** Response body bytes read. */
+  bytes: number;
+  /** Skipped child request series (403/404), one message each. */
+  warnings: string[];
+}
+
+/** HTTP settings passed through to {@linkcode HttpClient}. */
+export type ExtractHttpOptions = Pick<
+  HttpClientOptions,
+  | "random"
+  | "now"
+  | "maxAttempts"
+  | "backoffBaseMs"
+  | "backoffMaxMs"
+  | "maxRetryAfterMs"
+  | "timeoutMs"
+  | "maxRedirects"
+>;
+
+/** Options of {@linkcode extract}. */
+export interface ExtractOptions {
+  /** `[sources.gitlab]`: secrets, projects, groups. */
+  source: GitlabSourceConfig;
+  /** The API root, already resolved by the caller (config, catalog, CI, default). */
+  baseUrl: string;
+  /** The load package folder; jobs go to `<packageDir>/new_jobs/`. */
+  packageDir: string;
+  /**
+   * Names of the resources to write. Their ancestors are fetched (to feed them) and written
+   * only when their `selected` is true. @default {every resource whose `selected` is true}
+   */
+  resources?: string[];
+  /**
+   * At most this many pages per request series: each root resource (each configured project
+   * or group of a scoped one), and each child series per parent record. @default {undefined}
+   */
+  limit?: number;
+  /** @default {globalThis.fetch} */
+  fetch?: typeof fetch;
+  /** Waits between retries. @default {a real timer} */
+  sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
+  /** Cancels the run. @default {undefined} */
+  signal?: AbortSignal;
+  /** Called after every page. @default {undefined} */
+  onProgress?: (event: ExtractProgress) => void;
+  /** Called with each warning (also collected in `ExtractInfo.warnings`). @default {undefined} */
+  onWarning?: (message: string) => void;
+  /** Retry, timeout and redirect settings. @default {{}} */
+  http?: ExtractHttpOptions;
+  /**
+   * Values of `{incremental.*}` placeholders and of `start_param`/`end_param` for a resource.
+   * @default {the resource's `incremental.initial_value` / `end_value`}
+   */
+  incremental?: (resource: ResolvedResource) => Record<string, Json> | undefined;
+}
+
+/** Whether a path's last segment holds a placeholder (dlt's single-entity detection). */
+export function isSingleEntityPath(path: string): boolean {
+  const segments = path.split("?")[0].split("/").filter((s) => s !== "");
+  const last = segments[segments.length - 1] ?? "";
+  return /\{(?!\{)[^{}]*\}/.test(last.replaceAll("{{", "").replaceAll("}}", ""));
+}
+
+function asConfig(p: PaginatorConfig | string | undefined): PaginatorConfig | undefined {
+  return typeof p === "string" ? { type: p } : p;
+}
+
+/**
+ * The paginator of a resource: the endpoint's, else the resolved one; a single-entity path
+ * (placeholder in the last segment) gets `single_page` unless its paginator came from the
+ * endpoint or resource defaults (dlt's rule; a resolved paginator equal to the client's is
+ * taken to come from the client).
+ */
+export function effectivePaginator(
+  resource: ResolvedResource,
+  catalog: Pick<Catalog, "client">,
+): PaginatorConfig | undefined {
+  const own = asConfig(resource.endpoint.paginator);
+  if (own) return own;
+  if (isSingleEntityPath(resource.endpoint.path)) {
+    const client = asConfig(catalog.client.paginator);
+    if (
+      resource.paginator === undefined ||
+      JSON.stringify(resource.paginator) === JSON.stringify(client)
+    ) return { type: "single_page" };
+  }
+  return resource.paginator;
+}
+
+function defaultIncremental(resource: ResolvedResource): Record<string, Json> | undefined {
+  const inc = resource.endpoint.incremental;
+  if (!inc) return undefined;
+  const start = inc.initial_value ?? null;
+  return {
+    initial_value: start,
+    start_value: start,
+    last_value: start,
+    end_value: inc.end_value ?? null,
+  };
+}
+
+/**
+ * Extracts the catalog's resources into the load package at `options.packageDir`.
+ *
+ * Errors: a 401 stops the run at once; a 403 or 404 on a child request series (feature
+ * disabled, empty repository, no permission) becomes a warning naming the parent record and the
+ * resource; other failures (after retries) stop the run.
+ *
+ * @example
+ * ```ts
+ * const info = await extract(catalog, {
+ *   source: config.source,
+ *   baseUrl: "https://gitlab.example.com/api/v4",
+ *   packageDir: dir,
+ * });
+ * console.log(info.tables, info.warnings);
+ * ```
+ */
+export async function extract(catalog: Catalog, options: ExtractOptions): Promise<ExtractInfo> {
+  const byName = new Map(catalog.resources.map((r) => [r.name, r]));
+  const parents = new Map<string, string | undefined>();
+  for (const r of catalog.resources) {
+    const p = parentOf(r);
+    if (p !== undefined && !byName.has(p)) {
+      throw new UserError(
+        `Cannot extract resource "${r.name}": parent resource "${p}" does not exist`,
+      );
+    }
+    parents.set(r.name, p);
+  }
+  const ancestors = (name: string): string[] => {
+    const out: string[] = [];
+    for (let p = parents.get(name); p !== undefined; p = parents.get(p)) {
+      if (out.includes(p)) {
+        throw new UserError(`Cannot extract resource "${name}": its parents form a cycle`);
+      }
+      out.push(p);
+    }
+    return out;
+  };
+
+  const write = new Set<string>();
+  if (options.resources) {
+    const unknown = options.resources.filter((n) => !byName.has(n));
+    if (unknown.length > 0) {
+      throw new UserError(
+        `Cannot extract ${
+          unknown.map((n) => `"${n}"`).join(", ")
+        }: no such resource in ${catalog.file}`,
+      );
+    }
+    for (const n of options.resources) {
+      write.add(n);
+      for (const a of ancestors(n)) if (byName.get(a)!.selected) write.add(a);
+    }
+  } else {
+    for (const r of catalog.resources) if (r.selected) write.add(r.name);
+  }
+  const run = new Set<string>();
+  for (const n of write) for (const x of [n, ...ancestors(n)]) run.add(x);
+
+  const children = new Map<string, ResolvedResource[]>();
+  for (const r of catalog.resources) {
+    const p = parents.get(r.name);
+    if (p !== undefined && run.has(r.name)) children.set(p, [...(children.get(p) ?? []), r]);
+  }
+
+  const client = new HttpClient({
+    ...options.http,
+    baseUrl: options.baseUrl,
+    auth: catalog.client.auth,
+    source: options.source,
+    headers: catalog.client.headers,
+    fetch: options.fetch,
+    sleep: options.sleep,
+    signal: options.signal,
+  });
+  const info: ExtractInfo = {
+    resources: {},
+    tables: {},
+    requests: 0,
+    retries: 0,
+    bytes: 0,
+    warnings: [],
+  };
+  const writers = new Map<string, JobWriter>();
+  for (const r of catalog.resources) {
+    if (!run.has(r.name)) continue;
+    info.resources[r.name] = { pages: 0, records: 0, requests: 0 };
+    if (write.has(r.name)) info.tables[r.tableName] = 0;
+  }
+  const incrementalOf = options.incremental ?? defaultIncremental;
+
+  const firstSeries = (r: ResolvedResource, parent?: ParentRecord): RequestSeries => {
+    const incremental = incrementalOf(r);
+    const request = buildRequest(r, { parent, incremental });
+    const inc = r.endpoint.incremental;
+    if (inc && incremental) {
+      const params = { ...request.params };
+      if (inc.start_param && incremental.start_value != null) {
+        params[inc.start_param] = incremental.start_value;
+      }
+      if (inc.end_param && incremental.end_value != null) {
+        params[inc.end_param] = incremental.end_value;
+      }
+      request.params = params;
+    }
+    const single = isSingleEntityPath(r.endpoint.path);
+    return {
+      request,
+      paginator: effectivePaginator(r, catalog),
+      dataSelector: r.endpoint.data_selector ?? (single ? "$" : undefined),
+    };
+  };
+
+  const runSeries = async (
+    r: ResolvedResource,
+    series: RequestSeries,
+    parent: ParentRecord | undefined,
+    seen: Set<Json> | undefined,
+  ): Promise<void> => {
+    const stats = info.resources[r.name];
+    const paginator = createPaginator(series.paginator);
+    const kids = children.get(r.name) ?? [];
+    const writer = write.has(r.name) ? writerOf(r.tableName) : undefined;
+    let pages = 0;
+    let request: HttpRequest | undefined = paginator.init(series.request);
+    while (request !== undefined) {
+      options.signal?.throwIfAborted();
+      const before = client.stats.requests;
+      const response = await client.request(request, {
+        resource: r.name,
+        responseActions: r.endpoint.response_actions,
+      });
+      stats.requests += client.stats.requests - before;
+      if (response === undefined) break;
+      const data = selectPageData(response.body, series.dataSelector);
+      let records = data;
+      if (seen) {
+        records = records.filter((rec) => {
+          const id = typeof rec === "object" && rec !== null && !Array.isArray(rec)
+            ? rec.id
+            : undefined;
+          if (id === undefined || id === null) return true;
+          if (seen.has(id)) return false;
+          seen.add(id);
+          return true;
+        });
+      }
+      if (parent && r.includeFromParent.length > 0) {
+        records = records.map((rec) => includeFromParent(rec, parent, r.includeFromParent));
+      }
+      pages++;
+      stats.pages++;
+      stats.records += records.length;
+      if (writer) {
+        for (const rec of records) await writer.write(JSON.stringify(rec));
+        info.tables[r.tableName] += records.length;
+      }
+      options.onProgress?.({
+        resource: r.name,
+        pages: stats.pages,
+        records: stats.records,
+        requests: client.stats.requests,
+        retries: client.stats.retries,
+      });
+      for (const record of records) {
+        for (const kid of kids) await runChild(kid, { name: r.name, record });
+      }
+      if (options.limit !== undefined && pages >= options.limit) break;
+      request = paginator.update(response, data);
+    }
+  };
+
+  const runChild = async (r: ResolvedResource, parent: ParentRecord): Promise<void> => {
+    try {
+      await runSeries(r, firstSeries(r, parent), parent, undefined);
+    } catch (e) {
+      if (!(e instanceof HttpError) || (e.status !== 403 && e.status !== 404)) throw e;
+      const detail = e.message.replace(/^Cannot fetch resource "[^"]*": /, "");
+      const message = `Skipped resource "${r.name}" for ${parent.name} record ${
+        describeRecord(parent.record)
+      }: ${detail}`;
+      info.warnings.push(message);
+      options.onWarning?.(message);
+    }
+  };
+
+  function writerOf(table: string): JobWriter {
+    let w = writers.get(table);
+    if (!w) {
+      w = new JobWriter(options.packageDir, table, "typed-jsonl");
+      writers.set(table, w);
+    }
+    return w;
+  }
+
+  try {
+    for (const r of catalog.resources) {
+      if (parents.get(r.name) !== undefined || !run.has(r.name)) continue;
+      const base = firstSeries(r);
+      const series = r.scope ? scopeSeries(r.scope, options.source, base) : [base];
+      const seen = r.scope ? new Set<Json>() : undefined;
+      for (const s of series) {
+        try {
+          await runSeries(r, s, undefined, seen);
+        } catch (e) {
+          if (!(e instanceof HttpError) || s.label === undefined || e.status === 401) throw e;
+          const key = r.scope === "groups" || s.label.includes("group") ? "groups" : "projects";
+          throw new HttpError(
+            `Cannot read ${s.label} (sources.gitlab.${key}): ${e.message}`,
+            e.status,
+            e.url,
+            { cause: e, retryable: e.retryable },
+          );
+        }
+      }
+    }
+  } finally {
+    for (const w of writers.values()) await w.close();
+    info.requests = client.stats.requests;
+    info.retries = client.stats.retries;
+    info.bytes = client.stats.bytes;
+  }
+  return info;
+}

@@ -1,0 +1,389 @@
+/**
+ * The HTTP client of extract: base URL joining, query building, auth sent only to the base
+ * URL's origin, redirects followed by hand, retries with backoff and full jitter, and the body
+ * read and parsed inside the retry loop (a retried page is yielded once).
+ *
+ * @module
+ */
+
+import type { AuthConfig, Json, ResponseAction } from "../catalog/types.ts";
+import type { GitlabSourceConfig } from "../config/types.ts";
+import { HttpError } from "../common/errors.ts";
+import { redact } from "../common/redact.ts";
+import { type AuthParts, resolveAuth } from "./auth.ts";
+import { backoffMs, defaultSleep, isRetryableStatus, serverDelayMs } from "./retry.ts";
+
+export { parseRetryAfter } from "./retry.ts";
+
+/** A value of a query parameter; `null`/`undefined` are left out, arrays repeat the key. */
+export type QueryValue = Json | undefined;
+
+/** One request of a request series (what paginators read and produce). */
+export interface HttpRequest {
+  /** Path relative to the base URL (a leading `/` too), or an absolute URL. */
+  url: string;
+  /** @default {"GET"} */
+  method?: "GET" | "POST";
+  /** Query parameters; they replace parameters of the same name already in `url`. */
+  params?: Record<string, QueryValue>;
+  /** JSON body (POST). */
+  json?: Json;
+  /** Extra headers (sent only to the base URL's origin). */
+  headers?: Record<string, string>;
+}
+
+/** A response whose body was read and parsed. */
+export interface HttpResponse {
+  /** The request that produced it. */
+  request: HttpRequest;
+  /** Final URL (after redirects), without auth query parameters. */
+  url: string;
+  status: number;
+  statusText: string;
+  /** Response headers (case-insensitive), for paginators. */
+  headers: Headers;
+  /** Parsed JSON body; `null` when the body is empty. */
+  body: Json;
+  /** Body size in bytes. */
+  bytes: number;
+}
+
+/** Counters of a client's work. */
+export interface HttpStats {
+  /** HTTP exchanges, each redirect hop and each retry included. */
+  requests: number;
+  /** Attempts repeated after a retryable failure. */
+  retries: number;
+  /** Response body bytes read. */
+  bytes: number;
+}
+
+/** Options of {@linkcode HttpClient}. */
+export interface HttpClientOptions {
+  /** API root, e.g. `https://gitlab.example.com/gitlab/api/v4`. */
+  baseUrl: string;
+  /** The catalog's `client.auth`. @default {undefined} */
+  auth?: AuthConfig;
+  /** Secrets from the config (`api_key`, `job_token`). @default {{}} */
+  source?: Pick<GitlabSourceConfig, "api_key" | "job_token">;
+  /** The catalog's `client.headers` (sent only to the base URL's origin). @default {{}} */
+  headers?: Record<string, string>;
+  /** @default {globalThis.fetch} */
+  fetch?: typeof fetch;
+  /** Waits between attempts. @default {a timer, cancelled by `signal`} */
+  sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
+  /** Random numbers in [0, 1) for jitter. @default {Math.random} */
+  random?: () => number;
+  /** Clock in ms, for `Retry-After` dates. @default {Date.now} */
+  now?: () => number;
+  /** Attempts per request, the first included. @default {5} */
+  maxAttempts?: number;
+  /** Backoff base: attempt n waits random() × min(max, base × 2^(n-1)). @default {1000} */
+  backoffBaseMs?: number;
+  /** @default {60000} */
+  backoffMaxMs?: number;
+  /** Longest wait honoured from `Retry-After`. @default {300000} */
+  maxRetryAfterMs?: number;
+  /** Per-attempt timeout (connect, headers and body). @default {60000} */
+  timeoutMs?: number;
+  /** @default {5} */
+  maxRedirects?: number;
+  /** Cancels everything. @default {undefined} */
+  signal?: AbortSignal;
+}
+
+/** What a request is for (names the resource in errors; response actions to honour). */
+export interface RequestContext {
+  /** Resource name for messages. */
+  resource?: string;
+  /** dlt `response_actions`; a matching `ignore` makes `request` return `undefined`. */
+  responseActions?: ResponseAction[];
+}
+
+const REDIRECTS = new Set([301, 302, 303, 307, 308]);
+const TOKEN_PARAMS = ["private_token", "job_token", "access_token"];
+
+/** Joins a path to the base URL as dlt does: the base URL's sub-path is kept. */
+export function joinUrl(baseUrl: string, path: string): string {
+  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(path)) return path;
+  if (path === "") return baseUrl;
+  return baseUrl.replace(/\/+$/, "") + "/" + path.replace(/^\/+/, "");
+}
+
+function appendParam(url: URL, key: string, value: QueryValue): void {
+  if (value === null || value === undefined) return;
+  if (Array.isArray(value)) {
+    for (const v of value) appendParam(url, key, v);
+  } else if (typeof value === "object") {
+    url.searchParams.append(key, JSON.stringify(value));
+  } else {
+    url.searchParams.append(key, String(value));
+  }
+}
+
+class RetryableFailure {
+  constructor(readonly message: string, readonly status: number, readonly delayMs?: number) {}
+}
+
+/**
+ * Sends requests to GitLab with auth, retries, redirects and stats.
+ *
+ * @example
+ * ```ts
+ * const client = new HttpClient({ baseUrl: "https://gitlab.example.com/api/v4" });
+ * const res = await client.request({ url: "projects", params: { membership: true } });
+ * console.log(res?.body, client.stats.requests);
+ * ```
+ */
+export class HttpClient {
+  /** Counters, updated as requests run. */
+  readonly stats: HttpStats = { requests: 0, retries: 0, bytes: 0 };
+  /** The API root. */
+  readonly baseUrl: string;
+  readonly #origin: string;
+  readonly #auth: AuthParts;
+  readonly #headers: Record<string, string>;
+  readonly #fetch: typeof fetch;
+  readonly #sleep: (ms: number, signal?: AbortSignal) => Promise<void>;
+  readonly #random: () => number;
+  readonly #now: () => number;
+  readonly #maxAttempts: number;
+  readonly #baseMs: number;
+  readonly #maxMs: number;
+  readonly #maxRetryAfterMs: number;
+  readonly #timeoutMs: number;
+  readonly #maxRedirects: number;
+  readonly #signal?: AbortSignal;
+
+  constructor(options: HttpClientOptions) {
+    this.baseUrl = options.baseUrl;
+    this.#origin = new URL(options.baseUrl).origin;
+    this.#auth = resolveAuth(options.auth, options.source);
+    this.#headers = options.headers ?? {};
+    this.#fetch = options.fetch ?? globalThis.fetch;
+    this.#sleep = options.sleep ?? defaultSleep;
+    this.#random = options.random ?? Math.random;
+    this.#now = options.now ?? Date.now;
+    this.#maxAttempts = Math.max(1, options.maxAttempts ?? 5);
+    this.#baseMs = options.backoffBaseMs ?? 1000;
+    this.#maxMs = options.backoffMaxMs ?? 60_000;
+    this.#maxRetryAfterMs = options.maxRetryAfterMs ?? 300_000;
+    this.#timeoutMs = options.timeoutMs ?? 60_000;
+    this.#maxRedirects = options.maxRedirects ?? 5;
+    this.#signal = options.signal;
+  }
+
+  /** The credential in use (`api_key`, `job_token`, `none`, …). */
+  get authKind(): AuthParts["kind"] {
+    return this.#auth.kind;
+  }
+
+  /** The absolute URL of a request, query parameters applied, without auth. */
+  url(request: HttpRequest): string {
+    const url = new URL(joinUrl(this.baseUrl, request.url));
+    for (const key of Object.keys(request.params ?? {})) url.searchParams.delete(key);
+    for (const [key, value] of Object.entries(request.params ?? {})) appendParam(url, key, value);
+    return this.#stripAuthQuery(url.href);
+  }
+
+  /**
+   * Sends one request and returns its parsed response, retrying transient failures (5xx, 429,
+   * connection errors, timeouts, unparsable bodies). Returns `undefined` when a response action
+   * says to ignore the response. Throws {@linkcode HttpError} otherwise.
+   */
+  async request(
+    request: HttpRequest,
+    context: RequestContext = {},
+  ): Promise<HttpResponse | undefined> {
+    const url = this.url(request);
+    const method = request.method ?? "GET";
+    const what = context.resource ? `resource "${context.resource}"` : "GitLab";
+    for (let attempt = 1;; attempt++) {
+      this.#signal?.throwIfAborted();
+      let failure: RetryableFailure;
+      try {
+        return await this.#attempt(request, url, method, what, context);
+      } catch (e) {
+        if (!(e instanceof RetryableFailure)) throw e;
+        failure = e;
+      }
+      const safeUrl = redact(url);
+      if (attempt >= this.#maxAttempts) {
+        const n = this.#maxAttempts;
+        throw new HttpError(
+          redact(
+            `Cannot fetch ${what}: ${method} ${safeUrl} failed after ${n} attempt${
+              n === 1 ? "" : "s"
+            }: ${failure.message}`,
+          ),
+          failure.status,
+          safeUrl,
+          { retryable: true },
+        );
+      }
+      const delay = failure.delayMs ??
+        backoffMs(attempt, { baseMs: this.#baseMs, maxMs: this.#maxMs, random: this.#random });
+      this.stats.retries++;
+      await this.#sleep(delay, this.#signal);
+    }
+  }
+
+  async #attempt(
+    request: HttpRequest,
+    url: string,
+    method: "GET" | "POST",
+    what: string,
+    context: RequestContext,
+  ): Promise<HttpResponse | undefined> {
+    const signals = [AbortSignal.timeout(this.#timeoutMs)];
+    if (this.#signal) signals.push(this.#signal);
+    const signal = AbortSignal.any(signals);
+    let current = url;
+    let currentMethod: string = method;
+    let body = request.json === undefined ? undefined : JSON.stringify(request.json);
+    let response: Response;
+    let text: string;
+    let bytes: Uint8Array;
+    try {
+      for (let hop = 0;; hop++) {
+        this.stats.requests++;
+        response = await this.#fetch(this.#authorizedUrl(current), {
+          method: currentMethod,
+          headers: this.#headersFor(current, request.headers, body !== undefined),
+          body,
+          redirect: "manual",
+          signal,
+        });
+        const location = response.headers.get("location");
+        if (!REDIRECTS.has(response.status) || location === null) break;
+        await response.body?.cancel();
+        if (hop >= this.#maxRedirects) {
+          throw new HttpError(
+            redact(`Cannot fetch ${what}: more than ${this.#maxRedirects} redirects from ${url}`),
+            response.status,
+            redact(url),
+          );
+        }
+        current = this.#stripAuthQuery(new URL(location, current).href);
+        if (response.status === 303 || (response.status <= 302 && currentMethod === "POST")) {
+          currentMethod = "GET";
+          body = undefined;
+        }
+      }
+      bytes = new Uint8Array(await response.arrayBuffer());
+      this.stats.bytes += bytes.length;
+      text = new TextDecoder().decode(bytes);
+    } catch (e) {
+      if (e instanceof HttpError) throw e;
+      if (this.#signal?.aborted) throw this.#signal.reason;
+      const name = e instanceof Error ? e.name : "";
+      const message = name === "TimeoutError" || name === "AbortError"
+        ? `timed out after ${this.#timeoutMs / 1000} s`
+        : `connection error (${e instanceof Error ? e.message : String(e)})`;
+      throw new RetryableFailure(message, 0);
+    }
+    const status = response.status;
+    const statusLine = `HTTP ${status}${response.statusText ? ` ${response.statusText}` : ""}`;
+    for (const action of context.responseActions ?? []) {
+      if (action.action !== "ignore") continue;
+      if (action.status_code !== undefined && action.status_code !== status) continue;
+      if (action.content !== undefined && !text.includes(action.content)) continue;
+      return undefined;
+    }
+    if (isRetryableStatus(status)) {
+      let delay = serverDelayMs(status, response.headers, this.#now());
+      if (delay !== undefined) delay = Math.min(delay, this.#maxRetryAfterMs);
+      throw new RetryableFailure(statusLine, status, delay);
+    }
+    const safeUrl = redact(current);
+    if (status === 401) {
+      throw new HttpError(this.#unauthorizedMessage(what, currentMethod, safeUrl), 401, safeUrl);
+    }
+    if (status >= 400) {
+      const detail = text.trim().slice(0, 200);
+      throw new HttpError(
+        redact(
+          `Cannot fetch ${what}: GitLab answered ${statusLine} for ${currentMethod} ${safeUrl}${
+            detail ? ` (${detail})` : ""
+          }`,
+        ),
+        status,
+        safeUrl,
+      );
+    }
+    let json: Json = null;
+    if (text.trim() !== "") {
+      try {
+        json = JSON.parse(text);
+      } catch (e) {
+        const why = e instanceof Error ? e.message : String(e);
+        throw new RetryableFailure(
+          `cannot parse the body as JSON (${bytes.length} bytes): ${why}`,
+          status,
+        );
+      }
+    }
+    return {
+      request,
+      url: current,
+      status,
+      statusText: response.statusText,
+      headers: response.headers,
+      body: json,
+      bytes: bytes.length,
+    };
+  }
+
+  #unauthorizedMessage(what: string, method: string, safeUrl: string): string {
+    const where = `(${what}, ${method} ${safeUrl})`;
+    if (new URL(safeUrl).origin !== this.#origin) {
+      return `GitLab rejected the request (401 Unauthorized) ${where}: the URL is outside base_url ${
+        redact(this.baseUrl)
+      }, so no token was sent; set sources.gitlab.base_url to the URL GitLab links to`;
+    }
+    if (this.#auth.kind === "none") {
+      return `GitLab requires a token (401 Unauthorized) ${where}: set sources.gitlab.api_key / SOURCES__GITLAB__API_KEY`;
+    }
+    if (this.#auth.kind === "job_token") {
+      return `GitLab rejected the CI job token (401 Unauthorized) ${where}: a job token reaches only some endpoints; set sources.gitlab.api_key / SOURCES__GITLAB__API_KEY`;
+    }
+    return `GitLab rejected the token (401 Unauthorized): check sources.gitlab.api_key / SOURCES__GITLAB__API_KEY ${where}`;
+  }
+
+  #sameOrigin(url: string): boolean {
+    return new URL(url).origin === this.#origin;
+  }
+
+  #authorizedUrl(url: string): string {
+    if (!this.#sameOrigin(url)) {
+      // Never carry a token to another origin, even one a server echoed into a URL.
+      const u = new URL(url);
+      for (const k of [...TOKEN_PARAMS, ...Object.keys(this.#auth.query)]) u.searchParams.delete(k);
+      return u.href;
+    }
+    if (Object.keys(this.#auth.query).length === 0) return url;
+    const u = new URL(url);
+    for (const [k, v] of Object.entries(this.#auth.query)) u.searchParams.set(k, v);
+    return u.href;
+  }
+
+  /** Removes auth query parameters a server may have echoed into a redirect or link. */
+  #stripAuthQuery(url: string): string {
+    const names = Object.keys(this.#auth.query);
+    if (names.length === 0) return url;
+    const u = new URL(url);
+    for (const k of names) u.searchParams.delete(k);
+    return u.href;
+  }
+
+  #headersFor(url: string, extra: Record<string, string> | undefined, hasBody: boolean): Headers {
+    const h = new Headers({ accept: "application/json" });
+    if (hasBody) h.set("content-type", "application/json");
+    if (this.#sameOrigin(url)) {
+      for (const [k, v] of Object.entries(this.#headers)) h.set(k, v);
+      for (const [k, v] of Object.entries(extra ?? {})) h.set(k, v);
+      for (const [k, v] of Object.entries(this.#auth.headers)) h.set(k, v);
+    }
+    return h;
+  }
+}

@@ -1,0 +1,387 @@
+import assert from "node:assert/strict";
+import { HttpError, UserError } from "../../lib/common/errors.ts";
+import { clearSecrets } from "../../lib/common/redact.ts";
+import { extract, type ExtractOptions } from "../../lib/extract/extract.ts";
+import { all, startFakeGitlab } from "../fake_gitlab/mod.ts";
+import {
+  catalog,
+  json,
+  noSleep,
+  packageDir,
+  readJobs,
+  resource,
+  source,
+  startServer,
+} from "./_helpers.ts";
+
+const TOKEN = "glpat-test";
+const GITLAB = { type: "gitlab" } as const;
+
+const projects = (over = {}) =>
+  resource("projects", {
+    paginator: GITLAB,
+    endpoint: { method: "GET", path: "projects", params: { membership: true, per_page: 5 } },
+    ...over,
+  });
+const issues = (over = {}) =>
+  resource("issues", {
+    paginator: GITLAB,
+    parent: "projects",
+    includeFromParent: ["id"],
+    endpoint: {
+      method: "GET",
+      path: "projects/{resources.projects.id}/issues",
+      params: { per_page: 2, scope: "all" },
+    },
+    ...over,
+  });
+const issueNotes = (over = {}) =>
+  resource("issue_notes", {
+    paginator: GITLAB,
+    parent: "issues",
+    includeFromParent: ["iid", "_projects_id"],
+    endpoint: {
+      method: "GET",
+      path: "projects/{resources.issues.project_id}/issues/{resources.issues.iid}/notes",
+    },
+    ...over,
+  });
+
+async function run(
+  cat: ReturnType<typeof catalog>,
+  baseUrl: string,
+  over: Partial<ExtractOptions> = {},
+) {
+  const dir = await packageDir();
+  try {
+    const info = await extract(cat, {
+      source: source({ api_key: TOKEN }),
+      baseUrl,
+      packageDir: dir,
+      sleep: noSleep,
+      ...over,
+    });
+    return { info, jobs: await readJobs(dir) };
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+}
+
+const sortById = <T extends Record<string, unknown>>(rows: T[]) =>
+  [...rows].sort((a, b) => Number(a.id) - Number(b.id));
+
+Deno.test("extract() fans out parent → child → grandchild with include_from_parent", async () => {
+  await using gitlab = await startFakeGitlab({});
+  const { info, jobs } = await run(catalog([projects(), issues(), issueNotes()]), gitlab.url);
+  // membership=true: the projects the token's user is a member of
+  const ids = new Set(jobs.projects.map((p) => p.id));
+  assert.ok(ids.size >= 10 && ids.size === jobs.projects.length);
+  const expectedIssues = all(gitlab.data.issues).filter((i) => ids.has(i.project_id));
+  const expectedNotes = all(gitlab.data.issueNotes).filter((n) =>
+    expectedIssues.some((i) => i.id === n.noteable_id)
+  );
+  assert.equal(jobs.issues.length, expectedIssues.length);
+  assert.equal(jobs.issue_notes.length, expectedNotes.length);
+  assert.deepEqual(info.tables, {
+    projects: ids.size,
+    issues: expectedIssues.length,
+    issue_notes: expectedNotes.length,
+  });
+  for (const issue of jobs.issues) assert.equal(issue._projects_id, issue.project_id);
+  for (const note of jobs.issue_notes) {
+    assert.equal(typeof note._issues_iid, "number");
+    assert.equal(typeof note._issues__projects_id, "number");
+  }
+  // records are written exactly as received (plus the parent fields)
+  const { _projects_id: _, ...first } = sortById(jobs.issues)[0];
+  assert.deepEqual(first, JSON.parse(JSON.stringify(sortById(expectedIssues)[0])));
+  assert.equal(info.warnings.length, 0);
+  assert.equal(info.requests, gitlab.requests.length);
+  assert.equal(info.resources.projects.pages, Math.ceil(gitlab.data.projects.length / 5));
+  assert.ok(
+    gitlab.requests.every((r) => r.headers["private-token"] === TOKEN && !r.headers["job-token"]),
+  );
+});
+
+Deno.test("extract() keeps memory to one page per level: depth-first order", async () => {
+  await using gitlab = await startFakeGitlab({});
+  await run(catalog([projects(), issues()]), gitlab.url);
+  const paths = gitlab.requests.map((r) => r.apiPath!);
+  // the second projects page is asked for only after the first page's children ran
+  const secondPage = paths.findIndex((p, i) => i > 0 && p === "/projects");
+  const firstIssues = paths.findIndex((p) => p.endsWith("/issues"));
+  assert.ok(firstIssues > 0 && firstIssues < secondPage);
+});
+
+Deno.test("extract() writes only selected resources and the requested ones", async () => {
+  await using gitlab = await startFakeGitlab({});
+  const cat = catalog([projects({ selected: false }), issues(), issueNotes()]);
+  let { info, jobs } = await run(cat, gitlab.url);
+  assert.equal(jobs.projects, undefined);
+  assert.ok(jobs.issues.length > 0);
+  assert.deepEqual(Object.keys(info.tables).sort(), ["issue_notes", "issues"]);
+  // resources: [issues] → projects fetched (not written: not selected), notes not fetched
+  gitlab.requests.length = 0;
+  ({ info, jobs } = await run(cat, gitlab.url, { resources: ["issues"] }));
+  assert.deepEqual(Object.keys(jobs), ["issues"]);
+  assert.ok(!gitlab.requests.some((r) => r.apiPath!.endsWith("/notes")));
+  assert.deepEqual(Object.keys(info.resources).sort(), ["issues", "projects"]);
+  // an ancestor whose selected is true is written too
+  ({ jobs } = await run(catalog([projects(), issues()]), gitlab.url, { resources: ["issues"] }));
+  assert.deepEqual(Object.keys(jobs).sort(), ["issues", "projects"]);
+  await assert.rejects(
+    run(cat, gitlab.url, { resources: ["isues"] }),
+    (e) => e instanceof UserError && /Cannot extract "isues": no such resource/.test(e.message),
+  );
+});
+
+Deno.test("extract() turns a 403/404 on one project's child into a warning and goes on", async () => {
+  await using gitlab = await startFakeGitlab({
+    projectsWithIssuesDisabled: [2],
+    projectsWithEmptyRepo: [3],
+  });
+  const commits = resource("commits", {
+    paginator: GITLAB,
+    parent: "projects",
+    endpoint: { method: "GET", path: "projects/{resources.projects.id}/repository/commits" },
+  });
+  const warnings: string[] = [];
+  const { info, jobs } = await run(catalog([projects(), issues(), commits]), gitlab.url, {
+    onWarning: (w) => warnings.push(w),
+  });
+  assert.equal(info.warnings.length, 2);
+  assert.deepEqual(warnings, info.warnings);
+  const p2 = gitlab.data.projects.find((p) => p.id === 2)!;
+  const w = info.warnings.find((x) => x.includes('"issues"'))!;
+  assert.ok(
+    w.startsWith(
+      `Skipped resource "issues" for projects record id 2 "${p2.path_with_namespace}": GitLab answered HTTP 403`,
+    ),
+    w,
+  );
+  assert.ok(
+    info.warnings.some((x) =>
+      x.startsWith('Skipped resource "commits" for projects record id 3') && x.includes("404")
+    ),
+  );
+  const ids = new Set(jobs.projects.map((p) => p.id));
+  const expected =
+    all(gitlab.data.issues).filter((i) => i.project_id !== 2 && ids.has(i.project_id))
+      .length;
+  assert.equal(jobs.issues.length, expected);
+  assert.ok(jobs.commits.length > 0);
+});
+
+Deno.test("extract() stops at once on 401", async () => {
+  await using gitlab = await startFakeGitlab({});
+  const err = await run(catalog([projects(), issues()]), gitlab.url, {
+    source: source({ api_key: "glpat-wrong-token" }),
+  }).catch((e) => e);
+  assert.ok(err instanceof HttpError);
+  assert.equal(err.status, 401);
+  assert.match(err.message, /^GitLab rejected the token \(401 Unauthorized\)/);
+  assert.ok(!err.message.includes("glpat-wrong-token"));
+  assert.equal(gitlab.requests.length, 1);
+});
+
+Deno.test("extract() --limit caps pages per request series", async () => {
+  await using gitlab = await startFakeGitlab({});
+  const { info, jobs } = await run(catalog([projects(), issues()]), gitlab.url, { limit: 1 });
+  assert.equal(jobs.projects.length, 5);
+  assert.equal(info.resources.projects.pages, 1);
+  // one page of 2 issues for each of the 5 projects
+  assert.equal(info.resources.issues.pages, 5);
+  assert.equal(jobs.issues.length, 10);
+});
+
+Deno.test("extract() scope: projects de-duplicates configured projects and groups", async () => {
+  await using gitlab = await startFakeGitlab({});
+  const acme = gitlab.data.projects.filter((p) =>
+    String(p.path_with_namespace).startsWith("acme/")
+  );
+  const outside = gitlab.data.projects.find((p) =>
+    !String(p.path_with_namespace).startsWith("acme/")
+  )!;
+  const inside = acme[0];
+  const { info, jobs } = await run(
+    catalog([projects({ scope: "projects" }), issues()]),
+    gitlab.url,
+    {
+      source: source({
+        api_key: TOKEN,
+        projects: [String(inside.path_with_namespace), String(outside.id)],
+        groups: ["acme"],
+      }),
+    },
+  );
+  const ids = jobs.projects.map((p) => p.id as number).sort((a, b) => a - b);
+  assert.deepEqual(ids, [...acme.map((p) => p.id), outside.id].sort((a, b) => a - b));
+  const paths = gitlab.requests.map((r) => r.path);
+  assert.ok(
+    paths.includes(
+      `/api/v4/projects/${encodeURIComponent(String(inside.path_with_namespace))}`,
+    ),
+    paths.join("\n"),
+  );
+  const groupReq = gitlab.requests.find((r) => r.apiPath === "/groups/acme/projects")!;
+  assert.equal(groupReq.query.include_subgroups, "true");
+  assert.equal(groupReq.query.membership, undefined);
+  // children run once per distinct project
+  const issueSeries = gitlab.requests.filter((r) => /^\/projects\/\d+\/issues$/.test(r.apiPath!));
+  const firstPages = issueSeries.filter((r) => r.query.page === undefined);
+  assert.equal(firstPages.length, ids.length);
+  assert.equal(info.tables.projects, ids.length);
+});
+
+Deno.test("extract() scope: groups reads configured groups and descendants", async () => {
+  await using gitlab = await startFakeGitlab({});
+  const groups = resource("groups", {
+    scope: "groups",
+    paginator: GITLAB,
+    endpoint: { method: "GET", path: "groups" },
+  });
+  let { jobs } = await run(catalog([groups]), gitlab.url, {
+    source: source({ api_key: TOKEN, groups: ["acme", "acme/team-1"] }),
+  });
+  assert.deepEqual(jobs.groups.map((g) => g.full_path).sort(), ["acme", "acme/team-1"]);
+  ({ jobs } = await run(catalog([groups]), gitlab.url, {
+    source: source({ api_key: TOKEN, projects: ["acme/api"] }),
+  }));
+  assert.equal(jobs.groups, undefined);
+  ({ jobs } = await run(catalog([groups]), gitlab.url));
+  assert.equal(jobs.groups.length, gitlab.data.groups.length);
+});
+
+Deno.test("extract() scope: an unknown configured project names the config key", async () => {
+  await using gitlab = await startFakeGitlab({});
+  const err = await run(catalog([projects({ scope: "projects" })]), gitlab.url, {
+    source: source({ api_key: TOKEN, projects: ["no/such"] }),
+  }).catch((e) => e);
+  assert.ok(err instanceof HttpError);
+  assert.equal(err.status, 404);
+  assert.match(err.message, /^Cannot read project "no\/such" \(sources\.gitlab\.projects\): /);
+});
+
+Deno.test("extract() data is identical after retried faults (no duplicate page)", async () => {
+  await using gitlab = await startFakeGitlab({});
+  const cat = catalog([projects(), issues()]);
+  const clean = await run(cat, gitlab.url);
+  const issuesOf = (n: number) => new RegExp(`^/projects/${n}/issues$`);
+  gitlab.faults.push(
+    { kind: "status", status: 500, match: /^\/projects$/ },
+    { kind: "truncate", match: /^\/projects$/, mode: "short" },
+    { kind: "status", status: 502, match: issuesOf(1) },
+    { kind: "status", status: 503, match: issuesOf(1), headers: { "retry-after": "1" } },
+    { kind: "status", status: 429, match: issuesOf(2) },
+    { kind: "reset", match: issuesOf(3) },
+    { kind: "truncate", match: issuesOf(4), mode: "abort" },
+    { kind: "truncate", match: issuesOf(5), mode: "short", fraction: 0.9 },
+  );
+  const faulty = await run(cat, gitlab.url);
+  assert.equal(gitlab.faults.size, 0);
+  // 8 faults; a reset on a pooled keep-alive connection may be retried by fetch itself
+  assert.ok(faulty.info.retries >= 7, String(faulty.info.retries));
+  assert.deepEqual(faulty.jobs, clean.jobs);
+  assert.deepEqual(faulty.info.tables, clean.info.tables);
+});
+
+Deno.test("extract() error after exhausted retries names the resource, token redacted", async () => {
+  clearSecrets();
+  await using gitlab = await startFakeGitlab({});
+  gitlab.faults.push({ kind: "status", status: 503, match: /\/issues$/, times: 5 });
+  const cat = catalog([projects(), issues()], {
+    auth: { type: "api_key", name: "private_token", location: "query" },
+  });
+  const err = await run(cat, gitlab.url).catch((e) => e);
+  assert.ok(err instanceof HttpError);
+  assert.equal(err.status, 503);
+  assert.equal(err.retryable, true);
+  assert.match(
+    err.message,
+    /^Cannot fetch resource "issues": GET http:\/\/127\.0\.0\.1:\d+\/api\/v4\/projects\/\d+\/issues\?per_page=2&scope=all failed after 5 attempts: HTTP 503/,
+  );
+  assert.ok(!err.message.includes(TOKEN));
+  assert.ok(gitlab.requests.some((r) => r.query.private_token === TOKEN));
+});
+
+Deno.test("extract() never sends the token to another origin named in a Link header", async () => {
+  const other = startServer(() => json([]));
+  try {
+    await using gitlab = await startFakeGitlab({ linkBase: `${other.origin}/api/v4` });
+    const { jobs } = await run(catalog([projects()]), gitlab.url);
+    assert.equal(jobs.projects.length, 5);
+    assert.equal(other.requests.length, 1);
+    assert.equal(other.requests[0].url.pathname, "/api/v4/projects");
+    assert.equal(other.requests[0].headers.get("private-token"), null);
+    assert.equal(other.requests[0].url.searchParams.get("private_token"), null);
+  } finally {
+    await other.close();
+  }
+});
+
+Deno.test("extract() uses JOB-TOKEN when only a CI job token is configured", async () => {
+  await using gitlab = await startFakeGitlab({ jobToken: "ci-job-token-xyz" });
+  const mrs = resource("merge_requests", {
+    paginator: GITLAB,
+    endpoint: { method: "GET", path: "projects/1/merge_requests" },
+  });
+  const { jobs } = await run(catalog([mrs]), gitlab.url, {
+    source: source({ job_token: "ci-job-token-xyz" }),
+  });
+  assert.equal(jobs.merge_requests.length, gitlab.data.mergeRequests.get(1)!.length);
+  assert.equal(gitlab.requests[0].headers["job-token"], "ci-job-token-xyz");
+  assert.equal(gitlab.requests[0].headers["private-token"], undefined);
+});
+
+Deno.test("extract() keeps a sub-path base URL and reports progress", async () => {
+  await using gitlab = await startFakeGitlab({ prefix: "/gitlab/api/v4" });
+  const events: { resource: string; pages: number }[] = [];
+  const { info } = await run(catalog([projects()]), gitlab.url, {
+    onProgress: (e) => events.push({ resource: e.resource, pages: e.pages }),
+  });
+  assert.ok(gitlab.url.endsWith("/gitlab/api/v4"));
+  assert.ok(gitlab.requests.every((r) => r.path.startsWith("/gitlab/api/v4/projects")));
+  assert.equal(events.length, info.resources.projects.pages);
+  assert.deepEqual(events.at(-1), { resource: "projects", pages: events.length });
+});
+
+Deno.test("extract() single-entity child path: one record per parent, data_selector $", async () => {
+  await using gitlab = await startFakeGitlab({});
+  const detail = resource("project_detail", {
+    parent: "projects",
+    // the client's page_number paginator must not apply to a single entity (dlt's rule)
+    paginator: { type: "page_number", total_path: null, maximum_page: 3 },
+    endpoint: { method: "GET", path: "projects/{resources.projects.id}" },
+  });
+  const { jobs } = await run(
+    catalog([projects({ selected: false }), detail], {
+      paginator: { type: "page_number", total_path: null, maximum_page: 3 },
+    }),
+    gitlab.url,
+  );
+  assert.equal(
+    jobs.project_detail.length,
+    gitlab.requests.filter((r) => /^\/projects\/\d+$/.test(r.apiPath!)).length,
+  );
+  assert.ok(jobs.project_detail.length >= 10);
+  assert.ok(!gitlab.requests.some((r) => r.query.page !== undefined && r.apiPath !== "/projects"));
+  assert.ok(jobs.project_detail.every((p) => typeof p.path_with_namespace === "string"));
+});
+
+Deno.test("extract() honours response_actions ignore on a child", async () => {
+  await using gitlab = await startFakeGitlab({ projectsWithIssuesDisabled: [1] });
+  const { info } = await run(
+    catalog([
+      projects(),
+      issues({
+        endpoint: {
+          method: "GET",
+          path: "projects/{resources.projects.id}/issues",
+          response_actions: [{ status_code: 403, action: "ignore" }],
+        },
+      }),
+    ]),
+    gitlab.url,
+  );
+  assert.equal(info.warnings.length, 0);
+});
