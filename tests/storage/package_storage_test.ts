@@ -1,0 +1,79 @@
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { JobWriter } from "../../lib/storage/job_writer.ts";
+import {
+  compareLoadIds,
+  newLoadId,
+  PackageStorage,
+  parseJobFileName,
+} from "../../lib/storage/package_storage.ts";
+
+Deno.test("newLoadId() is dlt's str(time.time()) and strictly increasing", () => {
+  const ids = Array.from({ length: 50 }, () => newLoadId(() => 1_700_000_000_000));
+  for (const id of ids) assert.match(id, /^\d{10}\.\d+$/);
+  for (let i = 1; i < ids.length; i++) assert.ok(compareLoadIds(ids[i - 1], ids[i]) < 0);
+});
+
+Deno.test("parseJobFileName() splits table, file id, retry and format", () => {
+  assert.deepEqual(parseJobFileName("issues__labels.5ffad867fe.0.typed-jsonl"), {
+    table: "issues__labels",
+    fileId: "5ffad867fe",
+    retry: 0,
+    format: "typed-jsonl",
+  });
+});
+
+Deno.test("PackageStorage moves packages between states and cleans up half-done work", async () => {
+  const root = await Deno.makeTempDir();
+  try {
+    const s = new PackageStorage(root);
+    const a = newLoadId();
+    const b = newLoadId();
+    const c = newLoadId();
+    await s.create("extracting", a);
+    await s.create("extracted", b);
+    await s.create("normalizing", b);
+    await s.create("extracted", c);
+    await s.create("normalized", c);
+    await s.cleanUp();
+    assert.deepEqual(await s.list("extracting"), []);
+    assert.deepEqual(await s.list("normalizing"), []);
+    // c was already normalized: its extracted copy is gone; b stays extracted
+    assert.deepEqual(await s.list("extracted"), [b]);
+    await s.move(b, "extracted", "normalized");
+    assert.deepEqual(await s.list("normalized"), [b, c]);
+  } finally {
+    await Deno.remove(root, { recursive: true });
+  }
+});
+
+Deno.test("JobWriter writes a header per file and rotates at the size limit", async () => {
+  const root = await Deno.makeTempDir();
+  try {
+    const dir = await new PackageStorage(root).create("normalizing", "1.5");
+    let headers = 0;
+    const w = new JobWriter(dir, "t", "copy", {
+      bufferBytes: 64,
+      maxFileBytes: 1000,
+      header: () => {
+        headers++;
+        return '["a"]';
+      },
+    });
+    for (let i = 0; i < 500; i++) await w.write(`row${i}`);
+    const files = await w.close();
+    assert.ok(files.length > 1, "rotated into several files");
+    assert.equal(headers, files.length);
+    let rows = 0;
+    for (const f of files) {
+      const lines = (await Deno.readTextFile(f)).trimEnd().split("\n");
+      assert.equal(lines[0], '["a"]');
+      rows += lines.length - 1;
+      assert.ok(f.startsWith(join(dir, "new_jobs", "t.")));
+    }
+    assert.equal(rows, 500);
+    assert.equal(w.lines, 500);
+  } finally {
+    await Deno.remove(root, { recursive: true });
+  }
+});
