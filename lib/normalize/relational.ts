@@ -1,0 +1,287 @@
+/**
+ * dlt's relational normalizer (`dlt/common/normalizers/json/relational.py`): one record
+ * becomes a root row plus rows of nested tables.
+ *
+ * - Nested dicts are flattened into `parent__child` columns. The order is dlt's: a stack of
+ *   dicts, so the scalars of a level come first and nested dicts are expanded afterwards, the
+ *   last nested dict of a level first.
+ * - Lists become nested tables `<table>__<field>`: dict elements are flattened, scalars go to a
+ *   `value` column, a list of lists is wrapped as `{list: inner}` (tables `...__list`).
+ * - Nested rows get `_dlt_parent_id`, `_dlt_list_idx` and a deterministic `_dlt_id`; root rows
+ *   get `_dlt_load_id` and a random `_dlt_id` (a key hash for upsert/insert-only merge), an
+ *   existing `_dlt_id` is kept; `_dlt_root_id` is propagated from the root row into nested
+ *   rows as configured in `normalizers.json.config.propagation` (set for merge tables).
+ * - `max_nesting` (table `x-normalizer.max_nesting`, else `normalizers.json.config.max_nesting`,
+ *   else 1000) is a remaining-depth counter: at 0, dicts and lists stay whole as json values.
+ *   A column typed json (hint or preferred type) is never flattened.
+ * - A record that is not a dict (a scalar or a list) is wrapped as `{value: record}`, as dlt
+ *   wraps non-dict items.
+ *
+ * `null` values stay in the rows; the schema evolution step drops them.
+ *
+ * @module
+ */
+
+import { C_DLT_ID, C_DLT_LIST_IDX, C_DLT_LOAD_ID, C_DLT_PARENT_ID } from "../schema/names.ts";
+import {
+  EMPTY_KEY_IDENTIFIER,
+  normalizePath,
+  normalizeTablesPath,
+  shortenFragments,
+} from "../schema/naming.ts";
+import { isNestedTable, mergeStrategyOf } from "../schema/schema.ts";
+import type { DataType, StoredSchema } from "../schema/types.ts";
+import { generateDltId, nestedRowId, rowHash } from "./ids.ts";
+import { dictEntries, isDict } from "./json_value.ts";
+
+/** Default `max_nesting` of dlt's relational normalizer. */
+export const DEFAULT_MAX_NESTING = 1000;
+
+/** One row produced by the normalizer. */
+export interface NormalizedRow {
+  /** Table of the row. */
+  table: string;
+  /** Parent table (nested rows only). */
+  parentTable?: string;
+  /** Column → value, in column creation order. */
+  row: Map<string, unknown>;
+}
+
+/** What {@linkcode normalizeItem} needs besides the record. */
+export interface ItemContext {
+  /** The live schema (columns typed json are not flattened). */
+  schema: StoredSchema;
+  /** The root table (normalized here). */
+  table: string;
+  /** The package load id, written into `_dlt_load_id`. */
+  loadId: string;
+  /** Preferred type of a column name (`settings.preferred_types`). @default {none} */
+  preferredType?: (column: string) => DataType | undefined;
+  /** Random root row ids. @default {generateDltId} */
+  newRowId?: () => string;
+}
+
+type Dict = Map<string, unknown> | Record<string, unknown>;
+
+function isSpace(s: string): boolean {
+  return !s || !s.trim();
+}
+
+function isNestedType(
+  ctx: ItemContext,
+  table: string,
+  field: string,
+  level: number,
+): boolean {
+  if (level <= 0) return true;
+  const column = ctx.schema.tables[table]?.columns[field];
+  const type = column?.data_type ?? ctx.preferredType?.(field);
+  return type === "json";
+}
+
+function flatten(
+  ctx: ItemContext,
+  table: string,
+  dict: Dict,
+  level: number,
+): [Map<string, unknown>, Map<string, [string[], unknown[]]>] {
+  const row = new Map<string, unknown>();
+  // keyed by the joined path: a later key with the same path replaces the list in place
+  const lists = new Map<string, [string[], unknown[]]>();
+  const stack: [Dict, number, string[]][] = [[dict, level, []]];
+  while (stack.length) {
+    const [current, lvl, path] = stack.pop()!;
+    for (const [k, v] of dictEntries(current)) {
+      const normKey = isSpace(k) ? EMPTY_KEY_IDENTIFIER : normalizePath(k);
+      const name = path.length ? shortenFragments(...path, normKey) : normKey;
+      if (isDict(v)) {
+        if (!isNestedType(ctx, table, name, lvl)) {
+          stack.push([v, lvl - 1, [...path, normKey]]);
+          continue;
+        }
+      } else if (Array.isArray(v)) {
+        if (!isNestedType(ctx, table, name, lvl)) {
+          const listPath = [...path, normalizeTablesPath(k)];
+          lists.set(listPath.join("\u0001"), [listPath, v]);
+          continue;
+        }
+      }
+      row.set(name, v);
+    }
+  }
+  return [row, lists];
+}
+
+function shouldBeNested(schema: StoredSchema, table: string): boolean {
+  const t = schema.tables[table];
+  return t ? isNestedTable(t) : true;
+}
+
+function rootRowId(ctx: ItemContext, table: string, dict: Dict, row: Map<string, unknown>): string {
+  const t = ctx.schema.tables[table];
+  const strategy = t ? mergeStrategyOf(ctx.schema, table) : undefined;
+  if (t && (strategy === "upsert" || strategy === "insert-only")) {
+    const pk = Object.values(t.columns).filter((c) => c.primary_key).map((c) => c.name);
+    try {
+      return rowHash(row, pk);
+    } catch (e) {
+      throw new Error(
+        `Cannot compute _dlt_id of a row of table "${table}": a primary key column is missing`,
+        { cause: e },
+      );
+    }
+  }
+  if (t && strategy === "scd2") {
+    const version = Object.values(t.columns).find((c) => c["x-row-version"]);
+    if (version?.name === C_DLT_ID) return rowHash(new Map(dictEntries(dict)));
+  }
+  return (ctx.newRowId ?? generateDltId)();
+}
+
+function propagated(
+  schema: StoredSchema,
+  table: string,
+  row: Map<string, unknown>,
+  isRoot: boolean,
+): Map<string, unknown> | undefined {
+  const config = schema.normalizers?.json?.config as Record<string, unknown> | undefined;
+  const propagation = config?.propagation as
+    | { root?: Record<string, string>; tables?: Record<string, Record<string, string>> }
+    | undefined;
+  if (!propagation) return undefined;
+  const mappings: Record<string, string> = {
+    ...(isRoot ? propagation.root ?? {} : {}),
+    ...(propagation.tables?.[table] ?? {}),
+  };
+  let extend: Map<string, unknown> | undefined;
+  for (const [from, as] of Object.entries(mappings)) {
+    if (row.has(from)) (extend ??= new Map()).set(as, row.get(from));
+  }
+  return extend;
+}
+
+function* normalizeRow(
+  ctx: ItemContext,
+  dict: Dict,
+  extend: Map<string, unknown> | undefined,
+  identPath: string[],
+  parentPath: string[],
+  parentRowId: string | undefined,
+  pos: number | undefined,
+  level: number,
+  root: boolean,
+): Generator<NormalizedRow> {
+  const table = shortenFragments(...parentPath, ...identPath);
+  const [row, lists] = flatten(ctx, table, dict, level);
+  if (extend) { for (const [k, v] of extend) row.set(k, v); }
+  const isRoot = root || !shouldBeNested(ctx.schema, table);
+  if (isRoot) row.set(C_DLT_LOAD_ID, ctx.loadId);
+  let rowId = row.get(C_DLT_ID) as string | undefined;
+  if (!rowId) {
+    if (!isRoot) {
+      rowId = nestedRowId(parentRowId!, { table, listIdx: pos! });
+      row.set(C_DLT_PARENT_ID, parentRowId);
+      row.set(C_DLT_LIST_IDX, pos);
+    } else {
+      rowId = rootRowId(ctx, table, dict, row);
+    }
+    row.set(C_DLT_ID, rowId);
+  }
+  const more = propagated(ctx.schema, table, row, isRoot);
+  const childExtend = more ? new Map([...(extend ?? []), ...more]) : extend;
+  yield {
+    table,
+    parentTable: parentPath.length ? shortenFragments(...parentPath) : undefined,
+    row,
+  };
+  const childParentPath = [...parentPath, ...identPath];
+  for (const [listPath, items] of lists.values()) {
+    yield* normalizeList(ctx, items, childExtend, listPath, childParentPath, rowId, level - 1);
+  }
+}
+
+function* normalizeList(
+  ctx: ItemContext,
+  items: unknown[],
+  extend: Map<string, unknown> | undefined,
+  identPath: string[],
+  parentPath: string[],
+  parentRowId: string,
+  level: number,
+): Generator<NormalizedRow> {
+  const table = shortenFragments(...parentPath, ...identPath);
+  const isRoot = !shouldBeNested(ctx.schema, table);
+  for (let idx = 0; idx < items.length; idx++) {
+    const v = items[idx];
+    if (isDict(v)) {
+      yield* normalizeRow(ctx, v, extend, identPath, parentPath, parentRowId, idx, level, false);
+    } else if (Array.isArray(v)) {
+      yield* normalizeRow(
+        ctx,
+        new Map([["list", v]]),
+        extend,
+        identPath,
+        parentPath,
+        parentRowId,
+        idx,
+        level - 1,
+        false,
+      );
+    } else {
+      const row = new Map<string, unknown>([["value", v]]);
+      if (extend) { for (const [k, x] of extend) row.set(k, x); }
+      if (isRoot) {
+        row.set(C_DLT_ID, rootRowId(ctx, table, row, row));
+      } else {
+        row.set(C_DLT_PARENT_ID, parentRowId);
+        row.set(C_DLT_LIST_IDX, idx);
+        row.set(C_DLT_ID, nestedRowId(parentRowId, { table, listIdx: idx }));
+      }
+      yield { table, parentTable: shortenFragments(...parentPath), row };
+    }
+  }
+}
+
+/**
+ * The `max_nesting` of a root table: its `x-normalizer.max_nesting`, else the schema's
+ * `normalizers.json.config.max_nesting`, else 1000.
+ *
+ * @example
+ * ```ts
+ * maxNestingOf(schema, "issues"); // 1000
+ * ```
+ */
+export function maxNestingOf(schema: StoredSchema, table: string): number {
+  const own = schema.tables[table]?.["x-normalizer"]?.max_nesting;
+  if (typeof own === "number") return own;
+  const config = schema.normalizers?.json?.config as Record<string, unknown> | undefined;
+  const source = config?.max_nesting;
+  return typeof source === "number" ? source : DEFAULT_MAX_NESTING;
+}
+
+/**
+ * Normalizes one record of a root table into rows: the root row first, then nested rows
+ * depth first, in dlt's order.
+ *
+ * @example
+ * ```ts
+ * for (const { table, row } of normalizeItem({ id: 1, labels: ["a"] }, { schema, table: "issues", loadId })) {
+ *   console.log(table, row);
+ * }
+ * ```
+ */
+export function* normalizeItem(item: unknown, context: ItemContext): Generator<NormalizedRow> {
+  const dict: Dict = isDict(item) ? item : new Map([["value", item]]);
+  const table = normalizeTablesPath(context.table);
+  yield* normalizeRow(
+    context,
+    dict,
+    undefined,
+    [table],
+    [],
+    undefined,
+    undefined,
+    maxNestingOf(context.schema, table),
+    true,
+  );
+}

@@ -1,0 +1,146 @@
+import assert from "node:assert/strict";
+import {
+  coerceValue,
+  CoercionError,
+  inferDataType,
+  isIsoTimestamp,
+  isoToUtc,
+  JsonFloat,
+  parseJson,
+  SchemaEvolution,
+} from "../../lib/normalize/mod.ts";
+import { type DataType, newSchema } from "../../lib/schema/mod.ts";
+
+const t = { table: "t" };
+
+Deno.test("inferDataType() infers dlt types from the first value", () => {
+  assert.equal(inferDataType("2016-01-04T15:31:51.081Z"), "timestamp");
+  assert.equal(inferDataType("2016-01-04 15:31:51"), "timestamp");
+  assert.equal(inferDataType("2016-07-22"), "text");
+  assert.equal(inferDataType("2016-07-22", { detections: ["iso_date"] }), "date");
+  assert.equal(inferDataType("hello"), "text");
+  assert.equal(inferDataType(1), "bigint");
+  assert.equal(inferDataType(2n ** 70n), "bigint");
+  assert.equal(inferDataType(1.5), "double");
+  assert.equal(inferDataType(new JsonFloat(1)), "double");
+  assert.equal(inferDataType(true), "bool");
+  assert.equal(inferDataType(new Map()), "json");
+  assert.equal(inferDataType([1]), "json");
+});
+
+Deno.test("isIsoTimestamp() needs a full datetime", () => {
+  for (
+    const s of ["2016-01-04T15:31", "20160104T153151Z", "2016-W01-1T10:00", "2016-004T10:00+01"]
+  ) {
+    assert.ok(isIsoTimestamp(s), s);
+  }
+  for (const s of ["2016-01-04", "2016-13-01T00:00", "2016-02-30T00:00", "10:00", "abc", ""]) {
+    assert.ok(!isIsoTimestamp(s), s);
+  }
+});
+
+Deno.test("isoToUtc() gives Python's isoformat of the UTC datetime", () => {
+  assert.equal(isoToUtc("2016-01-04T16:31:51.081+01:00"), "2016-01-04T15:31:51.081000+00:00");
+  assert.equal(isoToUtc("2016-01-04T15:31:51Z"), "2016-01-04T15:31:51+00:00");
+  assert.equal(isoToUtc("2016-01-04"), "2016-01-04T00:00:00+00:00");
+  assert.equal(isoToUtc("0099-01-04T00:00:00"), "0099-01-04T00:00:00+00:00");
+  assert.equal(isoToUtc("2016-01-04T15:31:51.1234567Z", false), "2016-01-04T15:31:51.123456");
+});
+
+Deno.test("coerceValue() coerces what dlt coerces", () => {
+  assert.equal(coerceValue(5, "text", { from: "bigint" }), "5");
+  assert.equal(coerceValue(1e16, "text", { from: "double" }), "1e+16");
+  assert.equal(coerceValue(true, "text", { from: "bool" }), "True");
+  assert.equal(
+    coerceValue(parseJson('{"b":1,"a":[1.0]}'), "text", { from: "json" }),
+    '{"b":1,"a":[1.0]}',
+  );
+  assert.equal(coerceValue(" 123 ", "bigint", { from: "text" }), 123);
+  assert.equal(coerceValue("0x1F", "bigint", { from: "text" }), 31);
+  assert.equal(
+    coerceValue("99999999999999999999", "bigint", { from: "text" }),
+    99999999999999999999n,
+  );
+  assert.equal(coerceValue(new JsonFloat(3), "bigint", { from: "double" }), 3);
+  assert.equal(coerceValue(3, "double", { from: "bigint" }), 3);
+  assert.equal(coerceValue("1.5e3", "double", { from: "text" }), 1500);
+  assert.equal(coerceValue("yes", "bool", { from: "text" }), true);
+  assert.equal(coerceValue(0, "bool", { from: "bigint" }), false);
+  assert.equal(
+    coerceValue("2016-01-04T15:31:51Z", "timestamp", { from: "text" }),
+    "2016-01-04T15:31:51+00:00",
+  );
+  assert.equal(coerceValue(0, "timestamp", { from: "bigint" }), "1970-01-01T00:00:00+00:00");
+  assert.equal(
+    coerceValue("1.5", "timestamp", { from: "text" }),
+    "1970-01-01T00:00:01.500000+00:00",
+  );
+  assert.deepEqual(coerceValue("[1]", "json", { from: "text" }), [1]);
+});
+
+Deno.test("coerceValue() throws CoercionError where dlt makes a variant", () => {
+  const fails: [DataType, DataType, unknown][] = [
+    ["bigint", "double", 3.7],
+    ["bigint", "text", "abc"],
+    ["bigint", "text", "1.0"],
+    ["bigint", "bool", true],
+    ["timestamp", "text", "not a date"],
+    ["bool", "text", "maybe"],
+    ["double", "json", [1]],
+    ["json", "bigint", 1],
+  ];
+  for (const [to, from, v] of fails) {
+    assert.throws(() => coerceValue(v, to, { from }), CoercionError, `${from} -> ${to}`);
+  }
+});
+
+Deno.test("SchemaEvolution puts failing values into variant columns", () => {
+  const schema = newSchema("test");
+  const ev = new SchemaEvolution(schema);
+  const row = (o: Record<string, unknown>) => new Map(Object.entries(o));
+  ev.coerceRow(row({ id: 1, score: 1, when: "2016-01-04T15:31:51Z", n: null }), t);
+  assert.deepEqual(Object.keys(schema.tables.t.columns), ["id", "score", "when"]);
+  const out = ev.coerceRow(row({ id: "abc", score: 2.5, when: "soon", n: "x" }), t);
+  assert.deepEqual([...out.keys()], ["id__v_text", "score__v_double", "when__v_text", "n"]);
+  assert.deepEqual(schema.tables.t.columns["id__v_text"], {
+    name: "id__v_text",
+    data_type: "text",
+    nullable: true,
+    variant: true,
+  });
+  assert.deepEqual(ev.info.newVariantColumns.t, ["id__v_text", "score__v_double", "when__v_text"]);
+  const ok = ev.coerceRow(row({ id: "12", score: 3.0 }), t);
+  assert.deepEqual([...ok], [["id", 12], ["score", 3]]);
+  const obj = ev.coerceRow(row({ id: new Map([["a", 1]]) }), t);
+  assert.deepEqual([...obj.keys()], ["id__v_json"]);
+});
+
+Deno.test("SchemaEvolution completes hinted columns and moves them to the end", () => {
+  const schema = newSchema("test");
+  schema.tables.t = {
+    name: "t",
+    columns: { id: { name: "id", nullable: false, primary_key: true } },
+    write_disposition: "append",
+    resource: "t",
+  };
+  const ev = new SchemaEvolution(schema);
+  ev.coerceRow(new Map<string, unknown>([["a", 1], ["id", 5], ["_dlt_id", "x"]]), t);
+  assert.deepEqual(Object.keys(schema.tables.t.columns), ["a", "id", "_dlt_id"]);
+  assert.deepEqual(Object.entries(schema.tables.t.columns.id), [
+    ["name", "id"],
+    ["nullable", false],
+    ["primary_key", true],
+    ["data_type", "bigint"],
+  ]);
+  assert.deepEqual(schema.tables.t.columns._dlt_id, {
+    name: "_dlt_id",
+    data_type: "text",
+    nullable: false,
+    unique: true,
+    row_key: true,
+  });
+  assert.throws(
+    () => ev.coerceRow(new Map([["id", null]]), t),
+    /column "id" is not nullable/,
+  );
+});

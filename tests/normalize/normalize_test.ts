@@ -1,0 +1,212 @@
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { normalizePackage } from "../../lib/normalize/mod.ts";
+import {
+  applyTableHints,
+  fromStoredJson,
+  newSchema,
+  pipelineStateTable,
+  type StoredSchema,
+  toStoredJson,
+} from "../../lib/schema/mod.ts";
+import { JobWriter } from "../../lib/storage/job_writer.ts";
+import { PackageStorage } from "../../lib/storage/package_storage.ts";
+
+const samples = new URL("../../../shared/reference/gitlab-samples/", import.meta.url);
+const LOAD_ID = "1714567890.123456";
+
+async function extractedPackage(
+  root: string,
+  records: Record<string, unknown[]>,
+): Promise<PackageStorage> {
+  const storage = new PackageStorage(root);
+  const dir = await storage.create("extracted", LOAD_ID);
+  const schema = newSchema("gitlab");
+  for (const [table, pk] of [["issues", "id"], ["merge_requests", "id"], ["jobs", "id"]]) {
+    applyTableHints(schema, {
+      table,
+      resource: table,
+      write_disposition: "merge",
+      primary_key: [pk],
+      merge_key: [],
+      columns: {},
+    });
+  }
+  schema.tables._dlt_pipeline_state = pipelineStateTable();
+  await Deno.writeTextFile(join(dir, "schema.json"), toStoredJson(schema));
+  await Deno.writeTextFile(join(dir, "load_package_state.json"), '{"created_at":"x"}');
+  for (const [table, items] of Object.entries(records)) {
+    const w = new JobWriter(dir, table, "typed-jsonl");
+    for (const item of items) await w.write(JSON.stringify(item));
+    await w.close();
+  }
+  return storage;
+}
+
+interface CopyFile {
+  header: string[];
+  rows: string[][];
+}
+
+async function readCopyJobs(dir: string, table: string): Promise<CopyFile[]> {
+  const out: CopyFile[] = [];
+  const names = [...Deno.readDirSync(join(dir, "new_jobs"))].map((e) => e.name)
+    .filter((n) => n.startsWith(`${table}.`) && n.endsWith(".0.copy")).sort();
+  for (const name of names) {
+    const lines = (await Deno.readTextFile(join(dir, "new_jobs", name))).split("\n");
+    assert.equal(lines.pop(), "");
+    out.push({ header: JSON.parse(lines[0]), rows: lines.slice(1).map((l) => l.split("\t")) });
+  }
+  return out;
+}
+
+Deno.test("normalizePackage() writes COPY jobs, schema and updates for GitLab samples", async () => {
+  const root = await Deno.makeTempDir();
+  try {
+    const issues = JSON.parse(await Deno.readTextFile(new URL("issues.json", samples)));
+    const mrs = JSON.parse(await Deno.readTextFile(new URL("merge_requests.json", samples)));
+    const jobs = JSON.parse(await Deno.readTextFile(new URL("jobs.json", samples)));
+    issues[0].title = "tab\there\nnew line \\ backslash \u0000 nul";
+    const state = {
+      version: 1,
+      engine_version: 4,
+      pipeline_name: "gitlab",
+      state: "eNoLSS0u0c3PS7UyMjA=",
+      created_at: "2024-05-01T12:00:00.000Z",
+      version_hash: "abc",
+    };
+    const storage = await extractedPackage(root, {
+      issues,
+      merge_requests: mrs,
+      jobs,
+      _dlt_pipeline_state: [state],
+    });
+    const info = await normalizePackage(storage, LOAD_ID);
+
+    assert.deepEqual(await storage.list("extracted"), []);
+    assert.deepEqual(await storage.list("normalized"), [LOAD_ID]);
+    const dir = storage.path("normalized", LOAD_ID);
+    assert.equal(
+      await Deno.readTextFile(join(dir, "load_package_state.json")),
+      '{"created_at":"x"}',
+    );
+
+    assert.equal(info.rows.issues, 1);
+    assert.equal(info.rows.issues__labels, 2);
+    assert.equal(info.rows.issues__assignees, 1);
+    assert.equal(info.rows.jobs, 2);
+    assert.equal(info.rows._dlt_pipeline_state, 1);
+    assert.ok(info.newTables.includes("issues__labels"));
+    assert.ok(info.newColumns.issues.includes("author__username"));
+
+    const [issueJob] = await readCopyJobs(dir, "issues");
+    assert.deepEqual(issueJob.header.slice(-2), ["_dlt_load_id", "_dlt_id"]);
+    const issueRow = Object.fromEntries(issueJob.header.map((c, i) => [c, issueJob.rows[0][i]]));
+    assert.equal(issueRow.title, "tab\\there\\nnew line \\\\ backslash \\\\u0000 nul");
+    assert.equal(issueRow.updated_at, "2016-01-04T15:31:51.081000+00:00");
+    assert.equal(issueRow.confidential, "f");
+    assert.equal(issueRow._dlt_load_id, LOAD_ID);
+    assert.equal(issueRow._dlt_id.length, 14);
+
+    const [labels] = await readCopyJobs(dir, "issues__labels");
+    assert.deepEqual(labels.header, [
+      "value",
+      "_dlt_root_id",
+      "_dlt_parent_id",
+      "_dlt_list_idx",
+      "_dlt_id",
+    ]);
+    assert.deepEqual(labels.rows.map((r) => [r[0], r[1], r[3]]), [
+      ["foo", issueRow._dlt_id, "0"],
+      ["bar", issueRow._dlt_id, "1"],
+    ]);
+
+    const [stateJob] = await readCopyJobs(dir, "_dlt_pipeline_state");
+    assert.deepEqual(stateJob.header, [
+      "version",
+      "engine_version",
+      "pipeline_name",
+      "state",
+      "created_at",
+      "version_hash",
+      "_dlt_load_id",
+      "_dlt_id",
+    ]);
+    assert.equal(stateJob.rows[0][4], "2024-05-01T12:00:00+00:00");
+
+    const schema: StoredSchema = fromStoredJson(await Deno.readTextFile(join(dir, "schema.json")));
+    assert.equal(schema.version, 2);
+    assert.deepEqual(schema.previous_hashes.length, 1);
+    for (const t of ["issues", "issues__labels", "jobs", "_dlt_pipeline_state"]) {
+      assert.deepEqual(schema.tables[t]["x-normalizer"], { "seen-data": true }, t);
+    }
+    assert.equal(schema.tables._dlt_version["x-normalizer"], undefined);
+    assert.deepEqual(schema.tables._dlt_pipeline_state.columns._dlt_id, {
+      name: "_dlt_id",
+      data_type: "text",
+      nullable: false,
+      unique: true,
+      row_key: true,
+    });
+    assert.equal(schema.tables.jobs__tag_list?.parent, "jobs");
+
+    const updates = JSON.parse(await Deno.readTextFile(join(dir, "schema_updates.json")));
+    assert.ok(updates.issues.columns.author__username);
+    assert.equal(updates.issues__labels.parent, "issues");
+    assert.equal(updates._dlt_pipeline_state.columns._dlt_id.unique, true);
+    assert.deepEqual(Object.keys(updates._dlt_pipeline_state.columns), ["_dlt_id"]);
+  } finally {
+    await Deno.remove(root, { recursive: true });
+  }
+});
+
+Deno.test("normalizePackage() streams many rows in chunks and new files per new header", async () => {
+  const root = await Deno.makeTempDir();
+  try {
+    const n = 12_000;
+    const items = Array.from({ length: n }, (_, i) => ({
+      id: i,
+      title: `issue ${i}`,
+      labels: ["a", "b"],
+      ...(i >= 7_000 ? { weight: i % 5 } : {}),
+    }));
+    const storage = await extractedPackage(root, { issues: items });
+    const info = await normalizePackage(storage, LOAD_ID, {
+      chunkRows: 1_000,
+      maxFileBytes: 256 * 1024,
+    });
+    assert.equal(info.rows.issues, n);
+    assert.equal(info.rows.issues__labels, 2 * n);
+    const dir = storage.path("normalized", LOAD_ID);
+    const files = await readCopyJobs(dir, "issues");
+    assert.ok(files.length >= 2, `${files.length} files`);
+    assert.equal(files.reduce((s, f) => s + f.rows.length, 0), n);
+    const withWeight = files.filter((f) => f.header.includes("weight"));
+    const withoutWeight = files.filter((f) => !f.header.includes("weight"));
+    assert.ok(withWeight.length > 0 && withoutWeight.length > 0);
+    for (const f of files) for (const r of f.rows) assert.equal(r.length, f.header.length);
+    assert.equal(withoutWeight.reduce((s, f) => s + f.rows.length, 0), 7_000);
+    const labelFiles = await readCopyJobs(dir, "issues__labels");
+    assert.ok(labelFiles.length >= 2);
+    assert.equal(labelFiles.reduce((s, f) => s + f.rows.length, 0), 2 * n);
+    assert.equal(info.jobs.length, files.length + labelFiles.length);
+  } finally {
+    await Deno.remove(root, { recursive: true });
+  }
+});
+
+Deno.test("normalizePackage() writes a header-only job for an empty extracted file", async () => {
+  const root = await Deno.makeTempDir();
+  try {
+    const storage = await extractedPackage(root, {});
+    const dir = storage.path("extracted", LOAD_ID);
+    await Deno.writeTextFile(join(dir, "new_jobs", "issues.0123456789.0.typed-jsonl"), "");
+    const info = await normalizePackage(storage, LOAD_ID);
+    assert.equal(info.rows.issues, 0);
+    const [job] = await readCopyJobs(storage.path("normalized", LOAD_ID), "issues");
+    assert.deepEqual(job.header, ["_dlt_load_id", "_dlt_id"]);
+    assert.equal(job.rows.length, 0);
+  } finally {
+    await Deno.remove(root, { recursive: true });
+  }
+});
