@@ -1,0 +1,100 @@
+/**
+ * The `pglite` destination: a real Postgres running in-process (WASM) through
+ * `@electric-sql/pglite`, stored in a folder. The embedded default when no credentials are given.
+ *
+ * @module
+ */
+
+import { PGlite, type Transaction } from "@electric-sql/pglite";
+import { DestinationError } from "../../common/errors.ts";
+import type { SqlClient } from "../../load/sql_client.ts";
+
+type Db = PGlite | Transaction;
+
+function wrapError(e: unknown): never {
+  if (e instanceof DestinationError) throw e;
+  const msg = e instanceof Error ? e.message : String(e);
+  throw new DestinationError(`PGlite failed: ${msg}`, { cause: e });
+}
+
+async function collect(data: AsyncIterable<Uint8Array>): Promise<Blob> {
+  const parts: Uint8Array[] = [];
+  for await (const chunk of data) parts.push(chunk);
+  return new Blob(parts as BlobPart[]);
+}
+
+class PgliteClient implements SqlClient {
+  readonly kind = "pglite" as const;
+  readonly location: string;
+  readonly #db: Db;
+  readonly #root?: PGlite;
+
+  constructor(db: Db, location: string, root?: PGlite) {
+    this.#db = db;
+    this.location = location;
+    this.#root = root;
+  }
+
+  async query<T>(text: string, params: unknown[] = []): Promise<T[]> {
+    try {
+      return (await this.#db.query<T>(text, params)).rows;
+    } catch (e) {
+      wrapError(e);
+    }
+  }
+
+  async exec(text: string): Promise<void> {
+    try {
+      await this.#db.exec(text);
+    } catch (e) {
+      wrapError(e);
+    }
+  }
+
+  async copyFrom(copySql: string, data: AsyncIterable<Uint8Array>): Promise<void> {
+    // PGlite reads COPY input from a virtual /dev/blob file; job files are bounded in size.
+    const sql = copySql.replace(/FROM\s+STDIN/i, "FROM '/dev/blob'");
+    try {
+      await this.#db.query(sql, [], { blob: await collect(data) });
+    } catch (e) {
+      wrapError(e);
+    }
+  }
+
+  async transaction<T>(fn: (tx: SqlClient) => Promise<T>): Promise<T> {
+    if (!this.#root) return await fn(this);
+    try {
+      return await this.#root.transaction((tx) => fn(new PgliteClient(tx, this.location)));
+    } catch (e) {
+      wrapError(e);
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.#root?.close();
+  }
+}
+
+/**
+ * Opens (creating when missing) an embedded Postgres stored in `dataDir`.
+ *
+ * @example
+ * ```ts
+ * const client = await openPglite("/tmp/pipe/pglite");
+ * await client.query("select 1");
+ * await client.close();
+ * ```
+ */
+export async function openPglite(dataDir: string): Promise<SqlClient> {
+  try {
+    await Deno.mkdir(dataDir, { recursive: true });
+    const db = await PGlite.create(dataDir);
+    return new PgliteClient(db, `pglite://${dataDir}`, db);
+  } catch (e) {
+    if (e instanceof DestinationError) throw e;
+    const msg = e instanceof Error ? e.message : String(e);
+    throw new DestinationError(`Cannot open the embedded database in "${dataDir}": ${msg}`, {
+      cause: e,
+    });
+  }
+}

@@ -1,0 +1,203 @@
+/**
+ * The `postgres` destination: a PostgreSQL server (EDB BigAnimal, RDS, local) through the npm
+ * `postgres` driver. Bulk rows go in with COPY.
+ *
+ * @module
+ */
+
+import postgres from "postgres";
+import { DestinationError } from "../../common/errors.ts";
+import { redact } from "../../common/redact.ts";
+import type { SqlClient } from "../../load/sql_client.ts";
+
+/** Options of {@linkcode connectPostgres}. */
+export interface PostgresClientOptions {
+  /** Text shown in load info instead of the URL (password hidden). @default {redacted url} */
+  location?: string;
+  /** Seconds to wait for a connection. @default {15} */
+  connectTimeout?: number;
+}
+
+type Sql = postgres.Sql | postgres.TransactionSql;
+
+function wrapError(e: unknown): never {
+  if (e instanceof DestinationError) throw e;
+  const msg = e instanceof Error ? e.message : String(e);
+  const retryable = /ECONNREFUSED|ECONNRESET|ETIMEDOUT|CONNECT_TIMEOUT|connection/i.test(msg);
+  throw new DestinationError(`Postgres failed: ${redact(msg)}`, { cause: e, retryable });
+}
+
+/**
+ * How long a finished COPY may take to be acknowledged before the backend is checked, and how
+ * often it is checked after that.
+ */
+const COPY_CHECK_MS = 250;
+
+/** `COPY "ds"."t" (cols)` without the `FROM STDIN` part, for messages. */
+function copyTarget(copySql: string): string {
+  return copySql.replace(/\s+FROM STDIN.*$/i, "");
+}
+
+class PostgresClient implements SqlClient {
+  readonly kind = "postgres" as const;
+  readonly location: string;
+  readonly #sql: Sql;
+  readonly #root: postgres.Sql;
+  /** Backend pid of this transaction's connection (set inside transactions). */
+  readonly #pid?: number;
+
+  constructor(sql: Sql, location: string, root: postgres.Sql, pid?: number) {
+    this.#sql = sql;
+    this.location = location;
+    this.#root = root;
+    this.#pid = pid;
+  }
+
+  async query<T>(text: string, params: unknown[] = []): Promise<T[]> {
+    try {
+      // deno-lint-ignore no-explicit-any
+      const rows = await this.#sql.unsafe(text, params as any[]);
+      return Array.from(rows) as T[];
+    } catch (e) {
+      wrapError(e);
+    }
+  }
+
+  async exec(text: string): Promise<void> {
+    try {
+      await this.#sql.unsafe(text).simple();
+    } catch (e) {
+      wrapError(e);
+    }
+  }
+
+  async copyFrom(copySql: string, data: AsyncIterable<Uint8Array>): Promise<void> {
+    if (this.#pid === undefined) {
+      // COPY errors are only detectable inside a transaction (see #watchCopy)
+      return await this.transaction((tx) => tx.copyFrom(copySql, data));
+    }
+    let writable;
+    try {
+      writable = await this.#sql.unsafe(copySql).writable();
+    } catch (e) {
+      wrapError(e);
+    }
+    let failed: unknown;
+    const settled = new Promise<void>((resolve) => {
+      writable.once("finish", () => resolve());
+      writable.once("close", () => resolve());
+      writable.once("error", (e: unknown) => {
+        failed = e;
+        resolve();
+      });
+    });
+    for await (const chunk of data) {
+      if (failed) break;
+      if (!writable.write(chunk)) {
+        await Promise.race([
+          new Promise<void>((resolve) => writable.once("drain", () => resolve())),
+          settled,
+        ]);
+      }
+    }
+    if (!failed) writable.end();
+    await this.#watchCopy(copySql, settled);
+    if (failed) {
+      const msg = failed instanceof Error ? failed.message : String(failed);
+      throw new DestinationError(
+        `Postgres rejected the rows of ${copyTarget(copySql)}: ${redact(msg)}`,
+        {
+          cause: failed,
+        },
+      );
+    }
+  }
+
+  /**
+   * Waits for a COPY to be acknowledged. postgres.js 3.4.9 never settles the stream when the
+   * server rejects the data after CopyDone (porsager/postgres#1173): the error is lost and a
+   * COMMIT would silently roll back. So while waiting, a second connection watches this
+   * backend; when it sits aborted, it is terminated and the load fails (nothing is committed).
+   */
+  async #watchCopy(copySql: string, settled: Promise<void>): Promise<void> {
+    for (;;) {
+      const done = await Promise.race([
+        settled.then(() => true),
+        new Promise<boolean>((r) => setTimeout(() => r(false), COPY_CHECK_MS)),
+      ]);
+      if (done) return;
+      const rows = await this.#root.unsafe(
+        "SELECT state FROM pg_stat_activity WHERE pid = $1",
+        [this.#pid!],
+      );
+      const state = rows[0]?.state as string | undefined;
+      if (state === "idle in transaction (aborted)" || state === undefined) {
+        await this.#root.unsafe("SELECT pg_terminate_backend($1)", [this.#pid!]).catch(() => {});
+        throw new DestinationError(
+          `Postgres rejected the rows of ${copyTarget(copySql)}: ` +
+            `the load was rolled back (the server log has the exact error)`,
+        );
+      }
+    }
+  }
+
+  async transaction<T>(fn: (tx: SqlClient) => Promise<T>): Promise<T> {
+    if (this.#pid !== undefined) return await fn(this);
+    let inner: unknown;
+    try {
+      return await this.#root.begin(async (tx) => {
+        const [{ pid }] = await tx`SELECT pg_backend_pid() AS pid`;
+        try {
+          return await fn(new PostgresClient(tx, this.location, this.#root, Number(pid)));
+        } catch (e) {
+          inner = e;
+          throw e;
+        }
+      }) as T;
+    } catch (e) {
+      // the error of `fn` wins over the ROLLBACK's (the connection may be gone by then)
+      wrapError(inner ?? e);
+    }
+  }
+
+  async close(): Promise<void> {
+    if (this.#pid === undefined) await this.#root.end({ timeout: 5 });
+  }
+}
+
+/**
+ * Connects to a Postgres server. `url` is a libpq-style connection string; `sslmode` in its
+ * query is honoured, and libpq env vars (PGHOST, PGUSER, …) fill what it leaves out.
+ *
+ * @example
+ * ```ts
+ * const client = await connectPostgres("postgresql://postgres@127.0.0.1:5432/test");
+ * await client.query("select 1");
+ * await client.close();
+ * ```
+ */
+export async function connectPostgres(
+  url: string | undefined,
+  options: PostgresClientOptions = {},
+): Promise<SqlClient> {
+  const opts: postgres.Options<Record<string, never>> = {
+    onnotice: () => {},
+    max: 4,
+    connect_timeout: options.connectTimeout ?? 15,
+    connection: { application_name: "gitlab-pg" },
+    idle_timeout: 30,
+  };
+  const sql = url ? postgres(url, opts) : postgres(opts);
+  const location = options.location ?? redact(url ?? "postgresql://(libpq environment)");
+  try {
+    await sql`select 1`;
+  } catch (e) {
+    await sql.end({ timeout: 1 }).catch(() => {});
+    const msg = e instanceof Error ? e.message : String(e);
+    throw new DestinationError(
+      `Cannot connect to Postgres at ${location}: ${redact(msg)}`,
+      { cause: e, retryable: true },
+    );
+  }
+  return new PostgresClient(sql, location, sql);
+}

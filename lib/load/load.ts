@@ -1,0 +1,339 @@
+/**
+ * The load stage: one normalized package into the destination in ONE transaction — schema
+ * migration, `_dlt_version`, COPY of every job (directly for append and replace, through
+ * `<dataset>_staging` for merge), the merge SQL, and the `_dlt_loads` row. A crash at any point
+ * leaves the old load or the new one, never half; a package already in `_dlt_loads` is skipped.
+ *
+ * @module
+ */
+
+import { join } from "node:path";
+import { DestinationError } from "../common/errors.ts";
+import {
+  C_DLT_ID,
+  C_DLT_ROOT_ID,
+  LOADS_TABLE,
+  SCHEMA_ENGINE_VERSION,
+  STAGING_DATASET_SUFFIX,
+  VERSION_TABLE,
+} from "../schema/names.ts";
+import type { StoredSchema, Table } from "../schema/types.ts";
+import { type PackageStorage, readJsonIfExists } from "../storage/package_storage.ts";
+import { completeColumns, migrate, type MigrationInfo } from "./ddl.ts";
+import { type CopyJob, openCopyJob } from "./job_file.ts";
+import { qualified, quoteIdent, type SqlClient } from "./sql_client.ts";
+
+/** Options of {@linkcode loadPackage}. */
+export interface LoadOptions {
+  /** The dataset (Postgres schema) to load into. */
+  dataset: string;
+  /** Clock for `inserted_at`. @default {() => new Date()} */
+  now?: () => Date;
+  /** Called after each job is copied. @default {undefined} */
+  onJob?: (job: { table: string; path: string }) => void;
+  /**
+   * Test hook called at named points inside the transaction ("migrated", "copied",
+   * "merged"); throwing from it aborts the load. @default {undefined}
+   */
+  hook?: (point: string) => void | Promise<void>;
+}
+
+/** What loading one package did. */
+export interface LoadPackageInfo {
+  loadId: string;
+  /** `loaded`, or `already_loaded` when `_dlt_loads` had the id (crash after commit). */
+  status: "loaded" | "already_loaded";
+  jobs: number;
+  migration: MigrationInfo;
+  /** Tables that received data, root and nested. */
+  tables: string[];
+  schemaVersionHash: string;
+}
+
+/** Package-level instructions written by the pipeline at extract time. */
+export interface PackageState {
+  /** Root tables with write disposition replace extracted in this package (even empty). */
+  replace_tables?: string[];
+  [key: string]: unknown;
+}
+
+/** The root table of `table` (itself when it has no parent). */
+export function rootOf(schema: StoredSchema, table: string): string {
+  let t = table;
+  const seen = new Set<string>();
+  while (schema.tables[t]?.parent && !seen.has(t)) {
+    seen.add(t);
+    t = schema.tables[t].parent!;
+  }
+  return t;
+}
+
+/** Nested tables of `root` (all depths) in schema order. */
+export function nestedTablesOf(schema: StoredSchema, root: string): string[] {
+  return Object.keys(schema.tables).filter((t) => t !== root && rootOf(schema, t) === root);
+}
+
+function keyColumns(table: Table, hint: "primary_key" | "merge_key"): string[] {
+  return Object.values(table.columns).filter((c) => c[hint] === true).map((c) => c.name);
+}
+
+async function tableExists(client: SqlClient, dataset: string, table: string): Promise<boolean> {
+  const rows = await client.query(
+    "SELECT 1 FROM information_schema.tables WHERE table_schema = $1 AND table_name = $2",
+    [dataset, table],
+  );
+  return rows.length > 0;
+}
+
+async function copyJob(client: SqlClient, dataset: string, job: CopyJob): Promise<void> {
+  const cols = job.columns.map(quoteIdent).join(",");
+  await client.copyFrom(`COPY ${qualified(dataset, job.table)} (${cols}) FROM STDIN`, job.rows());
+}
+
+function columnList(schema: StoredSchema, table: string): string {
+  return completeColumns(schema.tables[table]).map((c) => quoteIdent(c.name)).join(", ");
+}
+
+/** dlt's delete-insert merge of one table chain from staging into the dataset. */
+export function deleteInsertSql(
+  schema: StoredSchema,
+  options: { dataset: string; staging: string; root: string; nested: string[]; uniq: string },
+): string[] {
+  const { dataset, staging, root, nested, uniq } = options;
+  const table = schema.tables[root];
+  const pk = keyColumns(table, "primary_key");
+  const mk = keyColumns(table, "merge_key");
+  const rootCols = columnList(schema, root);
+  const stmts: string[] = [];
+  if (pk.length === 0 && mk.length === 0) {
+    stmts.push(
+      `INSERT INTO ${qualified(dataset, root)} (${rootCols}) SELECT ${rootCols} FROM ${
+        qualified(staging, root)
+      }`,
+    );
+    for (const t of nested) {
+      const cols = columnList(schema, t);
+      stmts.push(
+        `INSERT INTO ${qualified(dataset, t)} (${cols}) SELECT ${cols} FROM ${
+          qualified(staging, t)
+        }`,
+      );
+    }
+    return stmts;
+  }
+  const keyMatch = (keys: string[]) => keys.map((k) => `d.${quoteIdent(k)} = s.${quoteIdent(k)}`);
+  const conds: string[] = [];
+  if (pk.length) conds.push(keyMatch(pk).join(" AND "));
+  if (mk.length) conds.push(keyMatch(mk).join(" AND "));
+  const where = `EXISTS (SELECT 1 FROM ${qualified(staging, root)} AS s WHERE ${
+    conds.map((c) => `(${c})`).join(" OR ")
+  })`;
+  const del = quoteIdent(`delete_${uniq}`);
+  const ins = quoteIdent(`insert_${uniq}`);
+  const id = quoteIdent(C_DLT_ID);
+  const rootId = quoteIdent(C_DLT_ROOT_ID);
+  if (nested.length) {
+    stmts.push(
+      `CREATE TEMPORARY TABLE ${del} ON COMMIT DROP AS SELECT d.${id} FROM ${
+        qualified(dataset, root)
+      } AS d WHERE ${where}`,
+    );
+    for (const t of nested) {
+      stmts.push(
+        `DELETE FROM ${qualified(dataset, t)} WHERE ${rootId} IN (SELECT ${id} FROM ${del})`,
+      );
+    }
+    stmts.push(
+      `DELETE FROM ${qualified(dataset, root)} WHERE ${id} IN (SELECT ${id} FROM ${del})`,
+    );
+  } else {
+    stmts.push(`DELETE FROM ${qualified(dataset, root)} AS d WHERE ${where}`);
+  }
+  // Keep one row per primary key: the last one written to staging (the newest page).
+  const partition = (pk.length ? pk : mk).map(quoteIdent).join(", ");
+  stmts.push(
+    `CREATE TEMPORARY TABLE ${ins} ON COMMIT DROP AS SELECT ${id} FROM (SELECT ${id}, ` +
+      `ROW_NUMBER() OVER (PARTITION BY ${partition} ORDER BY ctid DESC) AS _dlt_dedup_rn FROM ${
+        qualified(staging, root)
+      }) AS t WHERE t._dlt_dedup_rn = 1`,
+  );
+  stmts.push(
+    `INSERT INTO ${qualified(dataset, root)} (${rootCols}) SELECT ${rootCols} FROM ${
+      qualified(staging, root)
+    } WHERE ${id} IN (SELECT ${id} FROM ${ins})`,
+  );
+  for (const t of nested) {
+    const cols = columnList(schema, t);
+    stmts.push(
+      `INSERT INTO ${qualified(dataset, t)} (${cols}) SELECT ${cols} FROM ${
+        qualified(staging, t)
+      } WHERE ${rootId} IN (SELECT ${id} FROM ${ins})`,
+    );
+  }
+  return stmts;
+}
+
+function hasData(schema: StoredSchema, table: string): boolean {
+  return completeColumns(schema.tables[table] ?? { name: table, columns: {} }).length > 0;
+}
+
+/**
+ * Loads normalized package `loadId` in one transaction and moves it to `loaded/`.
+ *
+ * @example
+ * ```ts
+ * const info = await loadPackage(client, { storage, loadId, dataset: "gitlab_data" });
+ * ```
+ */
+export async function loadPackage(
+  client: SqlClient,
+  options: LoadOptions & { storage: PackageStorage; loadId: string },
+): Promise<LoadPackageInfo> {
+  const { storage, loadId, dataset } = options;
+  const dir = storage.path("normalized", loadId);
+  const schema = await readJsonIfExists<StoredSchema>(join(dir, "schema.json"));
+  if (!schema) throw new DestinationError(`Cannot load package "${loadId}": schema.json missing`);
+  const pkgState = (await readJsonIfExists<PackageState>(join(dir, "load_package_state.json"))) ??
+    {};
+  const jobPaths = await storage.jobs("normalized", loadId);
+  const staging = `${dataset}${STAGING_DATASET_SUFFIX}`;
+  const now = options.now ?? (() => new Date());
+  const hook = options.hook ?? (() => {});
+
+  const info = await client.transaction(async (tx): Promise<LoadPackageInfo> => {
+    await tx.query("SELECT pg_advisory_xact_lock(hashtext($1))", [dataset]);
+    if (await tableExists(tx, dataset, LOADS_TABLE)) {
+      const done = await tx.query(
+        `SELECT 1 FROM ${qualified(dataset, LOADS_TABLE)} WHERE load_id = $1`,
+        [loadId],
+      );
+      if (done.length) {
+        return {
+          loadId,
+          status: "already_loaded",
+          jobs: 0,
+          migration: { newTables: [], newColumns: {} },
+          tables: [],
+          schemaVersionHash: schema.version_hash,
+        };
+      }
+    }
+    const allTables = Object.keys(schema.tables).filter((t) => hasData(schema, t));
+    const migration = await migrate(tx, dataset, { schema, tables: allTables });
+    await writeVersion(tx, dataset, schema, now());
+    await hook("migrated");
+
+    // group jobs by root table
+    const jobsByRoot = new Map<string, string[]>();
+    for (const p of jobPaths) {
+      const job = p.split(/[\\/]/).pop()!;
+      const table = job.split(".")[0];
+      const root = rootOf(schema, table);
+      const list = jobsByRoot.get(root) ?? [];
+      list.push(p);
+      jobsByRoot.set(root, list);
+    }
+    for (const root of pkgState.replace_tables ?? []) {
+      if (!jobsByRoot.has(root)) jobsByRoot.set(root, []);
+    }
+    const loadedTables = new Set<string>();
+    let jobCount = 0;
+    let uniq = 0;
+    for (const [root, paths] of jobsByRoot) {
+      const rootTable = schema.tables[root];
+      const disposition = rootTable?.write_disposition ?? "append";
+      const nested = nestedTablesOf(schema, root).filter((t) => hasData(schema, t));
+      if (disposition === "merge") {
+        const chain = [root, ...nested].filter((t) => hasData(schema, t));
+        await migrate(tx, staging, { schema, tables: chain });
+        for (const t of chain) await tx.exec(`TRUNCATE TABLE ${qualified(staging, t)}`);
+        for (const p of paths) {
+          const job = await openCopyJob(p);
+          await copyJob(tx, staging, job);
+          loadedTables.add(job.table);
+          jobCount++;
+          options.onJob?.({ table: job.table, path: p });
+        }
+        await hook("copied");
+        if (hasData(schema, root)) {
+          for (
+            const stmt of deleteInsertSql(schema, {
+              dataset,
+              staging,
+              root,
+              nested,
+              uniq: `${root}_${uniq++}`.slice(0, 40),
+            })
+          ) {
+            await tx.exec(stmt);
+          }
+        }
+        await hook("merged");
+        continue;
+      }
+      if (disposition === "replace") {
+        // DELETE (not TRUNCATE) keeps readers on the old rows until this transaction commits.
+        for (const t of [root, ...nested]) {
+          if (hasData(schema, t) && await tableExists(tx, dataset, t)) {
+            await tx.exec(`DELETE FROM ${qualified(dataset, t)}`);
+          }
+        }
+      }
+      for (const p of paths) {
+        const job = await openCopyJob(p);
+        await copyJob(tx, dataset, job);
+        loadedTables.add(job.table);
+        jobCount++;
+        options.onJob?.({ table: job.table, path: p });
+      }
+      await hook("copied");
+    }
+    await tx.query(
+      `INSERT INTO ${qualified(dataset, LOADS_TABLE)} ` +
+        `(load_id, schema_name, status, inserted_at, schema_version_hash) VALUES ($1, $2, 0, $3, $4)`,
+      [loadId, schema.name, now().toISOString(), schema.version_hash],
+    );
+    await hook("completed");
+    return {
+      loadId,
+      status: "loaded",
+      jobs: jobCount,
+      migration,
+      tables: [...loadedTables].sort(),
+      schemaVersionHash: schema.version_hash,
+    };
+  });
+  await Deno.writeTextFile(
+    join(dir, "package_completed.json"),
+    JSON.stringify({ status: "loaded", load_id: loadId, completed_at: now().toISOString() }),
+  );
+  await storage.move(loadId, "normalized", "loaded");
+  return info;
+}
+
+/** Inserts a `_dlt_version` row unless one with the schema's hash exists. */
+async function writeVersion(
+  tx: SqlClient,
+  dataset: string,
+  schema: StoredSchema,
+  at: Date,
+): Promise<void> {
+  const exists = await tx.query(
+    `SELECT 1 FROM ${qualified(dataset, VERSION_TABLE)} WHERE version_hash = $1 LIMIT 1`,
+    [schema.version_hash],
+  );
+  if (exists.length) return;
+  await tx.query(
+    `INSERT INTO ${qualified(dataset, VERSION_TABLE)} ` +
+      `(version, engine_version, inserted_at, schema_name, version_hash, schema) ` +
+      `VALUES ($1, $2, $3, $4, $5, $6)`,
+    [
+      schema.version,
+      SCHEMA_ENGINE_VERSION,
+      at.toISOString(),
+      schema.name,
+      schema.version_hash,
+      JSON.stringify(schema),
+    ],
+  );
+}

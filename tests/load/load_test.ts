@@ -1,0 +1,261 @@
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { connectPostgres } from "../../lib/destinations/postgres/client.ts";
+import { openPglite } from "../../lib/destinations/pglite/client.ts";
+import { deleteInsertSql, loadPackage } from "../../lib/load/load.ts";
+import type { SqlClient } from "../../lib/load/sql_client.ts";
+import { newSchema } from "../../lib/schema/mod.ts";
+import type { StoredSchema } from "../../lib/schema/types.ts";
+import { JobWriter } from "../../lib/storage/job_writer.ts";
+import { newLoadId, PackageStorage } from "../../lib/storage/package_storage.ts";
+import { dropDataset, pgIgnore, TEST_PG_URL, uniqueDataset } from "../helpers/postgres.ts";
+
+/** A schema with a merge table `issues` (pk id) and its nested `issues__labels`. */
+function issuesSchema(disposition: "merge" | "append" | "replace"): StoredSchema {
+  const schema = newSchema("gitlab");
+  schema.tables.issues = {
+    name: "issues",
+    columns: {
+      id: { name: "id", nullable: false, primary_key: true, data_type: "bigint" },
+      title: { name: "title", data_type: "text", nullable: true },
+      _dlt_load_id: { name: "_dlt_load_id", data_type: "text", nullable: false },
+      _dlt_id: { name: "_dlt_id", data_type: "text", nullable: false, unique: true, row_key: true },
+    },
+    write_disposition: disposition,
+    resource: "issues",
+  };
+  schema.tables.issues__labels = {
+    name: "issues__labels",
+    columns: {
+      value: { name: "value", data_type: "text", nullable: true },
+      _dlt_root_id: { name: "_dlt_root_id", data_type: "text", nullable: false, root_key: true },
+      _dlt_parent_id: {
+        name: "_dlt_parent_id",
+        data_type: "text",
+        nullable: false,
+        parent_key: true,
+      },
+      _dlt_list_idx: { name: "_dlt_list_idx", data_type: "bigint", nullable: false },
+      _dlt_id: { name: "_dlt_id", data_type: "text", nullable: false, unique: true, row_key: true },
+    },
+    parent: "issues",
+  };
+  schema.version = 1;
+  schema.version_hash = `hash-${disposition}`;
+  return schema;
+}
+
+/** Writes a normalized package: issues (id,title) each with labels. */
+async function writePackage(
+  storage: PackageStorage,
+  schema: StoredSchema,
+  issues: { id: number; title: string; labels: string[] }[],
+): Promise<string> {
+  const loadId = newLoadId();
+  const dir = await storage.create("normalized", loadId);
+  await Deno.writeTextFile(join(dir, "schema.json"), JSON.stringify(schema));
+  const root = new JobWriter(dir, "issues", "copy", {
+    header: () => JSON.stringify(["id", "title", "_dlt_load_id", "_dlt_id"]),
+  });
+  const nested = new JobWriter(dir, "issues__labels", "copy", {
+    header: () =>
+      JSON.stringify(["value", "_dlt_root_id", "_dlt_parent_id", "_dlt_list_idx", "_dlt_id"]),
+  });
+  for (const [n, issue] of issues.entries()) {
+    const id = `r${issue.id}-${n}-${loadId}`;
+    await root.write([issue.id, issue.title, loadId, id].join("\t"));
+    for (const [i, l] of issue.labels.entries()) {
+      await nested.write([l, id, id, i, `${id}-${i}`].join("\t"));
+    }
+  }
+  await root.close();
+  await nested.close();
+  return loadId;
+}
+
+async function withDestinations(
+  name: string,
+  fn: (client: SqlClient, dataset: string, storage: PackageStorage) => Promise<void>,
+): Promise<void> {
+  Deno.test({
+    name: `${name} (postgres)`,
+    ignore: pgIgnore,
+    sanitizeResources: false,
+    sanitizeOps: false,
+    async fn() {
+      const dataset = uniqueDataset("load");
+      const client = await connectPostgres(TEST_PG_URL);
+      const dir = await Deno.makeTempDir();
+      try {
+        await fn(client, dataset, new PackageStorage(dir));
+      } finally {
+        await client.close();
+        await dropDataset(dataset);
+        await Deno.remove(dir, { recursive: true });
+      }
+    },
+  });
+  Deno.test({
+    name: `${name} (pglite)`,
+    sanitizeResources: false,
+    sanitizeOps: false,
+    async fn() {
+      const dir = await Deno.makeTempDir();
+      const client = await openPglite(join(dir, "db"));
+      try {
+        await fn(client, "gitlab_data", new PackageStorage(join(dir, "pipe")));
+      } finally {
+        await client.close();
+        await Deno.remove(dir, { recursive: true });
+      }
+    },
+  });
+}
+
+await withDestinations(
+  "loadPackage() creates tables, copies rows and writes _dlt_loads and _dlt_version",
+  async (client, dataset, storage) => {
+    const schema = issuesSchema("append");
+    const loadId = await writePackage(storage, schema, [
+      { id: 1, title: "a b", labels: ["x", "y"] },
+      { id: 2, title: "two", labels: [] },
+    ]);
+    const info = await loadPackage(client, { storage, loadId, dataset });
+    assert.equal(info.status, "loaded");
+    assert.deepEqual(info.tables, ["issues", "issues__labels"]);
+    const cols = await client.query<
+      { column_name: string; data_type: string; is_nullable: string }
+    >(
+      `SELECT column_name, data_type, is_nullable FROM information_schema.columns
+       WHERE table_schema = $1 AND table_name = 'issues' ORDER BY ordinal_position`,
+      [dataset],
+    );
+    assert.deepEqual(cols.map((c) => [c.column_name, c.data_type, c.is_nullable]), [
+      ["id", "bigint", "NO"],
+      ["title", "character varying", "YES"],
+      ["_dlt_load_id", "character varying", "NO"],
+      ["_dlt_id", "character varying", "NO"],
+    ]);
+    const loads = await client.query<{ load_id: string; status: number; schema_name: string }>(
+      `SELECT load_id, status, schema_name, schema_version_hash FROM "${dataset}"._dlt_loads`,
+    );
+    assert.equal(loads.length, 1);
+    assert.equal(loads[0].load_id, loadId);
+    assert.equal(Number(loads[0].status), 0);
+    const version = await client.query<{ version_hash: string; engine_version: number }>(
+      `SELECT version_hash, engine_version FROM "${dataset}"._dlt_version`,
+    );
+    assert.deepEqual(version.map((v) => [v.version_hash, Number(v.engine_version)]), [[
+      "hash-append",
+      11,
+    ]]);
+    const titles = await client.query<{ title: string }>(
+      `SELECT title FROM "${dataset}".issues ORDER BY id`,
+    );
+    assert.deepEqual(titles.map((t) => t.title), ["a b", "two"]);
+    assert.deepEqual(await storage.list("loaded"), [loadId]);
+    assert.deepEqual(await storage.list("normalized"), []);
+  },
+);
+
+await withDestinations(
+  "loadPackage() merges with delete-insert: replaced rows and their nested rows",
+  async (client, dataset, storage) => {
+    const schema = issuesSchema("merge");
+    const first = await writePackage(storage, schema, [
+      { id: 1, title: "one", labels: ["a", "b"] },
+      { id: 2, title: "two", labels: ["c"] },
+    ]);
+    await loadPackage(client, { storage, loadId: first, dataset });
+    const second = await writePackage(storage, schema, [
+      { id: 2, title: "two v2", labels: [] },
+      { id: 3, title: "three", labels: ["d"] },
+      { id: 3, title: "three dup", labels: ["e"] },
+    ]);
+    await loadPackage(client, { storage, loadId: second, dataset });
+    const rows = await client.query<{ id: string; title: string }>(
+      `SELECT id::text, title FROM "${dataset}".issues ORDER BY id`,
+    );
+    assert.deepEqual(rows.map((r) => [r.id, r.title]), [
+      ["1", "one"],
+      ["2", "two v2"],
+      ["3", "three dup"],
+    ]);
+    const labels = await client.query<{ value: string }>(
+      `SELECT value FROM "${dataset}".issues__labels ORDER BY value`,
+    );
+    assert.deepEqual(labels.map((l) => l.value), ["a", "b", "e"]);
+  },
+);
+
+await withDestinations(
+  "loadPackage() rolls everything back when the load fails before commit",
+  async (client, dataset, storage) => {
+    const schema = issuesSchema("append");
+    const loadId = await writePackage(storage, schema, [{ id: 1, title: "one", labels: ["a"] }]);
+    await assert.rejects(
+      loadPackage(client, {
+        storage,
+        loadId,
+        dataset,
+        hook: (p) => {
+          if (p === "completed") throw new Error("crash");
+        },
+      }),
+      /crash/,
+    );
+    const tables = await client.query(
+      "SELECT table_name FROM information_schema.tables WHERE table_schema = $1",
+      [dataset],
+    );
+    assert.deepEqual(tables, []);
+    assert.deepEqual(await storage.list("normalized"), [loadId]);
+    const info = await loadPackage(client, { storage, loadId, dataset });
+    assert.equal(info.status, "loaded");
+  },
+);
+
+await withDestinations(
+  "loadPackage() skips a package whose load id is already in _dlt_loads",
+  async (client, dataset, storage) => {
+    const schema = issuesSchema("append");
+    const loadId = await writePackage(storage, schema, [{ id: 1, title: "one", labels: [] }]);
+    await loadPackage(client, { storage, loadId, dataset });
+    // simulate a crash after commit but before the package moved: move it back
+    await storage.move(loadId, "loaded", "normalized");
+    const again = await loadPackage(client, { storage, loadId, dataset });
+    assert.equal(again.status, "already_loaded");
+    const n = await client.query<{ n: string }>(
+      `SELECT count(*)::text AS n FROM "${dataset}".issues`,
+    );
+    assert.equal(n[0].n, "1");
+  },
+);
+
+await withDestinations(
+  "loadPackage() replace swaps the rows in one transaction",
+  async (client, dataset, storage) => {
+    const schema = issuesSchema("replace");
+    const a = await writePackage(storage, schema, [{ id: 1, title: "one", labels: ["a"] }]);
+    await loadPackage(client, { storage, loadId: a, dataset });
+    const b = await writePackage(storage, schema, [{ id: 5, title: "five", labels: [] }]);
+    await loadPackage(client, { storage, loadId: b, dataset });
+    const rows = await client.query<{ id: string }>(`SELECT id::text FROM "${dataset}".issues`);
+    assert.deepEqual(rows.map((r) => r.id), ["5"]);
+    const labels = await client.query(`SELECT * FROM "${dataset}".issues__labels`);
+    assert.equal(labels.length, 0);
+  },
+);
+
+Deno.test("deleteInsertSql() deletes nested rows by root id and dedups by primary key", () => {
+  const sql = deleteInsertSql(issuesSchema("merge"), {
+    dataset: "ds",
+    staging: "ds_staging",
+    root: "issues",
+    nested: ["issues__labels"],
+    uniq: "u",
+  }).join(";\n");
+  assert.match(sql, /DELETE FROM "ds"."issues__labels" WHERE "_dlt_root_id" IN/);
+  assert.match(sql, /PARTITION BY "id"/);
+  assert.match(sql, /d."id" = s."id"/);
+});
