@@ -15,19 +15,23 @@ export interface CliResult {
   stderr: string;
 }
 
-/** Runs `gitlab-pg <args>` with `env` (nothing inherited but PATH and DENO_DIR) in `cwd`. */
+/** Env vars that configure gitlab-pg; never inherited by the subprocess. */
+const CONFIG_VARS =
+  /^(SOURCES__|DESTINATION__|RUNTIME__|PIPELINE_NAME$|DATASET_NAME$|DESTINATION_TYPE$|PIPELINES_DIR$|EXPORT_SCHEMA_PATH$|IMPORT_SCHEMA_PATH$|CI_API_V4_URL$|CI_JOB_TOKEN$|PG[A-Z]+$)/;
+
+/**
+ * Runs `gitlab-pg <args>` in `cwd` with `env`. The parent's environment is inherited (Deno's
+ * cache, proxies) except anything that configures gitlab-pg.
+ */
 export async function runCli(
   args: string[],
   options: { cwd: string; env?: Record<string, string> },
 ): Promise<CliResult> {
-  const env: Record<string, string> = {
-    PATH: Deno.env.get("PATH") ?? "",
-    HOME: options.cwd,
-    NO_COLOR: "1",
-    ...options.env,
-  };
-  const denoDir = Deno.env.get("DENO_DIR");
-  if (denoDir) env.DENO_DIR = denoDir;
+  const env: Record<string, string> = {};
+  for (const [k, v] of Object.entries(Deno.env.toObject())) {
+    if (!CONFIG_VARS.test(k)) env[k] = v;
+  }
+  Object.assign(env, { NO_COLOR: "1" }, options.env);
   const out = await new Deno.Command(Deno.execPath(), {
     args: [
       "run",

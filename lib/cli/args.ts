@@ -1,0 +1,107 @@
+/**
+ * Flag parsing shared by the commands: `node:util` parseArgs with usage errors that suggest
+ * the nearest flag.
+ *
+ * @module
+ */
+
+import { parseArgs } from "node:util";
+import { UsageError } from "../common/errors.ts";
+
+/** One flag of a command. */
+export interface FlagSpec {
+  type: "string" | "boolean";
+  short?: string;
+  /** Placeholder shown in help, e.g. `N`. */
+  value?: string;
+  description: string;
+}
+
+/** Edit distance between two strings (for did-you-mean). */
+export function editDistance(a: string, b: string): number {
+  const d = Array.from({ length: a.length + 1 }, (_, i) => [i, ...Array(b.length).fill(0)]);
+  for (let j = 1; j <= b.length; j++) d[0][j] = j;
+  for (let i = 1; i <= a.length; i++) {
+    for (let j = 1; j <= b.length; j++) {
+      d[i][j] = Math.min(
+        d[i - 1][j] + 1,
+        d[i][j - 1] + 1,
+        d[i - 1][j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1),
+      );
+    }
+  }
+  return d[a.length][b.length];
+}
+
+/** The closest candidate to `word`, when close enough to be a likely typo. */
+export function suggest(word: string, candidates: Iterable<string>): string | undefined {
+  let best: string | undefined;
+  let bestD = Infinity;
+  for (const c of candidates) {
+    const dist = editDistance(word, c);
+    if (dist < bestD) [best, bestD] = [c, dist];
+  }
+  return best !== undefined && bestD <= Math.max(2, Math.floor(word.length / 3)) ? best : undefined;
+}
+
+/**
+ * Parses `args` against `flags` (plus `--help`). Unknown flags and missing values are
+ * {@linkcode UsageError}s naming the command.
+ */
+export function parseFlags(
+  command: string,
+  args: string[],
+  flags: Record<string, FlagSpec>,
+): { values: Record<string, string | boolean | undefined>; positionals: string[] } {
+  const options: Record<string, { type: "string" | "boolean"; short?: string }> = {
+    help: { type: "boolean", short: "h" },
+  };
+  for (const [name, spec] of Object.entries(flags)) {
+    options[name] = { type: spec.type, ...(spec.short ? { short: spec.short } : {}) };
+  }
+  try {
+    const { values, positionals } = parseArgs({
+      args,
+      options,
+      strict: true,
+      allowPositionals: true,
+    });
+    return { values: values as Record<string, string | boolean | undefined>, positionals };
+  } catch (e) {
+    const msg = e instanceof Error ? e.message : String(e);
+    const unknown = /Unknown option '(-{1,2}[^']+)'/.exec(msg);
+    if (unknown) {
+      const name = unknown[1].replace(/^-+/, "");
+      const near = suggest(name, Object.keys(options));
+      throw new UsageError(
+        `Unknown flag "${unknown[1]}" for "gitlab-pg ${command}"${
+          near ? ` (did you mean "--${near}"?)` : ""
+        }; see "gitlab-pg ${command} --help"`,
+      );
+    }
+    throw new UsageError(`Cannot read the flags of "gitlab-pg ${command}": ${msg}`);
+  }
+}
+
+/** Reads a positive integer flag. */
+export function intFlag(name: string, value: string | boolean | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (typeof value !== "string" || !/^\d+$/.test(value) || n < 1) {
+    throw new UsageError(`Flag "--${name}" takes a whole number of at least 1, got "${value}"`);
+  }
+  return n;
+}
+
+/** Formats the flags table of a command's help. */
+export function flagsHelp(flags: Record<string, FlagSpec>): string {
+  const rows = Object.entries(flags).map(([name, spec]) => {
+    const left = `${spec.short ? `-${spec.short}, ` : "    "}--${name}${
+      spec.value ? ` ${spec.value}` : ""
+    }`;
+    return [left, spec.description] as const;
+  });
+  rows.push(["-h, --help", "Show this help"]);
+  const width = Math.max(...rows.map(([l]) => l.length)) + 2;
+  return rows.map(([l, d]) => `  ${l.padEnd(width)}${d}`).join("\n");
+}

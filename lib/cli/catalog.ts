@@ -1,0 +1,85 @@
+/**
+ * `gitlab-pg catalog`: list the catalog's resources, or `catalog check FILE` to validate one
+ * offline with compiler-style errors.
+ *
+ * @module
+ */
+
+import { resolve } from "node:path";
+import { loadCatalog } from "../catalog/mod.ts";
+import type { Catalog } from "../catalog/types.ts";
+import { UsageError } from "../common/errors.ts";
+import { flagsHelp, type FlagSpec, parseFlags } from "./args.ts";
+import type { CliIo, Command } from "./io.ts";
+
+const FLAGS: Record<string, FlagSpec> = {
+  catalog: {
+    type: "string",
+    value: "FILE",
+    description: "Catalog YAML to list instead of the embedded resources/gitlab.yaml",
+  },
+  json: { type: "boolean", description: "Print the resource list as JSON" },
+};
+
+/** One row of the catalog listing. */
+export function catalogRows(catalog: Catalog): Record<string, unknown>[] {
+  return catalog.resources.map((r) => ({
+    name: r.name,
+    table_name: r.tableName,
+    write_disposition: r.writeDisposition,
+    primary_key: r.primaryKey,
+    incremental: r.endpoint.incremental?.cursor_path ?? null,
+    parent: r.parent ?? null,
+    selected: r.selected,
+    path: r.endpoint.path,
+  }));
+}
+
+function table(rows: Record<string, unknown>[]): string {
+  const cols = ["name", "table_name", "write_disposition", "primary_key", "incremental", "parent"];
+  const cell = (v: unknown) =>
+    v === null || v === undefined ? "-" : Array.isArray(v) ? v.join(",") || "-" : String(v);
+  const widths = cols.map((c) => Math.max(c.length, ...rows.map((r) => cell(r[c]).length)));
+  const line = (vals: string[]) => vals.map((v, i) => v.padEnd(widths[i])).join("  ").trimEnd();
+  return [line(cols), ...rows.map((r) => line(cols.map((c) => cell(r[c]))))].join("\n");
+}
+
+/** The `catalog` command. */
+export const catalogCommand: Command = {
+  name: "catalog",
+  summary: "List the catalog's resources, or validate a catalog file (catalog check FILE)",
+  help: () =>
+    `Usage: gitlab-pg catalog [flags]
+       gitlab-pg catalog check FILE
+
+Lists every resource of the catalog with its table, write disposition, primary key,
+incremental cursor and parent. "check FILE" validates a catalog offline and prints every
+problem as file:line:col with the source line (exit code 2 when there are problems).
+
+Flags:
+${flagsHelp(FLAGS)}`,
+  async run(args: string[], io: CliIo): Promise<number> {
+    const { values, positionals } = parseFlags("catalog", args, FLAGS);
+    if (values.help) {
+      io.out(this.help());
+      return 0;
+    }
+    if (positionals[0] === "check") {
+      const file = positionals[1];
+      if (!file) throw new UsageError(`"gitlab-pg catalog check" needs a FILE`);
+      const catalog = await loadCatalog(resolve(io.cwd, file), { file });
+      io.out(`${file}: OK, ${catalog.resources.length} resources`);
+      return 0;
+    }
+    if (positionals.length) {
+      throw new UsageError(`Unknown argument "${positionals[0]}" for "gitlab-pg catalog"`);
+    }
+    const catalog = await loadCatalog(
+      typeof values.catalog === "string" ? resolve(io.cwd, values.catalog) : undefined,
+      { file: typeof values.catalog === "string" ? values.catalog : undefined },
+    );
+    const rows = catalogRows(catalog);
+    io.out(values.json ? JSON.stringify(rows, null, 2) : table(rows));
+    return 0;
+  },
+};

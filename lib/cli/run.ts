@@ -1,0 +1,154 @@
+/**
+ * `gitlab-pg run`: extract, normalize and load the catalog's resources.
+ *
+ * @module
+ */
+
+import { resolve } from "node:path";
+import { loadCatalog, selectResources } from "../catalog/mod.ts";
+import { loadConfig } from "../config/mod.ts";
+import { UsageError } from "../common/errors.ts";
+import { formatLoadInfo, formatNormalizeInfo, runInfoJson } from "../pipeline/load_info.ts";
+import { runPipeline } from "../pipeline/run.ts";
+import { flagsHelp, type FlagSpec, intFlag, parseFlags } from "./args.ts";
+import type { CliIo, Command } from "./io.ts";
+
+/** Flags shared by commands that open a pipeline. */
+export const PIPELINE_FLAGS: Record<string, FlagSpec> = {
+  "pipeline-name": {
+    type: "string",
+    value: "NAME",
+    description: "Pipeline name (default gitlab_pipeline; env PIPELINE_NAME)",
+  },
+  "dataset-name": {
+    type: "string",
+    value: "NAME",
+    description: "Dataset = Postgres schema to load into (default gitlab_data)",
+  },
+  destination: {
+    type: "string",
+    value: "TYPE",
+    description: "postgres or pglite (default: postgres when credentials are set, else pglite)",
+  },
+  "pipelines-dir": {
+    type: "string",
+    value: "DIR",
+    description: "Folder of pipeline working dirs (default ~/.gitlab-pg/pipelines)",
+  },
+};
+
+const FLAGS: Record<string, FlagSpec> = {
+  ...PIPELINE_FLAGS,
+  resources: {
+    type: "string",
+    value: "A,B",
+    description: "Load only these resources (their parents are fetched as needed)",
+  },
+  limit: {
+    type: "string",
+    value: "N",
+    description: "At most N pages per request series (dlt's add_limit / --global-limit)",
+  },
+  catalog: {
+    type: "string",
+    value: "FILE",
+    description: "Catalog YAML to use instead of the embedded resources/gitlab.yaml",
+  },
+  "export-schema-path": {
+    type: "string",
+    value: "DIR",
+    description: "Where gitlab.schema.yaml is exported (default schemas/export)",
+  },
+  json: { type: "boolean", description: "Print the run info as JSON on stdout" },
+};
+
+/** Config overrides from the pipeline flags. */
+export function pipelineOverrides(
+  values: Record<string, string | boolean | undefined>,
+): Record<string, string> {
+  const out: Record<string, string> = {};
+  const map: Record<string, string> = {
+    "pipeline-name": "pipeline_name",
+    "dataset-name": "dataset_name",
+    destination: "destination_type",
+    "pipelines-dir": "pipelines_dir",
+    "export-schema-path": "export_schema_path",
+  };
+  for (const [flag, key] of Object.entries(map)) {
+    const v = values[flag];
+    if (typeof v === "string") out[key] = v;
+  }
+  if (out.destination_type && !["postgres", "pglite"].includes(out.destination_type)) {
+    throw new UsageError(
+      `Flag "--destination" takes "postgres" or "pglite", got "${out.destination_type}"`,
+    );
+  }
+  return out;
+}
+
+/** The `run` command. */
+export const runCommand: Command = {
+  name: "run",
+  summary: "Load GitLab data into the destination (finishing pending packages first)",
+  help: () =>
+    `Usage: gitlab-pg run [flags]
+
+Extracts every selected resource of the catalog from the GitLab API, normalizes the records
+into relational tables as dlt does, and loads them into Postgres (or the embedded PGlite) in
+one transaction per load package. Packages left by an interrupted run are finished first.
+Prints dlt's load info.
+
+Flags:
+${flagsHelp(FLAGS)}
+
+Examples:
+  gitlab-pg run
+  gitlab-pg run --resources issues,merge_requests --limit 2
+  DESTINATION__POSTGRES__CREDENTIALS=postgresql://loader:pw@host:5432/db gitlab-pg run`,
+  async run(args: string[], io: CliIo): Promise<number> {
+    const { values, positionals } = parseFlags("run", args, FLAGS);
+    if (values.help) {
+      io.out(this.help());
+      return 0;
+    }
+    if (positionals.length) {
+      throw new UsageError(`"gitlab-pg run" takes no arguments, got "${positionals[0]}"`);
+    }
+    const limit = intFlag("limit", values.limit);
+    const config = await loadConfig({
+      cwd: io.cwd,
+      env: io.env,
+      overrides: pipelineOverrides(values),
+    });
+    let catalog = await loadCatalog(
+      typeof values.catalog === "string" ? resolve(io.cwd, values.catalog) : undefined,
+      { file: typeof values.catalog === "string" ? values.catalog : undefined },
+    );
+    let resources: string[] | undefined;
+    if (typeof values.resources === "string") {
+      resources = values.resources.split(",").map((s) => s.trim()).filter(Boolean);
+      catalog = selectResources(catalog, resources);
+    }
+    const info = await runPipeline(config, {
+      catalog,
+      resources,
+      limit,
+      fetch: io.fetch,
+      cwd: io.cwd,
+      onLog: (line) => io.err(line),
+    });
+    if (values.json) {
+      io.out(JSON.stringify(runInfoJson(info), null, 2));
+    } else {
+      io.out(formatLoadInfo(info));
+      const norm = formatNormalizeInfo(info);
+      if (norm) io.out(norm);
+      if (info.warnings.length) {
+        io.out(
+          `${info.warnings.length} warning(s):\n${info.warnings.map((w) => `- ${w}`).join("\n")}`,
+        );
+      }
+    }
+    return 0;
+  },
+};

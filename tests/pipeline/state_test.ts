@@ -1,0 +1,85 @@
+import assert from "node:assert/strict";
+import {
+  bumpStateVersion,
+  compressState,
+  decompressState,
+  type PipelineState,
+  stateVersionHash,
+} from "../../lib/pipeline/state.ts";
+
+function sampleState(): PipelineState {
+  return {
+    _state_version: 3,
+    _state_engine_version: 4,
+    _version_hash: "old",
+    pipeline_name: "gitlab_pipeline",
+    dataset_name: "gitlab_data",
+    default_schema_name: "gitlab",
+    schema_names: ["gitlab"],
+    destination_type: "dlt.destinations.postgres",
+    destination_name: null,
+    staging_type: null,
+    staging_name: null,
+    sources: {
+      gitlab: {
+        resources: {
+          issues: {
+            incremental: {
+              updated_at: {
+                initial_value: "2024-01-01T00:00:00Z",
+                last_value: "2024-05-01T10:00:00.000Z",
+                unique_hashes: ["abc"],
+              },
+            },
+          },
+        },
+      },
+    },
+    _local: { first_run: false },
+  };
+}
+
+// Expected values were computed with Python's hashlib/zlib following dlt's
+// generate_state_version_hash / compress_state (sorted compact JSON, sha3-256, zlib level 9).
+const PY_HASH = "lUqpMHi05Lnl7FvxChpdBiz6KGsOLSkgXYfNx8TMhYE=";
+const PY_COMPRESSED =
+  "eNpdkdFuwyAMRf+F5y6iXfeS79jTpgq5iZcgOSSLTaWp2r/PLomWFPEA9x6bC9xdYAHBcMOZ45hc/XpYJUxdTBvnrM6yCT1w72o3UusObooTkqEJBlS1i0JwDausRAsCjPIEmGomfkEmCdz0OMCeUXsjs6s/V+NihSwxgVgg+ZmsqiWpNjJX08jSzVq5x8shKRPpAQJ60W5psdd23JjnxjLc1wy60tb/cmTOyyo1Mw6YBMi2edK7YhtAihklAoUbULbQJ386v/ijznfv68f80LwELE/MmzHHhal84XKK3xkfX1JeCK6Nu/yW8Qd4VadC";
+
+Deno.test("stateVersionHash() matches dlt's algorithm (Python reference)", () => {
+  assert.equal(stateVersionHash(sampleState()), PY_HASH);
+});
+
+Deno.test("stateVersionHash() ignores _local and version fields", () => {
+  const a = sampleState();
+  const b = { ...sampleState(), _local: { x: 1 }, _state_version: 99, _version_hash: "zz" };
+  assert.equal(stateVersionHash(a), stateVersionHash(b));
+});
+
+Deno.test("bumpStateVersion() bumps only when content changes", () => {
+  const s = sampleState();
+  assert.equal(bumpStateVersion(s), true);
+  assert.equal(s._state_version, 4);
+  assert.equal(s._version_hash, PY_HASH);
+  assert.equal(bumpStateVersion(s), false);
+  assert.equal(s._state_version, 4);
+  s.dataset_name = "other";
+  assert.equal(bumpStateVersion(s), true);
+  assert.equal(s._state_version, 5);
+});
+
+Deno.test("decompressState() reads a state compressed by Python dlt", () => {
+  const s = decompressState(PY_COMPRESSED);
+  const { _local: _, ...expected } = sampleState();
+  assert.deepEqual(s, expected);
+});
+
+Deno.test("compressState() round-trips and drops _local", () => {
+  const s = sampleState();
+  const back = decompressState(compressState(s));
+  assert.equal(back._local, undefined);
+  assert.deepEqual(back.sources, s.sources);
+});
+
+Deno.test("decompressState() falls back to plain JSON", () => {
+  assert.deepEqual(decompressState('{"pipeline_name":"p"}'), { pipeline_name: "p" });
+});
