@@ -73,10 +73,10 @@ async function writePackage(
   return loadId;
 }
 
-async function withDestinations(
+function withDestinations(
   name: string,
   fn: (client: SqlClient, dataset: string, storage: PackageStorage) => Promise<void>,
-): Promise<void> {
+): void {
   Deno.test({
     name: `${name} (postgres)`,
     ignore: pgIgnore,
@@ -112,7 +112,7 @@ async function withDestinations(
   });
 }
 
-await withDestinations(
+withDestinations(
   "loadPackage() creates tables, copies rows and writes _dlt_loads and _dlt_version",
   async (client, dataset, storage) => {
     const schema = issuesSchema("append");
@@ -158,7 +158,7 @@ await withDestinations(
   },
 );
 
-await withDestinations(
+withDestinations(
   "loadPackage() merges with delete-insert: replaced rows and their nested rows",
   async (client, dataset, storage) => {
     const schema = issuesSchema("merge");
@@ -188,7 +188,7 @@ await withDestinations(
   },
 );
 
-await withDestinations(
+withDestinations(
   "loadPackage() rolls everything back when the load fails before commit",
   async (client, dataset, storage) => {
     const schema = issuesSchema("append");
@@ -215,7 +215,7 @@ await withDestinations(
   },
 );
 
-await withDestinations(
+withDestinations(
   "loadPackage() skips a package whose load id is already in _dlt_loads",
   async (client, dataset, storage) => {
     const schema = issuesSchema("append");
@@ -232,7 +232,7 @@ await withDestinations(
   },
 );
 
-await withDestinations(
+withDestinations(
   "loadPackage() replace swaps the rows in one transaction",
   async (client, dataset, storage) => {
     const schema = issuesSchema("replace");

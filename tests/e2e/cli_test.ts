@@ -1,0 +1,150 @@
+/**
+ * The CLI as a user meets it: help, version, usage mistakes (exit 2), configuration and catalog
+ * errors (exit 2, file:line:col), failures (exit 1) — all with secrets kept out of the output.
+ */
+
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { startFakeGitlab } from "../fake_gitlab/mod.ts";
+import { runCli } from "../helpers/cli.ts";
+import { assertGolden } from "../helpers/golden.ts";
+
+async function inTempDir(fn: (cwd: string) => Promise<void>): Promise<void> {
+  const cwd = await Deno.makeTempDir();
+  try {
+    await fn(cwd);
+  } finally {
+    await Deno.remove(cwd, { recursive: true });
+  }
+}
+
+const opts = { sanitizeResources: false, sanitizeOps: false };
+
+Deno.test({
+  name: "--version and --help print to stdout and exit 0",
+  ...opts,
+  fn: () =>
+    inTempDir(async (cwd) => {
+      const version = await runCli(["--version"], { cwd });
+      assert.equal(version.code, 0);
+      assert.match(version.stdout, /^gitlab-pg \d+\.\d+\.\d+\n$/);
+      const help = await runCli(["--help"], { cwd });
+      assert.equal(help.code, 0);
+      await assertGolden(
+        "cli",
+        "help",
+        help.stdout.replace(/gitlab-pg \d+\.\d+\.\d+/, "gitlab-pg X"),
+      );
+      const runHelp = await runCli(["run", "--help"], { cwd });
+      assert.equal(runHelp.code, 0);
+      await assertGolden("cli", "run_help", runHelp.stdout);
+    }),
+});
+
+Deno.test({
+  name: "usage mistakes exit 2 with a suggestion",
+  ...opts,
+  fn: () =>
+    inTempDir(async (cwd) => {
+      const cases: [string[], string][] = [
+        [["rnu"], "unknown_command"],
+        [["run", "--limt", "2"], "unknown_flag"],
+        [["run", "--limit", "two"], "bad_limit"],
+        [["run", "--destination", "duckdb"], "bad_destination"],
+      ];
+      for (const [args, name] of cases) {
+        const res = await runCli(args, { cwd });
+        assert.equal(res.code, 2, `${args.join(" ")}: ${res.stderr}`);
+        assert.equal(res.stdout, "");
+        await assertGolden("cli", name, res.stderr);
+      }
+    }),
+});
+
+Deno.test({
+  name: "a bad catalog exits 2 with every problem as file:line:col",
+  ...opts,
+  fn: () =>
+    inTempDir(async (cwd) => {
+      await Deno.writeTextFile(
+        join(cwd, "bad.yaml"),
+        [
+          "client:",
+          "  paginator: {type: gitlab}",
+          "resources:",
+          "  - name: issues",
+          "    endpoint:",
+          "      path: projects/{resources.projets.id}/issues",
+          "      paginater: {type: gitlab}",
+          "    write_disposition: mrege",
+          "",
+        ].join("\n"),
+      );
+      const res = await runCli(["run", "--catalog", "bad.yaml"], { cwd });
+      assert.equal(res.code, 2);
+      await assertGolden("cli", "bad_catalog", res.stderr);
+      const check = await runCli(["catalog", "check", "bad.yaml"], { cwd });
+      assert.equal(check.code, 2);
+      assert.equal(check.stderr, res.stderr);
+    }),
+});
+
+Deno.test({
+  name: "a bad config exits 2 naming the TOML key and the env var",
+  ...opts,
+  fn: () =>
+    inTempDir(async (cwd) => {
+      await Deno.mkdir(join(cwd, ".dlt"));
+      await Deno.writeTextFile(
+        join(cwd, ".dlt", "config.toml"),
+        '[sources.gitlab]\nbase_url = "ftp://gitlab.example.com"\nprojects = 42\n',
+      );
+      const res = await runCli(["run"], { cwd });
+      assert.equal(res.code, 2);
+      await assertGolden("cli", "bad_config", res.stderr);
+    }),
+});
+
+Deno.test({
+  name: "a rejected token stops the run with exit 1 and a message about the token",
+  ...opts,
+  fn: () =>
+    inTempDir(async (cwd) => {
+      await using gitlab = await startFakeGitlab();
+      const res = await runCli(["run", "--pipelines-dir", join(cwd, "p")], {
+        cwd,
+        env: {
+          SOURCES__GITLAB__BASE_URL: gitlab.url,
+          SOURCES__GITLAB__API_KEY: "glpat-wrong-token-123",
+        },
+      });
+      assert.equal(res.code, 1);
+      assert.match(res.stderr, /GitLab rejected the token \(401 Unauthorized\)/);
+      assert.match(res.stderr, /SOURCES__GITLAB__API_KEY/);
+      assert.doesNotMatch(res.stdout + res.stderr, /glpat-wrong-token-123/);
+    }),
+});
+
+Deno.test({
+  name: "an unreachable Postgres exits 1 without showing the password",
+  ...opts,
+  fn: () =>
+    inTempDir(async (cwd) => {
+      await using gitlab = await startFakeGitlab();
+      const res = await runCli(["run", "--pipelines-dir", join(cwd, "p")], {
+        cwd,
+        env: {
+          SOURCES__GITLAB__BASE_URL: gitlab.url,
+          SOURCES__GITLAB__API_KEY: "glpat-test",
+          DESTINATION__POSTGRES__CREDENTIALS:
+            "postgresql://loader:s3cret-pw@127.0.0.1:1/db?connect_timeout=2",
+        },
+      });
+      assert.equal(res.code, 1);
+      assert.match(
+        res.stderr,
+        /Cannot connect to Postgres at postgresql:\/\/loader:\*\*\*@127\.0\.0\.1:1\/db/,
+      );
+      assert.doesNotMatch(res.stdout + res.stderr, /s3cret-pw/);
+    }),
+});
