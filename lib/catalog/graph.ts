@@ -6,7 +6,7 @@
  * @module
  */
 
-import { didYouMean, quoteList } from "./_did_you_mean.ts";
+import { didYouMean, quoteList } from "../common/did_you_mean.ts";
 import { findPlaceholders, stringsIn } from "./_placeholders.ts";
 import {
   effectiveDataSelector,

@@ -5,7 +5,7 @@
  */
 
 import { UserError } from "../common/errors.ts";
-import { didYouMean, quoteList } from "./_did_you_mean.ts";
+import { didYouMean, quoteList } from "../common/did_you_mean.ts";
 import type { Catalog } from "./types.ts";
 
 /**

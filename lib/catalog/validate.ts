@@ -8,7 +8,7 @@
 
 import { isAlias, isMap, isPair, isScalar, isSeq, type Node, Scalar } from "yaml";
 import type { CatalogProblem } from "../common/errors.ts";
-import { didYouMean, quoteList } from "./_did_you_mean.ts";
+import { didYouMean, quoteList } from "../common/did_you_mean.ts";
 import { type CatalogSource, problemAt } from "./read.ts";
 
 /** The value left by dlt-init-openapi where the user must fill something in. */

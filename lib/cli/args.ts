@@ -6,6 +6,7 @@
  */
 
 import { parseArgs } from "node:util";
+import { closest } from "../common/did_you_mean.ts";
 import { UsageError } from "../common/errors.ts";
 
 /** One flag of a command. */
@@ -15,33 +16,6 @@ export interface FlagSpec {
   /** Placeholder shown in help, e.g. `N`. */
   value?: string;
   description: string;
-}
-
-/** Edit distance between two strings (for did-you-mean). */
-export function editDistance(a: string, b: string): number {
-  const d = Array.from({ length: a.length + 1 }, (_, i) => [i, ...Array(b.length).fill(0)]);
-  for (let j = 1; j <= b.length; j++) d[0][j] = j;
-  for (let i = 1; i <= a.length; i++) {
-    for (let j = 1; j <= b.length; j++) {
-      d[i][j] = Math.min(
-        d[i - 1][j] + 1,
-        d[i][j - 1] + 1,
-        d[i - 1][j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1),
-      );
-    }
-  }
-  return d[a.length][b.length];
-}
-
-/** The closest candidate to `word`, when close enough to be a likely typo. */
-export function suggest(word: string, candidates: Iterable<string>): string | undefined {
-  let best: string | undefined;
-  let bestD = Infinity;
-  for (const c of candidates) {
-    const dist = editDistance(word, c);
-    if (dist < bestD) [best, bestD] = [c, dist];
-  }
-  return best !== undefined && bestD <= Math.max(2, Math.floor(word.length / 3)) ? best : undefined;
 }
 
 /**
@@ -72,7 +46,7 @@ export function parseFlags(
     const unknown = /Unknown option '(-{1,2}[^']+)'/.exec(msg);
     if (unknown) {
       const name = unknown[1].replace(/^-+/, "");
-      const near = suggest(name, Object.keys(options));
+      const near = closest(name, Object.keys(options));
       throw new UsageError(
         `Unknown flag "${unknown[1]}" for "gitlab-pg ${command}"${
           near ? ` (did you mean "--${near}"?)` : ""

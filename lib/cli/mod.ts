@@ -7,8 +7,12 @@
 
 import denoJson from "../../deno.json" with { type: "json" };
 import { UsageError } from "../common/errors.ts";
-import { suggest } from "./args.ts";
+import { closest } from "../common/did_you_mean.ts";
 import { catalogCommand } from "./catalog.ts";
+import { infoCommand } from "./info.ts";
+import { initCommand } from "./init.ts";
+import { showCommand } from "./show.ts";
+import { traceCommand } from "./trace.ts";
 import type { CliIo, Command } from "./io.ts";
 import { runCommand } from "./run.ts";
 
@@ -18,7 +22,14 @@ export type { CliIo, Command } from "./io.ts";
 export const VERSION: string = denoJson.version;
 
 /** Every command, in help order. */
-export const COMMANDS: Command[] = [runCommand, catalogCommand];
+export const COMMANDS: Command[] = [
+  runCommand,
+  infoCommand,
+  traceCommand,
+  showCommand,
+  catalogCommand,
+  initCommand,
+];
 
 /** The top-level help text. */
 export function mainHelp(): string {
@@ -67,7 +78,7 @@ export async function runCli(args: string[], io: CliIo): Promise<number> {
   }
   const cmd = COMMANDS.find((c) => c.name === first);
   if (!cmd) {
-    const near = suggest(first, COMMANDS.map((c) => c.name));
+    const near = closest(first, COMMANDS.map((c) => c.name));
     throw new UsageError(
       `Unknown command "${first}"${
         near ? ` (did you mean "${near}"?)` : ""

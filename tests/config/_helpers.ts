@@ -4,7 +4,7 @@
  * @module
  */
 
-import assert from "node:assert/strict";
+import { assertGolden as assertGoldenFile } from "../helpers/golden.ts";
 
 /** Contents of the `.dlt/` files of a temp project; absent files are not written. */
 export interface ProjectFiles {
@@ -29,19 +29,7 @@ export async function tempProject(files: ProjectFiles = {}): Promise<string> {
   return dir;
 }
 
-/**
- * Compares `actual` with `tests/testdata/golden/config/<name>.txt`, or rewrites the file when
- * UPDATE_GOLDEN=1.
- */
-export async function assertGolden(name: string, actual: string): Promise<void> {
-  const path = new URL(`../testdata/golden/config/${name}.txt`, import.meta.url);
-  const text = actual.endsWith("\n") ? actual : `${actual}\n`;
-  if (Deno.env.get("UPDATE_GOLDEN") === "1") {
-    await Deno.writeTextFile(path, text);
-    return;
-  }
-  const expected = await Deno.readTextFile(path).catch(() => {
-    throw new Error(`Golden file "${path.pathname}" is missing: run with UPDATE_GOLDEN=1`);
-  });
-  assert.equal(text, expected);
+/** Compares `actual` with golden file `config/<name>.txt` (UPDATE_GOLDEN=1 rewrites it). */
+export function assertGolden(name: string, actual: string): Promise<void> {
+  return assertGoldenFile("config", name, actual);
 }

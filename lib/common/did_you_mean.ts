@@ -30,7 +30,8 @@ export function editDistance(a: string, b: string): number {
 
 /**
  * The candidate closest to `word`, when it is close enough to be a likely typo: at most a third
- * of the word's length away (at least 1, at most 3), or equal ignoring case, `-` and `_`.
+ * of the word's length away (at least 1, at most 3), equal ignoring case, `-` and `_`, or one a
+ * prefix of the other ignoring case (`warn` → `WARNING`, `hostname` → `host`).
  *
  * @example
  * ```ts
@@ -45,8 +46,16 @@ export function closest(word: string, candidates: Iterable<string>): string | un
   let bestDistance = Infinity;
   for (const candidate of candidates) {
     if (candidate === word) continue;
-    const distance = fold(candidate) === fold(word) ? 0 : editDistance(word, candidate);
-    if (distance <= limit && distance < bestDistance) {
+    const a = fold(word);
+    const b = fold(candidate);
+    let distance = a === b ? 0 : editDistance(word, candidate);
+    // a prefix match ranks after every typo-distance match
+    if (
+      distance > limit && a.length >= 3 && b.length >= 3 && (a.startsWith(b) || b.startsWith(a))
+    ) {
+      distance = limit + 0.5;
+    }
+    if (distance <= limit + 0.5 && distance < bestDistance) {
       best = candidate;
       bestDistance = distance;
     }
