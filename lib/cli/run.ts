@@ -8,8 +8,17 @@ import { resolve } from "node:path";
 import { loadCatalog, selectResources } from "../catalog/mod.ts";
 import { loadConfig } from "../config/mod.ts";
 import { UsageError } from "../common/errors.ts";
-import { formatLoadInfo, formatNormalizeInfo, runInfoJson } from "../pipeline/load_info.ts";
+import {
+  formatLoadInfo,
+  formatNormalizeInfo,
+  formatSchemaChanges,
+  runInfoJson,
+} from "../pipeline/load_info.ts";
 import { runPipeline } from "../pipeline/run.ts";
+import { parseContractFlag } from "../schema/contract.ts";
+import { parseRefreshMode } from "../pipeline/refresh.ts";
+import { progressMode } from "../pipeline/progress.ts";
+import { observeRun } from "../pipeline/trace.ts";
 import { flagsHelp, type FlagSpec, intFlag, parseFlags } from "./args.ts";
 import type { CliIo, Command } from "./io.ts";
 
@@ -60,6 +69,23 @@ const FLAGS: Record<string, FlagSpec> = {
     description: "Where gitlab.schema.yaml is exported (default schemas/export)",
   },
   json: { type: "boolean", description: "Print the run info as JSON on stdout" },
+  progress: {
+    type: "string",
+    value: "MODE",
+    description: "auto (live on a terminal, else none), log (dlt's log blocks) or none",
+  },
+  refresh: {
+    type: "string",
+    value: "MODE",
+    description:
+      "drop_sources, drop_resources or drop_data: drop (or empty) tables and reset their state",
+  },
+  "schema-contract": {
+    type: "string",
+    value: "MODE",
+    description:
+      "evolve, freeze, discard_row or discard_value for all of tables, columns and data_type, or e.g. columns=freeze,data_type=discard_value",
+  },
 };
 
 /** Config overrides from the pipeline flags. */
@@ -129,20 +155,46 @@ Examples:
       resources = values.resources.split(",").map((s) => s.trim()).filter(Boolean);
       catalog = selectResources(catalog, resources);
     }
-    const info = await runPipeline(config, {
-      catalog,
-      resources,
-      limit,
-      fetch: io.fetch,
+    const progress = progressMode(values.progress as string | undefined, { isTty: io.isTty });
+    if (!progress) {
+      throw new UsageError(
+        `Flag "--progress" takes "auto", "log" or "none", got "${values.progress}"`,
+      );
+    }
+    const observers = observeRun(config, {
       cwd: io.cwd,
-      onLog: (line) => io.err(line),
+      env: io.env,
+      write: (text) => io.err(text),
+      progress,
+      sourceName: catalog.sourceName,
     });
+    let info;
+    try {
+      info = await runPipeline(config, {
+        catalog,
+        resources,
+        limit,
+        fetch: io.fetch,
+        cwd: io.cwd,
+        ...observers.options,
+        refresh: typeof values.refresh === "string" ? parseRefreshMode(values.refresh) : undefined,
+        schemaContract: typeof values["schema-contract"] === "string"
+          ? parseContractFlag(values["schema-contract"])
+          : undefined,
+      });
+    } catch (error) {
+      await observers.failed(error);
+      throw error;
+    }
+    await observers.done(info);
     if (values.json) {
       io.out(JSON.stringify(runInfoJson(info), null, 2));
     } else {
       io.out(formatLoadInfo(info));
       const norm = formatNormalizeInfo(info);
       if (norm) io.out(norm);
+      const changes = formatSchemaChanges(info);
+      if (changes) io.out(changes);
       if (info.warnings.length) {
         io.out(
           `${info.warnings.length} warning(s):\n${info.warnings.map((w) => `- ${w}`).join("\n")}`,

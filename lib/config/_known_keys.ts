@@ -7,6 +7,8 @@ export const SOURCE_KEYS = [
   "projects",
   "groups",
   "max_table_nesting",
+  "start_date",
+  "params",
 ] as const;
 
 /** Fields allowed in `[destination.postgres.credentials]`. */

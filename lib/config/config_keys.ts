@@ -87,6 +87,11 @@ export function describeConfigKeys(): ConfigKeyInfo[] {
     ),
     row("sources.gitlab.max_table_nesting", "", "Nesting depth of child tables (integer >= 0)"),
     row(
+      "sources.gitlab.start_date",
+      "",
+      "Lower bound of the first incremental run, ISO date or date-time (e.g. 2024-01-01)",
+    ),
+    row(
       CREDS,
       "",
       "Connection string postgresql://user:password@host:5432/db?sslmode=require",

@@ -11,7 +11,7 @@ import { ConfigError } from "../common/errors.ts";
 import { registerSecret } from "../common/redact.ts";
 import { envVarOf } from "./config_keys.ts";
 import { CREDENTIAL_KEYS, DESTINATION_TYPES, LOG_LEVELS, SOURCE_KEYS } from "./_known_keys.ts";
-import { didYouMean } from "./_did_you_mean.ts";
+import { closest as didYouMean } from "../common/did_you_mean.ts";
 import { envProvider, lookup, type Provider, tableProvider } from "./_providers.ts";
 import { CREDS, resolveCredentials } from "./_resolve_credentials.ts";
 import { readTomlFile } from "./_toml_file.ts";
@@ -22,12 +22,14 @@ import {
   asInt,
   asString,
   type Found,
+  Invalid,
   isSet,
   isSetSecret,
   isTable,
   kindOf,
   Problems,
   problemText,
+  shown,
 } from "./_values.ts";
 import type { Config, GitlabSourceConfig, PostgresCredentials } from "./types.ts";
 
@@ -60,6 +62,8 @@ export interface ConfigOverrides {
   groups?: string[] | string;
   /** `sources.gitlab.max_table_nesting`. @default {undefined} */
   max_table_nesting?: number;
+  /** `sources.gitlab.start_date`. @default {undefined} */
+  start_date?: string;
   /**
    * `destination.postgres.credentials`: a connection string or credential fields.
    * @default {undefined}
@@ -93,6 +97,7 @@ function overridesDoc(o: ConfigOverrides): Record<string, unknown> {
         projects: o.projects,
         groups: o.groups,
         max_table_nesting: o.max_table_nesting,
+        start_date: o.start_date,
       },
     },
     destination: { postgres: { credentials: o.credentials } },
@@ -182,6 +187,10 @@ function resolveSource(
   }
   const nesting = lookup(providers, keys("max_table_nesting"));
   if (nesting) source.max_table_nesting = problems.check(nesting, (v) => asInt(v, 0));
+  const startDate = lookup(providers, keys("start_date"));
+  if (startDate) source.start_date = problems.check(startDate, asIsoDate);
+  const params = lookup(providers, keys("params"), (v) => v !== undefined);
+  if (params) source.params = problems.check(params, asParams);
   return source;
 }
 
@@ -276,4 +285,44 @@ export async function loadConfig(options: LoadConfigOptions = {}): Promise<Confi
 
   if (problems.list.length > 0) throw new ConfigError(problems.list.join("\n"));
   return config;
+}
+
+/** `start_date`: an ISO date or date-time (a TOML date too), kept as ISO text. */
+function asIsoDate(value: unknown): string {
+  if (value instanceof Date && !Number.isNaN(value.getTime())) return value.toISOString();
+  if (
+    typeof value === "string" &&
+    /^\d{4}-\d{2}-\d{2}([T ][\d:.]+(Z|[+-]\d{2}:?\d{2})?)?$/.test(value.trim()) &&
+    !Number.isNaN(Date.parse(value.trim()))
+  ) {
+    return value.trim();
+  }
+  throw new Invalid(
+    `expected an ISO date or date-time such as "2024-01-01" or "2024-01-01T00:00:00Z", got ${
+      shown(value)
+    }`,
+  );
+}
+
+/** `[sources.gitlab.params]`: a table (TOML) or a JSON object (env) of scalar values. */
+function asParams(value: unknown): Record<string, string | number | boolean> {
+  let v = value;
+  if (typeof v === "string") {
+    try {
+      v = JSON.parse(v);
+    } catch {
+      throw new Invalid(
+        `expected a table, or a JSON object like '{"alert_iid": 1}', got ${shown(value)}`,
+      );
+    }
+  }
+  if (!isTable(v)) throw new Invalid(`expected a table of values, got ${kindOf(v)}`);
+  const out: Record<string, string | number | boolean> = {};
+  for (const [k, x] of Object.entries(v)) {
+    if (typeof x !== "string" && typeof x !== "number" && typeof x !== "boolean") {
+      throw new Invalid(`expected "${k}" to be a string, number or boolean, got ${kindOf(x)}`);
+    }
+    out[k] = x;
+  }
+  return out;
 }

@@ -23,6 +23,16 @@ export interface GitlabSourceConfig {
   groups: string[];
   /** Source-level max_table_nesting; overrides the catalog's. */
   max_table_nesting?: number;
+  /**
+   * Lower bound of the first incremental run (ISO date or date-time): replaces the cursors'
+   * `initial_value`. Later runs continue from the stored cursors.
+   */
+  start_date?: string;
+  /**
+   * User values for the catalog's `{config.<key>}` placeholders: `[sources.gitlab.params]`, or
+   * env `SOURCES__GITLAB__PARAMS` as a JSON object. @default {undefined}
+   */
+  params?: Record<string, string | number | boolean>;
 }
 
 /** dlt's Postgres credentials (`[destination.postgres.credentials]`). */

@@ -14,9 +14,11 @@ import type { GitlabSourceConfig } from "../config/types.ts";
 import { HttpError, UserError } from "../common/errors.ts";
 import { JobWriter } from "../storage/job_writer.ts";
 import { HttpClient, type HttpClientOptions, type HttpRequest } from "./http_client.ts";
+import type { Cursors } from "./incremental.ts";
 import { createPaginator } from "./paginators/mod.ts";
 import {
   buildRequest,
+  configKeysOf,
   describeRecord,
   includeFromParent,
   parentOf,
@@ -107,7 +109,16 @@ export interface ExtractOptions {
    * @default {the resource's `incremental.initial_value` / `end_value`}
    */
   incremental?: (resource: ResolvedResource) => Record<string, Json> | undefined;
+  /**
+   * Incremental cursors (lib/extract/incremental.ts): request values per series (per parent
+   * record for a child) and the per-record filter. As in dlt, children are fetched only for
+   * the parent records that pass the filter. @default {undefined}
+   */
+  cursors?: Cursors;
 }
+
+/** Paths of GitLab's administrator-only endpoints (403 for other tokens). */
+const ADMIN_PATH = /^\/?(admin|application|applications)(\/|\?|$)/;
 
 /** Whether a path's last segment holds a placeholder (dlt's single-entity detection). */
 export function isSingleEntityPath(path: string): boolean {
@@ -214,6 +225,30 @@ export async function extract(catalog: Catalog, options: ExtractOptions): Promis
   const run = new Set<string>();
   for (const n of write) for (const x of [n, ...ancestors(n)]) run.add(x);
 
+  // Extra: a resource that needs a user value (`{config.<key>}`) missing in the config is
+  // skipped with one warning naming the key, and so are its children.
+  const skippedWarnings: string[] = [];
+  const unset = new Set<string>();
+  for (const r of catalog.resources) {
+    if (!run.has(r.name)) continue;
+    const missing = configKeysOf(r).filter((k) => !Object.hasOwn(options.source.params ?? {}, k));
+    if (missing.length === 0) continue;
+    unset.add(r.name);
+    skippedWarnings.push(
+      `Skipped resource "${r.name}": it needs ${
+        missing.map((k) => `[sources.gitlab.params] ${k}`).join(" and ")
+      } (env SOURCES__GITLAB__PARAMS='{${
+        missing.map((k) => `"${k}": …`).join(", ")
+      }}'), which is not set`,
+    );
+  }
+  for (const r of catalog.resources) {
+    if (unset.has(r.name) || ancestors(r.name).some((a) => unset.has(a))) {
+      run.delete(r.name);
+      write.delete(r.name);
+    }
+  }
+
   const children = new Map<string, ResolvedResource[]>();
   for (const r of catalog.resources) {
     const p = parents.get(r.name);
@@ -238,6 +273,10 @@ export async function extract(catalog: Catalog, options: ExtractOptions): Promis
     bytes: 0,
     warnings: [],
   };
+  for (const message of skippedWarnings) {
+    info.warnings.push(message);
+    options.onWarning?.(message);
+  }
   const writers = new Map<string, JobWriter>();
   for (const r of catalog.resources) {
     if (!run.has(r.name)) continue;
@@ -247,8 +286,8 @@ export async function extract(catalog: Catalog, options: ExtractOptions): Promis
   const incrementalOf = options.incremental ?? defaultIncremental;
 
   const firstSeries = (r: ResolvedResource, parent?: ParentRecord): RequestSeries => {
-    const incremental = incrementalOf(r);
-    const request = buildRequest(r, { parent, incremental });
+    const incremental = options.cursors?.open(r, parent)?.values() ?? incrementalOf(r);
+    const request = buildRequest(r, { parent, incremental, config: options.source.params });
     const inc = r.endpoint.incremental;
     if (inc && incremental) {
       const params = { ...request.params };
@@ -308,9 +347,11 @@ export async function extract(catalog: Catalog, options: ExtractOptions): Promis
       pages++;
       stats.pages++;
       stats.records += records.length;
+      const cursor = options.cursors?.open(r, parent);
+      const kept = cursor ? cursor.filter(records) : { records, stop: false };
       if (writer) {
-        for (const rec of records) await writer.write(JSON.stringify(rec));
-        info.tables[r.tableName] += records.length;
+        for (const rec of kept.records) await writer.write(JSON.stringify(rec));
+        info.tables[r.tableName] += kept.records.length;
       }
       options.onProgress?.({
         resource: r.name,
@@ -319,10 +360,11 @@ export async function extract(catalog: Catalog, options: ExtractOptions): Promis
         requests: client.stats.requests,
         retries: client.stats.retries,
       });
-      for (const record of records) {
+      for (const record of kept.records) {
         for (const kid of kids) await runChild(kid, { name: r.name, record });
       }
       if (options.limit !== undefined && pages >= options.limit) break;
+      if (kept.stop) break;
       request = paginator.update(response, data);
     }
   };
@@ -360,6 +402,18 @@ export async function extract(catalog: Catalog, options: ExtractOptions): Promis
         try {
           await runSeries(r, s, undefined, seen);
         } catch (e) {
+          if (
+            e instanceof HttpError && e.status === 403 && s.label === undefined &&
+            ADMIN_PATH.test(s.request.url)
+          ) {
+            // An administrator-only endpoint on a non-admin token: the rest still loads.
+            const message = `Skipped resource "${r.name}": GitLab answered 403 Forbidden on "${
+              s.request.url.replace(/^\/+/, "")
+            }", an endpoint for administrators; use an administrator's token to load it`;
+            info.warnings.push(message);
+            options.onWarning?.(message);
+            break;
+          }
           if (!(e instanceof HttpError) || s.label === undefined || e.status === 401) throw e;
           const key = r.scope === "groups" || s.label.includes("group") ? "groups" : "projects";
           throw new HttpError(

@@ -9,6 +9,7 @@
 import type { AuthConfig, Json, ResponseAction } from "../catalog/types.ts";
 import type { GitlabSourceConfig } from "../config/types.ts";
 import { HttpError } from "../common/errors.ts";
+import { parseJsonLossless } from "../common/lossless_json.ts";
 import { redact } from "../common/redact.ts";
 import { type AuthParts, resolveAuth } from "./auth.ts";
 import { backoffMs, defaultSleep, isRetryableStatus, serverDelayMs } from "./retry.ts";
@@ -314,7 +315,7 @@ export class HttpClient {
     let json: Json = null;
     if (text.trim() !== "") {
       try {
-        json = JSON.parse(text);
+        json = parseJsonLossless(text) as Json; // big ints and 1.0 kept exact
       } catch (e) {
         const why = e instanceof Error ? e.message : String(e);
         throw new RetryableFailure(

@@ -24,6 +24,8 @@ export interface TemplateContext {
   named?: Record<string, Json>;
   /** `{incremental.start_value}` and friends. */
   incremental?: Record<string, Json>;
+  /** Extra: `{config.<key>}` values (`[sources.gitlab.params]`). */
+  config?: Record<string, Json>;
   /** Resource name, for messages. */
   resource: string;
   /** Where the template is (`path`, `params.iid`, …), for messages. */
@@ -32,6 +34,28 @@ export interface TemplateContext {
 
 const PLACEHOLDER = /\{\{|\}\}|\{([^{}]*)\}/g;
 const RESOURCES_PREFIX = "resources.";
+const CONFIG_PREFIX = "config.";
+
+/**
+ * Config keys named by `{config.<key>}` placeholders of a resource (path, params, json,
+ * headers): user values it needs from `[sources.gitlab.params]`.
+ */
+export function configKeysOf(resource: ResolvedResource): string[] {
+  const texts = [
+    resource.endpoint.path,
+    JSON.stringify(resource.endpoint.params ?? {}),
+    JSON.stringify(resource.endpoint.json ?? null),
+    JSON.stringify(resource.endpoint.headers ?? {}),
+  ];
+  const keys = new Set<string>();
+  for (const text of texts) {
+    for (const m of text.matchAll(PLACEHOLDER)) {
+      const expr = m[1]?.trim();
+      if (expr?.startsWith(CONFIG_PREFIX)) keys.add(expr.slice(CONFIG_PREFIX.length));
+    }
+  }
+  return [...keys];
+}
 
 /** Names of the parents referenced by `{resources.<parent>.<field>}` in a string. */
 export function referencedParents(text: string): string[] {
@@ -89,6 +113,12 @@ function evaluate(expr: string, ctx: TemplateContext): Json {
   if (expr.startsWith("incremental.")) {
     const key = expr.slice("incremental.".length);
     if (ctx.incremental && Object.hasOwn(ctx.incremental, key)) return ctx.incremental[key];
+  } else if (expr.startsWith(CONFIG_PREFIX)) {
+    const key = expr.slice(CONFIG_PREFIX.length);
+    if (ctx.config && Object.hasOwn(ctx.config, key)) return ctx.config[key];
+    throw new UserError(
+      `Cannot resolve "{${expr}}" in ${ctx.where} of resource "${ctx.resource}": set [sources.gitlab.params] ${key}`,
+    );
   } else if (ctx.named && Object.hasOwn(ctx.named, expr)) {
     return ctx.named[expr];
   }
@@ -167,6 +197,8 @@ export interface BuildRequestOptions {
   parent?: ParentRecord;
   /** Values of `{incremental.*}` placeholders. @default {undefined} */
   incremental?: Record<string, Json>;
+  /** Values of `{config.*}` placeholders. @default {undefined} */
+  config?: Record<string, Json>;
 }
 
 /**
@@ -205,7 +237,13 @@ export function buildRequest(
     if (b.inQuery) query[b.param ?? b.placeholder] = value;
     else named[b.placeholder] = value;
   }
-  const base = { parent, named, incremental: options.incremental, resource: resource.name };
+  const base = {
+    parent,
+    named,
+    incremental: options.incremental,
+    config: options.config,
+    resource: resource.name,
+  };
   const params: Record<string, Json> = {};
   for (const [k, v] of Object.entries(resource.endpoint.params ?? {})) {
     if (isResolveParam(v)) {

@@ -17,6 +17,7 @@ import {
   STAGING_DATASET_SUFFIX,
   VERSION_TABLE,
 } from "../schema/names.ts";
+import { mergeStrategyOf } from "../schema/schema.ts";
 import type { StoredSchema, Table } from "../schema/types.ts";
 import { type PackageStorage, readJsonIfExists } from "../storage/package_storage.ts";
 import { completeColumns, migrate, type MigrationInfo } from "./ddl.ts";
@@ -54,6 +55,10 @@ export interface LoadPackageInfo {
 export interface PackageState {
   /** Root tables with write disposition replace extracted in this package (even empty). */
   replace_tables?: string[];
+  /** Tables to drop before loading (`--refresh drop_sources|drop_resources`), dlt's key. */
+  dropped_tables?: string[];
+  /** Tables to empty before loading (`--refresh drop_data`), dlt's key. */
+  truncated_tables?: string[];
   [key: string]: unknown;
 }
 
@@ -173,6 +178,57 @@ export function deleteInsertSql(
   return stmts;
 }
 
+/**
+ * dlt's `upsert` (and `insert-only`) merge of one table chain with `MERGE` (PostgreSQL ≥ 15):
+ * the root on its primary key, nested tables on their deterministic `_dlt_id`, then nested rows
+ * of merged roots that are no longer in staging are deleted. Staging rows are deduplicated
+ * (the last one written wins) so `MERGE` never touches a row twice.
+ */
+export function upsertSql(
+  schema: StoredSchema,
+  options: {
+    dataset: string;
+    staging: string;
+    root: string;
+    nested: string[];
+    insertOnly?: boolean;
+  },
+): string[] {
+  const { dataset, staging, root, nested } = options;
+  const pk = keyColumns(schema.tables[root], "primary_key");
+  const id = quoteIdent(C_DLT_ID);
+  const rootId = quoteIdent(C_DLT_ROOT_ID);
+  const merge = (table: string, keys: string[], update: boolean): string => {
+    const cols = completeColumns(schema.tables[table]).map((c) => quoteIdent(c.name));
+    const part = keys.map(quoteIdent).join(", ");
+    const source =
+      `(SELECT ${cols.join(", ")} FROM (SELECT *, ROW_NUMBER() OVER (PARTITION BY ${part} ` +
+      `ORDER BY ctid DESC) AS _dlt_dedup_rn FROM ${
+        qualified(staging, table)
+      }) AS t WHERE t._dlt_dedup_rn = 1)`;
+    const on = keys.map((k) => `d.${quoteIdent(k)} = s.${quoteIdent(k)}`).join(" AND ");
+    const set = cols.map((c) => `${c} = s.${c}`).join(", ");
+    return `MERGE INTO ${qualified(dataset, table)} AS d USING ${source} AS s ON ${on} ` +
+      (update ? `WHEN MATCHED THEN UPDATE SET ${set} ` : "") +
+      `WHEN NOT MATCHED THEN INSERT (${cols.join(", ")}) VALUES (${
+        cols.map((c) => `s.${c}`).join(", ")
+      })`;
+  };
+  const stmts = [merge(root, pk.length ? pk : [C_DLT_ID], !options.insertOnly)];
+  for (const t of nested) {
+    stmts.push(merge(t, [C_DLT_ID], !options.insertOnly));
+    if (options.insertOnly) continue;
+    stmts.push(
+      `DELETE FROM ${qualified(dataset, t)} AS d WHERE EXISTS (SELECT 1 FROM ${
+        qualified(staging, root)
+      } AS r WHERE r.${id} = d.${rootId}) AND NOT EXISTS (SELECT 1 FROM ${
+        qualified(staging, t)
+      } AS n WHERE n.${id} = d.${id})`,
+    );
+  }
+  return stmts;
+}
+
 function hasData(schema: StoredSchema, table: string): boolean {
   return completeColumns(schema.tables[table] ?? { name: table, columns: {} }).length > 0;
 }
@@ -218,6 +274,15 @@ export async function loadPackage(
         };
       }
     }
+    // --refresh: drop or empty tables first, in this same transaction (dlt's package state keys)
+    for (const t of pkgState.dropped_tables ?? []) {
+      for (const ds of [dataset, staging]) {
+        await tx.exec(`DROP TABLE IF EXISTS ${qualified(ds, t)}`);
+      }
+    }
+    for (const t of pkgState.truncated_tables ?? []) {
+      if (await tableExists(tx, dataset, t)) await tx.exec(`DELETE FROM ${qualified(dataset, t)}`);
+    }
     const allTables = Object.keys(schema.tables).filter((t) => hasData(schema, t));
     const migration = await migrate(tx, dataset, { schema, tables: allTables });
     await writeVersion(tx, dataset, schema, now());
@@ -256,17 +321,23 @@ export async function loadPackage(
         }
         await hook("copied");
         if (hasData(schema, root)) {
-          for (
-            const stmt of deleteInsertSql(schema, {
+          const strategy = mergeStrategyOf(schema, root);
+          const stmts = strategy === "upsert" || strategy === "insert-only"
+            ? upsertSql(schema, {
+              dataset,
+              staging,
+              root,
+              nested,
+              insertOnly: strategy === "insert-only",
+            })
+            : deleteInsertSql(schema, {
               dataset,
               staging,
               root,
               nested,
               uniq: `${root}_${uniq++}`.slice(0, 40),
-            })
-          ) {
-            await tx.exec(stmt);
-          }
+            });
+          for (const stmt of stmts) await tx.exec(stmt);
         }
         await hook("merged");
         continue;
@@ -303,6 +374,7 @@ export async function loadPackage(
       schemaVersionHash: schema.version_hash,
     };
   });
+  await hook("committed");
   await Deno.writeTextFile(
     join(dir, "package_completed.json"),
     JSON.stringify({ status: "loaded", load_id: loadId, completed_at: now().toISOString() }),

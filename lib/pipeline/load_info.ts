@@ -59,6 +59,53 @@ export function formatNormalizeInfo(info: RunInfo): string {
     .join("\n");
 }
 
+/** Schema changes of a run: new tables, new columns and new variant columns per table. */
+export function schemaChangesOf(info: RunInfo): {
+  newTables: string[];
+  newColumns: Record<string, string[]>;
+  newVariantColumns: Record<string, string[]>;
+} {
+  const newColumns: Record<string, string[]> = {};
+  const newVariantColumns: Record<string, string[]> = {};
+  for (const p of info.packages) {
+    for (const [t, cols] of Object.entries(p.newColumns)) {
+      newColumns[t] = [...(newColumns[t] ?? []), ...cols];
+    }
+    for (const [t, cols] of Object.entries(p.newVariantColumns ?? {})) {
+      newVariantColumns[t] = [...(newVariantColumns[t] ?? []), ...cols];
+    }
+  }
+  return { newTables: info.packages.flatMap((p) => p.newTables), newColumns, newVariantColumns };
+}
+
+/**
+ * The schema change alert of a run (empty when nothing changed): new tables, then new
+ * columns of existing tables, then new variant columns.
+ *
+ * @example
+ * ```ts
+ * formatSchemaChanges(info);
+ * // Schema changes:
+ * // - new table issues
+ * // - new variant column issues.weight__v_text
+ * ```
+ */
+export function formatSchemaChanges(info: RunInfo): string {
+  const { newTables, newColumns, newVariantColumns } = schemaChangesOf(info);
+  const lines: string[] = [];
+  for (const t of newTables) lines.push(`- new table ${t}`);
+  for (const [t, cols] of Object.entries(newColumns)) {
+    if (newTables.includes(t)) continue;
+    for (const c of cols) {
+      if (!newVariantColumns[t]?.includes(c)) lines.push(`- new column ${t}.${c}`);
+    }
+  }
+  for (const [t, cols] of Object.entries(newVariantColumns)) {
+    for (const c of cols) lines.push(`- new variant column ${t}.${c}`);
+  }
+  return lines.length ? ["Schema changes:", ...lines].join("\n") : "";
+}
+
 /** The stable `--json` document of a run (keys documented in README). */
 export function runInfoJson(info: RunInfo): Record<string, unknown> {
   const newTables = info.packages.flatMap((p) => p.newTables);
@@ -85,7 +132,11 @@ export function runInfoJson(info: RunInfo): Record<string, unknown> {
     requests: info.extract?.requests ?? 0,
     retries: info.extract?.retries ?? 0,
     warnings: info.warnings,
-    schema_changes: { new_tables: newTables, new_columns: newColumns },
+    schema_changes: {
+      new_tables: newTables,
+      new_columns: newColumns,
+      new_variant_columns: schemaChangesOf(info).newVariantColumns,
+    },
     schema: {
       version: info.schemaVersion,
       version_hash: info.schemaVersionHash,

@@ -10,6 +10,7 @@ import { join, resolve } from "node:path";
 import type { Catalog } from "../catalog/types.ts";
 import type { Config } from "../config/types.ts";
 import { extract, type ExtractInfo } from "../extract/mod.ts";
+import { Cursors } from "../extract/incremental.ts";
 import { loadPackage, type LoadPackageInfo } from "../load/load.ts";
 import type { SqlClient } from "../load/sql_client.ts";
 import { type NormalizeInfo, normalizePackage } from "../normalize/mod.ts";
@@ -20,9 +21,11 @@ import {
   newSchema,
   pipelineStateTable,
   writeSchemaExport,
+  importSchemaFile,
 } from "../schema/mod.ts";
 import { STATE_TABLE } from "../schema/names.ts";
 import type { Column, StoredSchema } from "../schema/types.ts";
+import type { SchemaContract } from "../schema/contract.ts";
 import { JobWriter } from "../storage/job_writer.ts";
 import {
   newLoadId,
@@ -32,8 +35,11 @@ import {
   writeFileAtomic,
 } from "../storage/package_storage.ts";
 import { destinationTypeOf, openDestination } from "./destination.ts";
+import { CRASH_ENV, crashHook } from "./crash.ts";
+import { planRefresh, type RefreshMode, type RefreshPlan } from "./refresh.ts";
 import {
   bumpStateVersion,
+  chooseState,
   loadLocalState,
   newState,
   type PipelineState,
@@ -61,8 +67,20 @@ export interface RunOptions {
   onLog?: (line: string) => void;
   /** Extract progress events. @default {undefined} */
   onProgress?: (event: unknown) => void;
-  /** Test hook called at named points ("extracted", "normalized", load points). */
+  /**
+   * Test hook called at named points ("page", "extracted", "extract_committed", "normalized",
+   * load points; see crash.ts). @default {undefined}
+   */
   hook?: (point: string) => void | Promise<void>;
+  /**
+   * TEST ONLY: exit with code 137 at this hook point (`point` or `point:n`, see crash.ts).
+   * @default {env GITLAB_PG_TEST_CRASH_AT}
+   */
+  crashAt?: string;
+  /** dlt's `refresh`: drop_sources, drop_resources or drop_data. @default {undefined} */
+  refresh?: RefreshMode;
+  /** The run's schema contract (`--schema-contract`), over source and resources. @default {{}} */
+  schemaContract?: Partial<SchemaContract>;
 }
 
 /** One load package's outcome. */
@@ -74,6 +92,8 @@ export interface PackageInfo {
   jobs: number;
   newTables: string[];
   newColumns: Record<string, string[]>;
+  /** New variant columns per table (packages normalized in this run). */
+  newVariantColumns?: Record<string, string[]>;
 }
 
 /** What a run did: dlt's load info plus extract and normalize figures. */
@@ -127,7 +147,11 @@ export async function runPipeline(
   const now = options.now ?? (() => new Date());
   const startedAt = now();
   const log = options.onLog ?? (() => {});
-  const hook = options.hook ?? (() => {});
+  const crash = crashHook(options.crashAt ?? Deno.env.get(CRASH_ENV));
+  const hook = async (point: string) => {
+    await options.hook?.(point);
+    crash(point);
+  };
   const { catalog } = options;
   const cwd = options.cwd ?? Deno.cwd();
   const workdir = resolve(cwd, config.pipelines_dir, config.pipeline_name);
@@ -143,28 +167,39 @@ export async function runPipeline(
   let extractInfo: ExtractInfo | undefined;
   let schema: StoredSchema;
   try {
-    // state and schema: local first, else restored from the destination
-    let state = await loadLocalState(workdir);
-    let restoredSchema: StoredSchema | undefined;
-    if (!state) {
-      state = await restoreState(client, { dataset, pipelineName: config.pipeline_name });
-      if (state) {
-        log(`Restored state of pipeline "${config.pipeline_name}" from the destination`);
-        state._local = { first_run: false, restored_from_destination: true };
-        state.dataset_name = dataset;
-        const json = await restoreSchemaJson(client, { dataset, schemaName: catalog.sourceName });
-        if (json) restoredSchema = fromStoredJson(json);
-      } else {
-        state = newState(config.pipeline_name, dataset);
-      }
+    // state: the newest of local, newest pending package and destination (never ahead of data)
+    let local = await loadLocalState(workdir);
+    const pending = await newestPendingState(storage);
+    const destination = await restoreState(client, {
+      dataset,
+      pipelineName: config.pipeline_name,
+    });
+    if (local && !pending && !destination && local._state_version > 0) {
+      // dlt's rule: the destination lost this pipeline's data, so the local cursors are void
+      log(`Destination has no state of pipeline "${config.pipeline_name}": starting over`);
+      local = undefined;
+      await Deno.remove(schemaPath(workdir, catalog.sourceName)).catch(() => {});
     }
-    schema = (await loadWorkingSchema(workdir, catalog.sourceName)) ?? restoredSchema ??
+    const chosen = chooseState(local, { pending, destination, dataset });
+    const state = chosen.state ?? newState(config.pipeline_name, dataset);
+    let restoredSchema: StoredSchema | undefined;
+    if (chosen.source === "destination") {
+      log(`Restored state of pipeline "${config.pipeline_name}" from the destination`);
+      state._local = { ...(state._local ?? {}), first_run: false, restored_from_destination: true };
+      const json = await restoreSchemaJson(client, { dataset, schemaName: catalog.sourceName });
+      if (json) restoredSchema = fromStoredJson(json);
+    }
+    schema = restoredSchema ?? (await loadWorkingSchema(workdir, catalog.sourceName)) ??
       newSchema(catalog.sourceName);
+    if (config.import_schema_path) {
+      // dlt's import_schema_path: a user-curated schema YAML, applied when it changed
+      await importSchemaFile(schema, resolve(cwd, config.import_schema_path));
+    }
 
     // 1. finish pending packages
     for (const loadId of await storage.list("extracted")) {
       log(`Normalizing pending package ${loadId}`);
-      await normalizePackage(storage, loadId, {});
+      await normalizePackage(storage, loadId, { schemaContract: options.schemaContract });
     }
     for (const loadId of await storage.list("normalized")) {
       log(`Loading pending package ${loadId}`);
@@ -189,8 +224,42 @@ export async function runPipeline(
         merge_key: r.mergeKey,
         columns: r.columns as Record<string, Partial<Column>>,
         max_nesting: r.maxTableNesting,
+        schema_contract: r.schemaContract,
       });
     }
+    let refresh: RefreshPlan | undefined;
+    if (options.refresh) {
+      refresh = planRefresh(schema, {
+        state: state as PipelineState,
+        source: catalog.sourceName,
+        mode: options.refresh,
+        resources: selected.map((r) => r.name),
+      });
+      log(
+        `Refresh ${options.refresh}: ${
+          [...refresh.dropped_tables, ...refresh.truncated_tables].join(", ") || "no tables"
+        }`,
+      );
+      for (const r of selected) {
+        applyTableHints(schema, {
+          table: r.tableName,
+          resource: r.name,
+          write_disposition: r.writeDisposition,
+          merge_strategy: r.mergeStrategy,
+          primary_key: r.primaryKey,
+          merge_key: r.mergeKey,
+          columns: r.columns as Record<string, Partial<Column>>,
+          max_nesting: r.maxTableNesting,
+          schema_contract: r.schemaContract,
+        });
+      }
+    }
+    state.sources ??= {};
+    state.sources[catalog.sourceName] ??= { resources: {} };
+    const sourceState = state.sources[catalog.sourceName];
+    const cursors = new Cursors(sourceState.resources ??= {}, {
+      startDate: config.source.start_date,
+    });
     schema.normalizers.json.config = {
       ...(schema.normalizers.json.config ?? {}),
       max_nesting: config.source.max_table_nesting ?? catalog.maxTableNesting,
@@ -202,13 +271,18 @@ export async function runPipeline(
       resources: options.resources,
       limit: options.limit,
       fetch: options.fetch,
-      onProgress: options.onProgress,
+      cursors,
+      onProgress: (event) => {
+        hook("page");
+        options.onProgress?.(event);
+      },
       onWarning: (w: string) => {
         warnings.push(w);
         log(`WARNING: ${w}`);
       },
     });
     await hook("extracted");
+    cursors.commit();
 
     // state: written into the package only when it changed
     state.dataset_name = dataset;
@@ -221,15 +295,15 @@ export async function runPipeline(
     state.sources ??= {};
     state.sources[catalog.sourceName] ??= { resources: {} };
     bumpStateVersion(state);
-    const local = state._local ?? {};
-    if (local._last_extracted_hash !== state._version_hash) {
+    const localInfo = state._local ?? {};
+    if (localInfo._last_extracted_hash !== state._version_hash) {
       schema.tables[STATE_TABLE] ??= pipelineStateTable();
       const writer = new JobWriter(packageDir, STATE_TABLE, "typed-jsonl");
       await writer.write(JSON.stringify(stateRow(state, now())));
       await writer.close();
     }
     state._local = {
-      ...local,
+      ...localInfo,
       first_run: false,
       _last_extracted_at: now().toISOString(),
       _last_extracted_hash: state._version_hash,
@@ -240,16 +314,25 @@ export async function runPipeline(
     await writeFileAtomic(join(packageDir, "schema.json"), JSON.stringify(schema));
     await writeFileAtomic(
       join(packageDir, PACKAGE_STATE_FILE),
-      JSON.stringify({ replace_tables: replaceTables, created_at: now().toISOString() }),
+      JSON.stringify({
+        replace_tables: replaceTables,
+        ...(refresh ?? {}),
+        created_at: now().toISOString(),
+        pipeline_state: state,
+      }),
     );
     await storage.move(loadId, "extracting", "extracted");
+    await hook("extract_committed");
     await saveLocalState(workdir, state as PipelineState);
 
     // 3. normalize and load it
-    const normInfo: NormalizeInfo = await normalizePackage(storage, loadId, {});
+    const normInfo: NormalizeInfo = await normalizePackage(storage, loadId, { schemaContract: options.schemaContract });
     await hook("normalized");
     const done = await loadOne(client, storage, loadId, { dataset, now, hook });
-    packages.push(toPackageInfo(done, normInfo.rows ?? {}));
+    packages.push({
+      ...toPackageInfo(done, normInfo.rows ?? {}),
+      newVariantColumns: normInfo.newVariantColumns,
+    });
     schema = await adoptLoadedSchema(storage, loadId, schema);
   } finally {
     if (!options.client) await client.close();
@@ -272,6 +355,23 @@ export async function runPipeline(
     schemaVersion: schema.version,
     schemaVersionHash: schema.version_hash,
   };
+}
+
+/** The pipeline state stored in the newest pending (extracted or normalized) package. */
+async function newestPendingState(storage: PackageStorage): Promise<PipelineState | undefined> {
+  const pending = [
+    ...(await storage.list("extracted")).map((id) => storage.path("extracted", id)),
+    ...(await storage.list("normalized")).map((id) => storage.path("normalized", id)),
+  ];
+  let best: PipelineState | undefined;
+  for (const dir of pending) {
+    const pkg = await readJsonIfExists<{ pipeline_state?: PipelineState }>(
+      join(dir, PACKAGE_STATE_FILE),
+    );
+    const s = pkg?.pipeline_state;
+    if (s && (!best || s._state_version > best._state_version)) best = s;
+  }
+  return best;
 }
 
 /** The API root: config, then the catalog's client.base_url, then GitLab.com. */

@@ -161,3 +161,38 @@ export async function restoreSchemaJson(
   if (text.trimStart().startsWith("{")) return text;
   return new TextDecoder().decode(inflateSync(Buffer.from(text, "base64")));
 }
+
+/**
+ * Chooses the state a run starts from, never one ahead of the data it describes:
+ * the newest of the local `state.json`, the state inside the newest pending package (a crash
+ * between committing a package and saving `state.json` leaves the package newer), and the
+ * destination's (another machine, or a fresh working dir). Newer means a higher
+ * `_state_version`; `_local` of the local state is kept, `dataset_name` is the current one.
+ *
+ * @example
+ * ```ts
+ * const { state, source } = chooseState(local, { pending, destination, dataset: "gitlab_data" });
+ * ```
+ */
+export function chooseState(
+  local: PipelineState | undefined,
+  options: { pending?: PipelineState; destination?: PipelineState; dataset: string },
+): { state: PipelineState | undefined; source: "local" | "pending" | "destination" | "none" } {
+  let best = local;
+  let source: "local" | "pending" | "destination" | "none" = local ? "local" : "none";
+  const newer = (s: PipelineState | undefined) =>
+    s !== undefined && (best === undefined || s._state_version > best._state_version);
+  if (newer(options.pending)) {
+    best = options.pending;
+    source = "pending";
+  }
+  if (newer(options.destination)) {
+    best = options.destination;
+    source = "destination";
+  }
+  if (best && best !== local) {
+    best = { ...best, _local: { ...(local?._local ?? { first_run: false }) } };
+    best.dataset_name = options.dataset;
+  }
+  return { state: best, source };
+}

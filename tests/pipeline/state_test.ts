@@ -83,3 +83,31 @@ Deno.test("compressState() round-trips and drops _local", () => {
 Deno.test("decompressState() falls back to plain JSON", () => {
   assert.deepEqual(decompressState('{"pipeline_name":"p"}'), { pipeline_name: "p" });
 });
+
+Deno.test("chooseState() prefers the newest pending package, then a newer destination", async () => {
+  const { chooseState, newState } = await import("../../lib/pipeline/state.ts");
+  const local = { ...newState("p", "d"), _state_version: 3, _local: { first_run: false, x: 1 } };
+  const pending = { ...newState("p", "d"), _state_version: 4 };
+  const dest = { ...newState("p", "other"), _state_version: 2 };
+  const a = chooseState(local, { pending, destination: dest, dataset: "d" });
+  assert.equal(a.source, "pending");
+  assert.equal(a.state!._state_version, 4);
+  assert.deepEqual(a.state!._local, { first_run: false, x: 1 });
+  const b = chooseState(undefined, { destination: dest, dataset: "d" });
+  assert.equal(b.source, "destination");
+  assert.equal(b.state!.dataset_name, "d");
+  assert.equal(chooseState(local, { destination: dest, dataset: "d" }).source, "local");
+  assert.equal(chooseState(undefined, { dataset: "d" }).source, "none");
+});
+
+Deno.test("crashHook() exits with 137 at the n-th time a point is reached", async () => {
+  const { crashHook } = await import("../../lib/pipeline/crash.ts");
+  const codes: number[] = [];
+  const hook = crashHook("page:2", { exit: (c) => codes.push(c) });
+  hook("page");
+  hook("extracted");
+  assert.deepEqual(codes, []);
+  hook("page");
+  assert.deepEqual(codes, [137]);
+  crashHook(undefined)("page");
+});

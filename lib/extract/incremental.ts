@@ -1,0 +1,342 @@
+/**
+ * Incremental cursors with dlt's semantics (`dlt/extract/incremental`): the values put into
+ * requests (`{incremental.start_value}`, `start_param`, `end_param`), the per-record filter
+ * (start/end range, boundary de-duplication with `unique_hashes`, `last_value_func`, `lag`,
+ * `row_order`, `on_cursor_value_missing`) and the state they keep, in dlt's layout:
+ *
+ * ```
+ * resources.<resource>.incremental.<cursor_path> = {initial_value, last_value, unique_hashes}
+ * ```
+ *
+ * A child resource (one request series per parent record) keeps one cursor per parent record,
+ * under `resources.<resource>.incremental_per_parent.<parent id>.<cursor_path>` (an extra key of
+ * gitlab-pg that dlt ignores): each project's issues have their own cursor, so a project added
+ * later, or one skipped by an error, is still read from the start.
+ *
+ * Cursors change only in memory while extracting; {@linkcode Cursors.commit} writes them into
+ * the state once the package is complete, so the state never runs ahead of the data.
+ *
+ * @module
+ */
+
+import { createHash } from "node:crypto";
+import type { IncrementalConfig, Json, ResolvedResource } from "../catalog/types.ts";
+import { UserError } from "../common/errors.ts";
+import { findValues } from "./jsonpath.ts";
+import type { ParentRecord } from "./resolve.ts";
+
+/** One cursor's state, dlt's shape. */
+export interface CursorState {
+  initial_value: Json;
+  last_value: Json;
+  unique_hashes: string[];
+  [key: string]: Json;
+}
+
+/** Resource states of one source: `state.sources.<source>.resources`. */
+export type ResourcesState = Record<string, Record<string, unknown>>;
+
+/** Options of {@linkcode Cursors}. */
+export interface CursorsOptions {
+  /**
+   * Bounds the first run: replaces `initial_value` of every cursor whose initial value is
+   * unset or a date/time string (`[sources.gitlab] start_date`). @default {undefined}
+   */
+  startDate?: string;
+}
+
+/** The state key of per-parent cursors (gitlab-pg's extra, ignored by dlt). */
+export const PER_PARENT_KEY = "incremental_per_parent";
+
+const ISO_DATE = /^\d{4}-\d{2}-\d{2}/;
+
+/**
+ * Compares two cursor values: numbers numerically, ISO date/time strings as instants, other
+ * values as strings (dlt compares values as they come, adapting time zones).
+ */
+export function compareCursorValues(a: Json, b: Json): number {
+  if (typeof a === "number" && typeof b === "number") return a - b;
+  if (typeof a === "string" && typeof b === "string" && ISO_DATE.test(a) && ISO_DATE.test(b)) {
+    const x = Date.parse(a);
+    const y = Date.parse(b);
+    if (!Number.isNaN(x) && !Number.isNaN(y)) return x - y;
+  }
+  const s = String(a);
+  const t = String(b);
+  return s < t ? -1 : s > t ? 1 : 0;
+}
+
+/** Python's `json.dumps(value, sort_keys=True)` (default separators, ASCII only). */
+export function pythonJsonDumps(value: Json): string {
+  if (value === null) return "null";
+  if (typeof value === "boolean") return value ? "true" : "false";
+  if (typeof value === "number") {
+    return Number.isInteger(value) && !Object.is(value, -0) ? String(value) : pythonFloat(value);
+  }
+  if (typeof value === "string") {
+    return JSON.stringify(value).replace(
+      /[\u007f-\uffff]/g,
+      (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`,
+    );
+  }
+  if (Array.isArray(value)) return `[${value.map(pythonJsonDumps).join(", ")}]`;
+  const keys = Object.keys(value).sort();
+  return `{${keys.map((k) => `${pythonJsonDumps(k)}: ${pythonJsonDumps(value[k])}`).join(", ")}}`;
+}
+
+function pythonFloat(n: number): string {
+  if (Number.isNaN(n)) return "NaN";
+  if (!Number.isFinite(n)) return n > 0 ? "Infinity" : "-Infinity";
+  const s = String(n);
+  return /[.e]/.test(s) ? s.replace(/e([+-])(\d)$/, "e$10$2") : `${s}.0`;
+}
+
+/**
+ * dlt's boundary hash of a record: `digest128(json.dumps(key, sort_keys=True))` (shake_128,
+ * 15 bytes, base64 without padding), where key is the primary-key value (one column), the list
+ * of values (several), or the whole record (no key).
+ */
+export function uniqueHash(record: Json, primaryKey: string[]): string {
+  let key: Json = record;
+  if (primaryKey.length > 0 && typeof record === "object" && record !== null) {
+    const r = record as Record<string, Json>;
+    key = primaryKey.length === 1 ? r[primaryKey[0]] ?? null : primaryKey.map((k) => r[k] ?? null);
+  }
+  return createHash("shake128", { outputLength: 15 })
+    .update(pythonJsonDumps(key), "utf8")
+    .digest("base64")
+    .replace(/=+$/, "");
+}
+
+/** Shifts `value` back by `lag` (seconds for date/time strings) in the direction of the func. */
+export function applyLag(value: Json, lag: number, func: "max" | "min"): Json {
+  const sign = func === "max" ? -1 : 1;
+  if (typeof value === "number") return value + sign * lag;
+  if (typeof value === "string" && ISO_DATE.test(value)) {
+    const t = Date.parse(value);
+    if (!Number.isNaN(t)) return new Date(t + sign * lag * 1000).toISOString();
+  }
+  return value;
+}
+
+function cursorValue(record: Json, path: string): Json | undefined {
+  if (typeof record !== "object" || record === null || Array.isArray(record)) return undefined;
+  if (Object.hasOwn(record, path)) return record[path];
+  const found = findValues(path, record);
+  return found.length ? found[0] : undefined;
+}
+
+/**
+ * One cursor of one request series: computes its request values at construction, filters
+ * records, and tracks the new last value and boundary hashes.
+ */
+export class Cursor {
+  readonly config: IncrementalConfig;
+  readonly resource: string;
+  readonly startValue: Json;
+  readonly endValue: Json;
+  readonly initialValue: Json;
+  #func: "max" | "min";
+  #dedup: boolean;
+  #startHashes: Set<string>;
+  #lastValue: Json;
+  #hashes: string[];
+  #primaryKey: string[];
+  #seen = false;
+
+  constructor(
+    resource: ResolvedResource,
+    stored: CursorState | undefined,
+    options: { initialValue: Json },
+  ) {
+    const config = resource.endpoint.incremental!;
+    this.config = config;
+    this.resource = resource.name;
+    this.#func = config.last_value_func ?? "max";
+    this.initialValue = options.initialValue;
+    this.endValue = config.end_value ?? null;
+    const pk = config.primary_key ?? resource.primaryKey;
+    this.#primaryKey = typeof pk === "string" ? [pk] : pk ?? [];
+    const hasEnd = config.end_value !== undefined && config.end_value !== null;
+    // With end_value dlt uses a throw-away state (a backfill): the stored one is not read.
+    const state = hasEnd ? undefined : stored;
+    const last = state?.last_value ?? this.initialValue;
+    this.#dedup = (config.range_start ?? "closed") === "closed" && !hasEnd && !config.lag &&
+      !(Array.isArray(config.primary_key) && config.primary_key.length === 0);
+    this.startValue = last !== null && config.lag ? applyLag(last, config.lag, this.#func) : last;
+    this.#startHashes = new Set(this.#dedup ? state?.unique_hashes ?? [] : []);
+    this.#lastValue = last;
+    this.#hashes = [...this.#startHashes];
+  }
+
+  /** Values of `{incremental.*}` placeholders. */
+  values(): Record<string, Json> {
+    return {
+      initial_value: this.initialValue,
+      start_value: this.startValue,
+      last_value: this.startValue,
+      end_value: this.endValue,
+    };
+  }
+
+  #before(cmp: number): boolean {
+    return this.#func === "max" ? cmp < 0 : cmp > 0;
+  }
+
+  /**
+   * Keeps the records inside the cursor's range and not seen at the boundary; `stop` is true
+   * when `row_order` says that no later page can hold records in range.
+   */
+  filter(records: Json[]): { records: Json[]; stop: boolean } {
+    const c = this.config;
+    const out: Json[] = [];
+    let stop = false;
+    for (const record of records) {
+      const value = cursorValue(record, c.cursor_path);
+      if (value === undefined || value === null) {
+        const mode = c.on_cursor_value_missing ?? "raise";
+        if (mode === "include") out.push(record);
+        else if (mode === "raise") {
+          throw new UserError(
+            `Cannot read the cursor of resource "${this.resource}": a record has no value at "${c.cursor_path}" (set "on_cursor_value_missing" to "include" or "exclude")`,
+          );
+        }
+        continue;
+      }
+      if (this.endValue !== null) {
+        const cmp = compareCursorValues(value, this.endValue);
+        const beyond = (c.range_end ?? "open") === "open"
+          ? !this.#before(cmp)
+          : this.#before(-cmp) && cmp !== 0;
+        if (beyond) {
+          if (c.row_order && (c.row_order === "asc") === (this.#func === "max")) stop = true;
+          continue;
+        }
+      }
+      if (this.startValue !== null) {
+        const cmp = compareCursorValues(value, this.startValue);
+        const open = c.range_start === "open";
+        if (this.#before(cmp) || (open && cmp === 0)) {
+          if (c.row_order && (c.row_order === "desc") === (this.#func === "max")) stop = true;
+          continue;
+        }
+        if (
+          cmp === 0 && this.#dedup && this.#startHashes.has(uniqueHash(record, this.#primaryKey))
+        ) {
+          continue;
+        }
+      }
+      out.push(record);
+      this.#track(value, record);
+    }
+    return { records: out, stop };
+  }
+
+  #track(value: Json, record: Json): void {
+    this.#seen = true;
+    const hash = this.#dedup ? uniqueHash(record, this.#primaryKey) : undefined;
+    const cmp = this.#lastValue === null ? 1 : compareCursorValues(value, this.#lastValue);
+    if (this.#lastValue === null || (this.#func === "max" ? cmp > 0 : cmp < 0)) {
+      this.#lastValue = value;
+      this.#hashes = hash ? [hash] : [];
+    } else if (cmp === 0 && hash && !this.#hashes.includes(hash)) {
+      this.#hashes.push(hash);
+    }
+  }
+
+  /** The state to persist, or undefined for a backfill (`end_value` set). */
+  state(previous: CursorState | undefined): CursorState | undefined {
+    if (this.endValue !== null) return undefined;
+    if (!this.#seen && previous) return previous;
+    return {
+      ...(previous ?? {}),
+      initial_value: previous?.initial_value ?? this.initialValue,
+      last_value: this.#lastValue,
+      unique_hashes: this.#hashes,
+    };
+  }
+}
+
+/** The identity of a parent record: its `id`, else its JSON. */
+export function parentKey(parent: ParentRecord): string {
+  const r = parent.record;
+  if (typeof r === "object" && r !== null && !Array.isArray(r)) {
+    const id = r.id;
+    if (typeof id === "number" || typeof id === "string") return String(id);
+  }
+  return JSON.stringify(r);
+}
+
+/**
+ * All cursors of one extract run over one source's resource states.
+ *
+ * @example
+ * ```ts
+ * const cursors = new Cursors(state.sources.gitlab.resources, { startDate: "2024-01-01" });
+ * await extract(catalog, { ...options, cursors });
+ * cursors.commit(); // after the package is complete
+ * ```
+ */
+export class Cursors {
+  #resources: ResourcesState;
+  #options: CursorsOptions;
+  #open = new Map<string, { resource: ResolvedResource; parent?: string; cursor: Cursor }>();
+
+  constructor(resources: ResourcesState, options: CursorsOptions = {}) {
+    this.#resources = resources;
+    this.#options = options;
+  }
+
+  #slot(resource: ResolvedResource, parent: string | undefined): CursorState | undefined {
+    const path = resource.endpoint.incremental!.cursor_path;
+    const rs = this.#resources[resource.name];
+    if (!rs) return undefined;
+    if (parent === undefined) {
+      return (rs.incremental as Record<string, CursorState> | undefined)?.[path];
+    }
+    const per = rs[PER_PARENT_KEY] as Record<string, Record<string, CursorState>> | undefined;
+    return per?.[parent]?.[path];
+  }
+
+  #initialValue(resource: ResolvedResource): Json {
+    const initial = resource.endpoint.incremental!.initial_value ?? null;
+    const start = this.#options.startDate;
+    if (start !== undefined && (initial === null || (typeof initial === "string"))) return start;
+    return initial;
+  }
+
+  /**
+   * The cursor of `resource` for one request series (one per parent record for a child);
+   * undefined when the resource is not incremental.
+   */
+  open(resource: ResolvedResource, parent?: ParentRecord): Cursor | undefined {
+    if (!resource.endpoint.incremental) return undefined;
+    const key = parent ? parentKey(parent) : undefined;
+    const id = `${resource.name}\u0000${key ?? ""}`;
+    const existing = this.#open.get(id);
+    if (existing) return existing.cursor;
+    const cursor = new Cursor(resource, this.#slot(resource, key), {
+      initialValue: this.#initialValue(resource),
+    });
+    this.#open.set(id, { resource, parent: key, cursor });
+    return cursor;
+  }
+
+  /** Writes every cursor's new state into the resource states (call once extract succeeded). */
+  commit(): void {
+    for (const { resource, parent, cursor } of this.#open.values()) {
+      const path = resource.endpoint.incremental!.cursor_path;
+      const next = cursor.state(this.#slot(resource, parent));
+      if (!next) continue;
+      const rs = (this.#resources[resource.name] ??= {});
+      if (parent === undefined) {
+        const inc = (rs.incremental ??= {}) as Record<string, CursorState>;
+        inc[path] = next;
+      } else {
+        const per = (rs[PER_PARENT_KEY] ??= {}) as Record<string, Record<string, CursorState>>;
+        (per[parent] ??= {})[path] = next;
+      }
+    }
+    this.#open.clear();
+  }
+}

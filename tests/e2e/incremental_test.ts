@@ -1,0 +1,195 @@
+/**
+ * End to end: incremental loading. `main.ts run` as a subprocess against the fake GitLab, into
+ * the real Postgres: a rerun asks only for what changed, and a fresh working dir continues from
+ * the state stored in the destination.
+ */
+
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { type FakeGitlab, startFakeGitlab } from "../fake_gitlab/mod.ts";
+import { decompressState } from "../../lib/pipeline/state.ts";
+import { runCli } from "../helpers/cli.ts";
+import { dropDataset, pgIgnore, pgQuery, TEST_PG_URL, uniqueDataset } from "../helpers/postgres.ts";
+
+function projectsOf(gitlab: FakeGitlab): [number, number] {
+  const ids = gitlab.data.projects.map((p) => p.id).sort((a, b) => a - b);
+  return [ids[0], ids[1]];
+}
+
+/** Requests of `since` on, to a path matching `re`. */
+function requestsTo(gitlab: FakeGitlab, since: number, re: RegExp) {
+  return gitlab.requests.slice(since).filter((r) => re.test(r.apiPath ?? ""));
+}
+
+async function count(dataset: string, table: string): Promise<number> {
+  const rows = await pgQuery<{ n: string }>(
+    `SELECT count(*)::text AS n FROM "${dataset}"."${table}"`,
+  );
+  return Number(rows[0].n);
+}
+
+Deno.test({
+  name: "a rerun fetches only changed issues and their notes; a fresh working dir continues",
+  ignore: pgIgnore,
+  sanitizeResources: false,
+  sanitizeOps: false,
+  async fn() {
+    await using gitlab = await startFakeGitlab({
+      size: { groups: 1, subgroupsPerGroup: 0, projectsPerGroup: 2, issuesPerProject: 6 },
+    });
+    const [a, b] = projectsOf(gitlab);
+    const cwd = await Deno.makeTempDir();
+    const dataset = uniqueDataset("inc");
+    const pipelines = join(cwd, "pipelines");
+    const env = {
+      SOURCES__GITLAB__BASE_URL: gitlab.url,
+      SOURCES__GITLAB__API_KEY: "glpat-test",
+      SOURCES__GITLAB__PROJECTS: JSON.stringify([a, b]),
+      DESTINATION__POSTGRES__CREDENTIALS: TEST_PG_URL,
+      DATASET_NAME: dataset,
+      PIPELINES_DIR: pipelines,
+    };
+    const args = ["run", "--json", "--resources", "issues,issue_notes"];
+    const allIssues = () => [a, b].flatMap((p) => gitlab.data.issues.get(p) ?? []);
+    const allNotes = () =>
+      allIssues().reduce((n, i) => n + (gitlab.data.issueNotes.get(i.id) ?? []).length, 0);
+    try {
+      const first = await runCli(args, { cwd, env });
+      assert.equal(first.code, 0, first.stderr);
+      assert.equal(await count(dataset, "issues"), 12);
+      assert.equal(await count(dataset, "issue_notes"), allNotes());
+
+      // N = 2 updated issues in project a, M = 3 new issues in project b
+      gitlab.advance(60_000);
+      gitlab.updateIssue(a, 2, { title: "changed 2" });
+      gitlab.updateIssue(a, 4, { title: "changed 4" });
+      for (let i = 0; i < 3; i++) gitlab.addIssue(b, { title: `new ${i}` });
+      const before = gitlab.requests.length;
+      const second = await runCli(args, { cwd, env });
+      assert.equal(second.code, 0, second.stderr);
+      const info = JSON.parse(second.stdout);
+      assert.equal(info.load_packages.at(-1).rows.issues, 5, "only changed issues are written");
+
+      // issue lists were asked with updated_after = the project's own cursor
+      const issueLists = requestsTo(gitlab, before, /^\/projects\/\d+\/issues$/);
+      assert.equal(issueLists.length, 2);
+      for (const r of issueLists) {
+        const pid = Number(r.apiPath!.split("/")[2]);
+        const first = (gitlab.data.issues.get(pid) ?? []).filter((i) =>
+          !String(i.title).startsWith("new")
+        );
+        const cursor = first.map((i) => i.updated_at).sort().at(-1);
+        assert.ok(r.query.updated_after, `updated_after sent for project ${pid}`);
+        assert.ok(r.query.updated_after <= cursor!, `cursor of project ${pid}`);
+        assert.equal(r.query.order_by, "updated_at");
+      }
+      // notes only of the 5 changed issues (GitLab has no time filter on notes)
+      const noteLists = requestsTo(gitlab, before, /\/issues\/\d+\/notes$/);
+      assert.equal(noteLists.length, 5, noteLists.map((r) => r.apiPath).join(", "));
+
+      assert.equal(await count(dataset, "issues"), 15);
+      assert.equal(await count(dataset, "issue_notes"), allNotes());
+      const titles = await pgQuery<{ title: string }>(
+        `SELECT title FROM "${dataset}".issues WHERE project_id = $1 AND iid IN (2, 4) ORDER BY iid`,
+        [a],
+      );
+      assert.deepEqual(titles.map((t) => t.title), ["changed 2", "changed 4"]);
+      // one row per key, none from an incomplete load
+      const dupes = await pgQuery<{ n: string }>(
+        `SELECT count(*)::text AS n FROM (SELECT id FROM "${dataset}".issues GROUP BY id HAVING count(*) > 1) d`,
+      );
+      assert.equal(Number(dupes[0].n), 0);
+
+      // the state in the destination holds one cursor per project, in dlt's layout
+      const states = await pgQuery<{ state: string }>(
+        `SELECT s.state FROM "${dataset}"._dlt_pipeline_state s JOIN "${dataset}"._dlt_loads l
+         ON l.load_id = s._dlt_load_id ORDER BY l.load_id DESC LIMIT 1`,
+      );
+      const state = decompressState(states[0].state);
+      const per = state.sources!.gitlab.resources!.issues.incremental_per_parent as Record<
+        string,
+        Record<string, { last_value: string; unique_hashes: string[] }>
+      >;
+      assert.deepEqual(Object.keys(per).sort(), [String(a), String(b)].sort());
+      const maxA = (gitlab.data.issues.get(a) ?? []).map((i) => i.updated_at).sort().at(-1);
+      assert.equal(per[String(a)].updated_at.last_value, maxA);
+      assert.ok(per[String(a)].updated_at.unique_hashes.length >= 1);
+
+      // a fresh container: no working dir; state is restored from the destination
+      await Deno.remove(pipelines, { recursive: true });
+      gitlab.advance(60_000);
+      gitlab.updateIssue(b, 1, { title: "changed again" });
+      const mark = gitlab.requests.length;
+      const third = await runCli(args, { cwd, env });
+      assert.equal(third.code, 0, third.stderr);
+      assert.match(
+        third.stderr,
+        /Restored state of pipeline "gitlab_pipeline" from the destination/,
+      );
+      assert.equal(JSON.parse(third.stdout).load_packages.at(-1).rows.issues, 1);
+      assert.equal(requestsTo(gitlab, mark, /\/issues\/\d+\/notes$/).length, 1);
+      assert.equal(await count(dataset, "issues"), 15);
+      assert.equal(await count(dataset, "issue_notes"), allNotes());
+
+      // nothing changed: nothing written, no notes fetched
+      const quiet = gitlab.requests.length;
+      const fourth = await runCli(args, { cwd, env });
+      assert.equal(fourth.code, 0, fourth.stderr);
+      assert.equal(JSON.parse(fourth.stdout).load_packages.at(-1).rows.issues ?? 0, 0);
+      assert.equal(requestsTo(gitlab, quiet, /\/issues\/\d+\/notes$/).length, 0);
+      assert.equal(await count(dataset, "issues"), 15);
+    } finally {
+      await dropDataset(dataset);
+      await Deno.remove(cwd, { recursive: true });
+    }
+  },
+});
+
+Deno.test({
+  name: "start_date bounds the first run and --refresh drop_data reloads from it",
+  ignore: pgIgnore,
+  sanitizeResources: false,
+  sanitizeOps: false,
+  async fn() {
+    await using gitlab = await startFakeGitlab({
+      size: { groups: 1, subgroupsPerGroup: 0, projectsPerGroup: 1, issuesPerProject: 8 },
+    });
+    const [a] = projectsOf(gitlab);
+    const issues = gitlab.data.issues.get(a)!;
+    const sorted = issues.map((i) => i.updated_at).sort();
+    const startDate = sorted[4]; // issues updated at or after it: 4
+    const cwd = await Deno.makeTempDir();
+    const dataset = uniqueDataset("inc");
+    const env = {
+      SOURCES__GITLAB__BASE_URL: gitlab.url,
+      SOURCES__GITLAB__API_KEY: "glpat-test",
+      SOURCES__GITLAB__PROJECTS: JSON.stringify([a]),
+      SOURCES__GITLAB__START_DATE: startDate,
+      DESTINATION__POSTGRES__CREDENTIALS: TEST_PG_URL,
+      DATASET_NAME: dataset,
+      PIPELINES_DIR: join(cwd, "pipelines"),
+    };
+    const args = ["run", "--resources", "issues"];
+    try {
+      const first = await runCli(args, { cwd, env });
+      assert.equal(first.code, 0, first.stderr);
+      const expected = sorted.filter((u) => u >= startDate).length;
+      assert.equal(await count(dataset, "issues"), expected);
+      const r = gitlab.requests.find((x) => /\/issues$/.test(x.apiPath ?? ""))!;
+      assert.equal(r.query.updated_after, startDate);
+
+      const refreshed = await runCli([...args, "--refresh", "drop_data"], { cwd, env });
+      assert.equal(refreshed.code, 0, refreshed.stderr);
+      assert.equal(await count(dataset, "issues"), expected);
+      const bad = await runCli([...args, "--refresh", "drop_everything"], { cwd, env });
+      assert.equal(bad.code, 2);
+      assert.match(
+        bad.stderr,
+        /Flag "--refresh" takes "drop_sources", "drop_resources", "drop_data", got "drop_everything"/,
+      );
+    } finally {
+      await dropDataset(dataset);
+      await Deno.remove(cwd, { recursive: true });
+    }
+  },
+});

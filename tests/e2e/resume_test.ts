@@ -1,0 +1,127 @@
+/**
+ * End to end: crash-safe resume. `main.ts run` is killed (exit 137, as `kill -9`, through the
+ * test-only GITLAB_PG_TEST_CRASH_AT hook) at a point in each stage — during fetch, after
+ * extract, between committing the package and saving the local state, after normalize, during
+ * the COPY, before and after COMMIT — and rerun. The tables must then equal, row for row, those
+ * of an uninterrupted run, and the stored cursors must equal its cursors.
+ */
+
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { startFakeGitlab } from "../fake_gitlab/mod.ts";
+import { decompressState } from "../../lib/pipeline/state.ts";
+import { runCli } from "../helpers/cli.ts";
+import { dropDataset, pgIgnore, pgQuery, TEST_PG_URL, uniqueDataset } from "../helpers/postgres.ts";
+
+const TABLES = ["issues", "issues__labels", "issues__assignees", "issue_notes"];
+
+/** Every row of every table, without the random `_dlt_*` ids, child rows with their parent id. */
+async function snapshot(dataset: string): Promise<Record<string, string[]>> {
+  const out: Record<string, string[]> = {};
+  for (const t of TABLES) {
+    const nested = t.includes("__");
+    const rows = await pgQuery<{ r: string }>(
+      `SELECT ((to_jsonb(t) - '_dlt_id' - '_dlt_load_id' - '_dlt_parent_id' - '_dlt_root_id')${
+        nested ? ` || jsonb_build_object('parent_id', p.id)` : ""
+      })::text AS r FROM "${dataset}"."${t}" AS t${
+        nested ? ` JOIN "${dataset}".issues AS p ON p._dlt_id = t._dlt_parent_id` : ""
+      } ORDER BY 1`,
+    );
+    out[t] = rows.map((x) => x.r);
+  }
+  return out;
+}
+
+async function cursors(dataset: string): Promise<unknown> {
+  const rows = await pgQuery<{ state: string }>(
+    `SELECT s.state FROM "${dataset}"._dlt_pipeline_state s JOIN "${dataset}"._dlt_loads l
+     ON l.load_id = s._dlt_load_id WHERE l.status = 0 ORDER BY l.load_id DESC LIMIT 1`,
+  );
+  const state = decompressState(rows[0].state);
+  return state.sources!.gitlab.resources!.issues.incremental_per_parent;
+}
+
+async function loadsAreComplete(dataset: string): Promise<void> {
+  for (const t of TABLES.filter((x) => !x.includes("__"))) {
+    const stray = await pgQuery<{ n: string }>(
+      `SELECT count(*)::text AS n FROM "${dataset}"."${t}" WHERE _dlt_load_id NOT IN
+       (SELECT load_id FROM "${dataset}"._dlt_loads WHERE status = 0)`,
+    );
+    assert.equal(Number(stray[0].n), 0, `rows of ${t} from an incomplete load`);
+  }
+  const dupes = await pgQuery<{ n: string }>(
+    `SELECT count(*)::text AS n FROM (SELECT id FROM "${dataset}".issues GROUP BY id HAVING count(*) > 1) d`,
+  );
+  assert.equal(Number(dupes[0].n), 0, "duplicate issues");
+}
+
+const POINTS = [
+  "page:2", // during fetch
+  "extracted",
+  "extract_committed", // package committed, local state.json not yet saved
+  "normalized",
+  "migrated",
+  "copied", // during the COPY of the load transaction
+  "completed", // _dlt_loads row written, before COMMIT
+  "committed", // after COMMIT, before the package moves to loaded/
+];
+
+Deno.test({
+  name: "a run killed at any point and rerun leaves the tables of an uninterrupted run",
+  ignore: pgIgnore,
+  sanitizeResources: false,
+  sanitizeOps: false,
+  async fn() {
+    await using gitlab = await startFakeGitlab({
+      size: { groups: 1, subgroupsPerGroup: 0, projectsPerGroup: 2, issuesPerProject: 5 },
+    });
+    const ids = gitlab.data.projects.map((p) => p.id).sort((a, b) => a - b).slice(0, 2);
+    const cwd = await Deno.makeTempDir();
+    const names = ["baseline", ...POINTS];
+    const datasets = new Map(names.map((n) => [n, uniqueDataset("res")]));
+    const envOf = (name: string, crash?: string): Record<string, string> => ({
+      SOURCES__GITLAB__BASE_URL: gitlab.url,
+      SOURCES__GITLAB__API_KEY: "glpat-test",
+      SOURCES__GITLAB__PROJECTS: JSON.stringify(ids),
+      DESTINATION__POSTGRES__CREDENTIALS: TEST_PG_URL,
+      DATASET_NAME: datasets.get(name)!,
+      PIPELINE_NAME: `p_${name.replace(/\W/g, "_")}`,
+      PIPELINES_DIR: join(cwd, "pipelines"),
+      ...(crash ? { GITLAB_PG_TEST_CRASH_AT: crash } : {}),
+    });
+    const args = ["run", "--resources", "issues,issue_notes"];
+    try {
+      // every pipeline makes the same first load
+      for (const name of names) {
+        const res = await runCli(args, { cwd, env: envOf(name) });
+        assert.equal(res.code, 0, res.stderr);
+      }
+      // then GitLab changes: updates and new issues in both projects
+      gitlab.advance(60_000);
+      gitlab.updateIssue(ids[0], 1, { title: "changed" });
+      gitlab.updateIssue(ids[1], 3, { labels: ["x", "y", "z"] });
+      gitlab.addIssue(ids[0], { title: "new a" });
+      gitlab.addIssue(ids[1], { title: "new b" });
+
+      const base = await runCli(args, { cwd, env: envOf("baseline") });
+      assert.equal(base.code, 0, base.stderr);
+      const expected = await snapshot(datasets.get("baseline")!);
+      const expectedCursors = await cursors(datasets.get("baseline")!);
+      assert.equal(expected.issues.length, 12);
+
+      for (const point of POINTS) {
+        const crashed = await runCli(args, { cwd, env: envOf(point, point) });
+        assert.equal(crashed.code, 137, `crash at ${point}: ${crashed.stderr}`);
+        const rerun = await runCli(args, { cwd, env: envOf(point) });
+        assert.equal(rerun.code, 0, `rerun after ${point}: ${rerun.stderr}`);
+        const dataset = datasets.get(point)!;
+        assert.deepEqual(await snapshot(dataset), expected, `tables after a crash at ${point}`);
+        assert.deepEqual(await cursors(dataset), expectedCursors, `cursors after ${point}`);
+        await loadsAreComplete(dataset);
+      }
+    } finally {
+      for (const d of datasets.values()) await dropDataset(d);
+      await Deno.remove(cwd, { recursive: true });
+    }
+  },
+});

@@ -1,0 +1,106 @@
+import assert from "node:assert/strict";
+import type { IncrementalConfig, ResolvedResource } from "../../lib/catalog/types.ts";
+import {
+  applyLag,
+  Cursors,
+  pythonJsonDumps,
+  type ResourcesState,
+  uniqueHash,
+} from "../../lib/extract/incremental.ts";
+
+function resource(name: string, incremental: IncrementalConfig): ResolvedResource {
+  return {
+    name,
+    primaryKey: ["id"],
+    endpoint: { path: name, incremental },
+  } as unknown as ResolvedResource;
+}
+
+const issues = resource("issues", { cursor_path: "updated_at", start_param: "updated_after" });
+const rec = (id: number, updated_at: string) => ({ id, updated_at });
+
+Deno.test("Cursors keep per-parent cursors in dlt's shape and drop boundary duplicates", () => {
+  const state: ResourcesState = {};
+  const run1 = new Cursors(state, { startDate: "2024-01-01" });
+  const c1 = run1.open(issues, { name: "projects", record: { id: 7 } })!;
+  assert.equal(c1.values().start_value, "2024-01-01");
+  const kept = c1.filter([
+    rec(1, "2023-12-31T00:00:00Z"),
+    rec(2, "2024-02-01T00:00:00Z"),
+    rec(3, "2024-02-01T00:00:00Z"),
+  ]);
+  assert.deepEqual(kept.records.map((r) => (r as { id: number }).id), [2, 3]);
+  assert.deepEqual(state, {}, "nothing stored before commit");
+  run1.commit();
+  const slot = (state.issues.incremental_per_parent as Record<string, Record<string, unknown>>)["7"]
+    .updated_at as { last_value: string; unique_hashes: string[]; initial_value: string };
+  assert.equal(slot.last_value, "2024-02-01T00:00:00Z");
+  assert.equal(slot.initial_value, "2024-01-01");
+  assert.deepEqual(slot.unique_hashes, [
+    uniqueHash(rec(2, ""), ["id"]),
+    uniqueHash(rec(3, ""), ["id"]),
+  ]);
+
+  const run2 = new Cursors(state);
+  const c2 = run2.open(issues, { name: "projects", record: { id: 7 } })!;
+  assert.equal(c2.values().start_value, "2024-02-01T00:00:00Z");
+  const again = c2.filter([
+    rec(2, "2024-02-01T00:00:00Z"),
+    rec(4, "2024-02-01T00:00:00Z"),
+    rec(5, "2024-03-01T00:00:00Z"),
+  ]);
+  assert.deepEqual(again.records.map((r) => (r as { id: number }).id), [4, 5]);
+  // another parent starts from the initial value
+  assert.equal(
+    run2.open(issues, { name: "projects", record: { id: 8 } })!.values().start_value,
+    null,
+  );
+});
+
+Deno.test("Cursor applies end_value (not persisted), lag, min and row_order", () => {
+  const state: ResourcesState = {};
+  const backfill = resource("b", {
+    cursor_path: "n",
+    initial_value: 10,
+    end_value: 20,
+    row_order: "asc",
+  });
+  const cs = new Cursors(state);
+  const out = cs.open(backfill)!.filter([{ n: 9 }, { n: 10 }, { n: 19 }, { n: 20 }]);
+  assert.deepEqual(out.records, [{ n: 10 }, { n: 19 }]);
+  assert.equal(out.stop, true);
+  cs.commit();
+  assert.deepEqual(state, {});
+
+  const lagged = resource("l", { cursor_path: "t", lag: 60 });
+  const st: ResourcesState = {
+    l: {
+      incremental: {
+        t: { initial_value: null, last_value: "2024-01-01T00:01:00.000Z", unique_hashes: [] },
+      },
+    },
+  };
+  assert.equal(new Cursors(st).open(lagged)!.values().start_value, "2024-01-01T00:00:00.000Z");
+  assert.equal(applyLag(100, 5, "min"), 105);
+
+  const min = resource("m", { cursor_path: "n", last_value_func: "min", initial_value: 50 });
+  assert.deepEqual(new Cursors({}).open(min)!.filter([{ n: 60 }, { n: 40 }]).records, [{ n: 40 }]);
+});
+
+Deno.test("Cursor raises, includes or excludes records without a cursor value", () => {
+  const raise = resource("r", { cursor_path: "t" });
+  assert.throws(
+    () => new Cursors({}).open(raise)!.filter([{ id: 1 }]),
+    /Cannot read the cursor of resource "r"/,
+  );
+  const include = resource("i", { cursor_path: "t", on_cursor_value_missing: "include" });
+  assert.equal(new Cursors({}).open(include)!.filter([{ id: 1 }]).records.length, 1);
+  const exclude = resource("e", { cursor_path: "t", on_cursor_value_missing: "exclude" });
+  assert.equal(new Cursors({}).open(exclude)!.filter([{ id: 1 }]).records.length, 0);
+});
+
+Deno.test("pythonJsonDumps() matches Python's json.dumps(sort_keys=True)", () => {
+  assert.equal(pythonJsonDumps({ b: [1, 2.5], a: "é" }), '{"a": "\\u00e9", "b": [1, 2.5]}');
+  assert.equal(pythonJsonDumps(1.0), "1");
+  assert.equal(uniqueHash({ id: 1 }, ["id"]).length, 20);
+});
