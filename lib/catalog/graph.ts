@@ -135,6 +135,8 @@ function resolveResource(
   let path = endpoint.path;
   for (const p of findPlaceholders(endpoint.path)) {
     if (p.name.startsWith(RESOURCES_PREFIX) || p.name.startsWith(INCREMENTAL_PREFIX)) continue;
+    // Extra: `{config.<key>}` takes a user value from `[sources.gitlab.params] <key>`.
+    if (p.name.startsWith("config.")) continue;
     if (bindings.some((b) => b.placeholder === p.name)) continue;
     const value = params[p.name];
     if (value === undefined) {

@@ -11,6 +11,7 @@ import { closest } from "../common/did_you_mean.ts";
 import { catalogCommand } from "./catalog.ts";
 import { infoCommand } from "./info.ts";
 import { initCommand } from "./init.ts";
+import { initOpenapiCommand } from "./init_openapi.ts";
 import { showCommand } from "./show.ts";
 import { traceCommand } from "./trace.ts";
 import type { CliIo, Command } from "./io.ts";
@@ -29,6 +30,7 @@ export const COMMANDS: Command[] = [
   showCommand,
   catalogCommand,
   initCommand,
+  initOpenapiCommand,
 ];
 
 /** The top-level help text. */

@@ -9,7 +9,7 @@ import type { FakeGroup, JsonRecord } from "./data.ts";
 import { HttpError, notFound, type Reply, unauthorized } from "./_http.ts";
 import type { Route, RouteContext } from "./_router.ts";
 import { boolParam, inRange, orderParam, sorted, sortParam, timeParam } from "./_filters.ts";
-import { memberQuery, projectList, renderBadge } from "./_routes_projects.ts";
+import { memberQuery, projectList, renderBadge, withAttributes } from "./_routes_projects.ts";
 import { basicUser } from "./_users.ts";
 import { projectView } from "./_project.ts";
 
@@ -96,7 +96,12 @@ export const instanceRoutes: Route[] = [
   },
   {
     pattern: "/groups/:id/access_requests",
-    handler: (ctx) => ctx.list(ctx.store.data.groupAccessRequests.get(ctx.group().id) ?? []),
+    handler: (ctx) =>
+      ctx.list(
+        ctx.store.data.groupAccessRequests.get(ctx.group().id) ?? [],
+        {},
+        withAttributes(ctx),
+      ),
   },
   {
     pattern: "/groups/:id/badges",

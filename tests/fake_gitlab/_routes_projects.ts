@@ -219,7 +219,8 @@ export const projectRoutes: Route[] = [
   },
   {
     pattern: "/projects/:id/access_requests",
-    handler: (ctx) => ctx.list(ctx.store.data.accessRequests.get(ctx.project().id) ?? []),
+    handler: (ctx) =>
+      ctx.list(ctx.store.data.accessRequests.get(ctx.project().id) ?? [], {}, withAttributes(ctx)),
   },
   {
     pattern: "/projects/:id/alert_management_alerts/:alert_iid/metric_images",
@@ -255,4 +256,15 @@ export function renderBadge(ctx: RouteContext, path: string): Reply {
     rendered_link_url: fill(link),
     rendered_image_url: fill(image),
   }));
+}
+
+/**
+ * Access requesters as GitLab shows them: administrators also see each user's
+ * `custom_attributes` (what the seed's `api_entities_custom_attribute` table selects).
+ */
+export function withAttributes(ctx: RouteContext): (item: Rec) => Rec {
+  return (item) =>
+    ctx.admin
+      ? { ...item, custom_attributes: [{ key: "requested_via", value: "fake_gitlab" }] }
+      : item;
 }

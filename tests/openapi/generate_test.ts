@@ -1,0 +1,175 @@
+/**
+ * init-openapi: the OpenAPI → catalog generator against GitLab's spec and the seed's source.
+ */
+
+import assert from "node:assert/strict";
+import { parse as parseYaml } from "yaml";
+import { parseCatalog } from "../../lib/catalog/mod.ts";
+import { generateCatalog, readSpec, renderCatalog } from "../../lib/openapi/mod.ts";
+import { runCli } from "../helpers/cli.ts";
+
+const SPEC = new URL("../../../shared/reference/gitlab-openapi.yaml", import.meta.url).pathname;
+const SEED = new URL("../testdata/catalogs/seed_source.yaml", import.meta.url).pathname;
+
+type Doc = { resources: Record<string, unknown>[]; [k: string]: unknown };
+
+/** The fields the seed's resources are compared on, one resource per name. */
+function comparable(doc: Doc): Record<string, unknown>[] {
+  return doc.resources.map((r) => {
+    const endpoint = r.endpoint as Record<string, unknown>;
+    return {
+      name: r.name,
+      table_name: r.table_name,
+      primary_key: r.primary_key,
+      write_disposition: r.write_disposition,
+      path: endpoint.path,
+      data_selector: endpoint.data_selector,
+      params: endpoint.params,
+      selected: r.selected,
+    };
+  });
+}
+
+Deno.test("generateCatalog() on GitLab's spec matches the seed's source resource for resource", async () => {
+  const spec = await readSpec(SPEC);
+  const generated = parseYaml(renderCatalog(generateCatalog(spec))) as Doc;
+  const seed = parseYaml(await Deno.readTextFile(SEED)) as Doc;
+  assert.equal(generated.resources.length, 33); // every GET of the spec, as the seed
+  assert.deepEqual(comparable(generated), comparable(seed));
+  assert.deepEqual(generated.client, seed.client);
+  assert.equal(generated.source_name, seed.source_name);
+  assert.equal(generated.max_table_nesting, 2);
+  const tables = new Set(generated.resources.map((r) => r.table_name));
+  assert.equal(tables.size, 18);
+});
+
+Deno.test("renderCatalog() writes FILL_ME_IN with TODO comments and optional params commented out", async () => {
+  const text = renderCatalog(generateCatalog(await readSpec(SPEC)), { globalLimit: 2 });
+  assert.match(text, /email: "FILL_ME_IN" # TODO: fill in required query parameter/);
+  assert.match(text, /id: "FILL_ME_IN" # TODO: fill in required path parameter/);
+  assert.match(text, /# "per_page": "20",/);
+  assert.match(text, /# "size": "OPTIONAL_CONFIG",/);
+  assert.match(text, /run --limit 2/);
+  // The catalog reader sees exactly the unfilled values, nothing else.
+  assert.throws(
+    () => parseCatalog(text, { file: "generated.yaml" }),
+    (e: Error) => /never filled in/.test(e.message) && !/unknown key/.test(e.message),
+  );
+});
+
+Deno.test("generateCatalog() with path patterns keeps needed parents unselected", async () => {
+  const spec = await readSpec(SPEC);
+  const catalog = generateCatalog(spec, { paths: ["/bulk_imports/*/entities/*"] });
+  assert.deepEqual(
+    catalog.resources.map((r) => [r.name, r.selected]),
+    [
+      ["get_api_v4_bulk_imports", false],
+      ["get_api_v4_bulk_imports_import_id_entities_entity_id", true],
+      ["get_api_v4_bulk_imports_import_id_entities", false],
+    ],
+  );
+  const none = generateCatalog(spec, { paths: ["/nothing"] });
+  assert.equal(none.resources.length, 0);
+  assert.match(none.warnings[0], /No endpoint matches "\/nothing"/);
+});
+
+Deno.test("generateCatalog() detects offset and cursor paginators and nested data selectors", () => {
+  const catalog = generateCatalog({
+    openapi: "3.0.0",
+    info: { title: "Shop API" },
+    components: {
+      securitySchemes: { bearer: { type: "http", scheme: "bearer" } },
+      schemas: {
+        Order: { type: "object", properties: { order_id: { type: "integer" } } },
+        Page: {
+          type: "object",
+          properties: {
+            total: { type: "integer" },
+            data: { type: "array", items: { $ref: "#/components/schemas/Order" } },
+          },
+        },
+      },
+    },
+    paths: {
+      "/orders": {
+        get: {
+          operationId: "listOrders",
+          parameters: [
+            { name: "offset", in: "query" },
+            { name: "limit", in: "query", schema: { default: 50 } },
+          ],
+          responses: {
+            "200": {
+              content: { "application/json": { schema: { $ref: "#/components/schemas/Page" } } },
+            },
+          },
+        },
+      },
+      "/orders/{orderId}": {
+        get: {
+          operationId: "getOrder",
+          parameters: [{ name: "orderId", in: "path", required: true }],
+          responses: {
+            "200": {
+              content: { "application/json": { schema: { $ref: "#/components/schemas/Order" } } },
+            },
+          },
+        },
+      },
+    },
+  });
+  assert.equal(catalog.sourceName, "shop_source");
+  assert.deepEqual(catalog.auth, { type: "bearer" });
+  assert.deepEqual(catalog.paginator, {
+    type: "offset",
+    limit: 50,
+    offset_param: "offset",
+    limit_param: "limit",
+    total_path: "total",
+  });
+  const [list, one] = catalog.resources;
+  assert.equal(list.name, "list_orders");
+  assert.equal(list.tableName, "order");
+  assert.equal(list.dataSelector, "data");
+  assert.equal(list.primaryKey, "order_id");
+  // Page is not a list endpoint, so the single order stays FILL_ME_IN.
+  assert.deepEqual(one.params, [{ kind: "fill", name: "orderId", where: "path" }]);
+});
+
+Deno.test("readSpec() reads JSON over HTTP and rejects Swagger 2", async () => {
+  const spec = { openapi: "3.0.1", info: { title: "X" }, paths: {} };
+  await using server = Deno.serve(
+    { hostname: "127.0.0.1", port: 0, onListen() {} },
+    (req) =>
+      new URL(req.url).pathname === "/v2.json"
+        ? Response.json({ swagger: "2.0", paths: {} })
+        : Response.json(spec),
+  );
+  const base = `http://127.0.0.1:${server.addr.port}`;
+  assert.deepEqual(await readSpec(`${base}/spec.json`), spec);
+  await assert.rejects(
+    readSpec(`${base}/v2.json`),
+    /expected OpenAPI 3 \("openapi: 3.x"\), got Swagger "2.0"/,
+  );
+  await assert.rejects(
+    readSpec("/no/such/spec.yaml"),
+    /Cannot read spec "\/no\/such\/spec.yaml": file not found/,
+  );
+});
+
+Deno.test("gitlab-pg init-openapi writes a catalog that catalog check reads back", async () => {
+  const cwd = await Deno.makeTempDir();
+  try {
+    const out = await runCli(["init-openapi", SPEC, "-o", "gitlab.yaml"], { cwd });
+    assert.equal(out.code, 0, out.stderr);
+    assert.match(out.stderr, /Wrote gitlab.yaml: 33 resources, \d+ "FILL_ME_IN" values to fill in/);
+    const again = await runCli(["init-openapi", SPEC, "-o", "gitlab.yaml"], { cwd });
+    assert.equal(again.code, 2);
+    assert.match(again.stderr, /it exists \(pass --force to overwrite it\)/);
+    const check = await runCli(["catalog", "check", "gitlab.yaml"], { cwd });
+    assert.equal(check.code, 2);
+    assert.match(check.stderr, /gitlab.yaml:\d+:\d+: .*never filled in/);
+  } finally {
+    await Deno.remove(cwd, { recursive: true });
+  }
+});
