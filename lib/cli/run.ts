@@ -15,6 +15,7 @@ import {
   runInfoJson,
 } from "../pipeline/load_info.ts";
 import { runPipeline } from "../pipeline/run.ts";
+import { sendSchemaChangeAlert } from "../pipeline/alerts.ts";
 import { parseContractFlag } from "../schema/contract.ts";
 import { parseRefreshMode } from "../pipeline/refresh.ts";
 import { progressMode } from "../pipeline/progress.ts";
@@ -187,6 +188,13 @@ Examples:
       throw error;
     }
     await observers.done(info);
+    if (config.runtime.slack_incoming_hook) {
+      try {
+        await sendSchemaChangeAlert(info, config.runtime.slack_incoming_hook, { fetch: io.fetch });
+      } catch (e) {
+        io.err(`WARNING: ${e instanceof Error ? e.message : String(e)}`);
+      }
+    }
     if (values.json) {
       io.out(JSON.stringify(runInfoJson(info), null, 2));
     } else {

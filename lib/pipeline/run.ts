@@ -18,10 +18,10 @@ import {
   applyTableHints,
   bumpVersion,
   fromStoredJson,
+  importSchemaFile,
   newSchema,
   pipelineStateTable,
   writeSchemaExport,
-  importSchemaFile,
 } from "../schema/mod.ts";
 import { STATE_TABLE } from "../schema/names.ts";
 import type { Column, StoredSchema } from "../schema/types.ts";
@@ -326,7 +326,9 @@ export async function runPipeline(
     await saveLocalState(workdir, state as PipelineState);
 
     // 3. normalize and load it
-    const normInfo: NormalizeInfo = await normalizePackage(storage, loadId, { schemaContract: options.schemaContract });
+    const normInfo: NormalizeInfo = await normalizePackage(storage, loadId, {
+      schemaContract: options.schemaContract,
+    });
     await hook("normalized");
     const done = await loadOne(client, storage, loadId, { dataset, now, hook });
     packages.push({

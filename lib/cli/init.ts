@@ -1,0 +1,143 @@
+/**
+ * `gitlab-pg init`: writes `.dlt/config.toml` and `.dlt/secrets.toml` templates in dlt's
+ * layout, every key commented with its env var. Never asks anything; never overwrites a file
+ * unless `--force` is given.
+ *
+ * @module
+ */
+
+import { join, resolve } from "node:path";
+import { UsageError } from "../common/errors.ts";
+import { flagsHelp, type FlagSpec, parseFlags } from "./args.ts";
+import type { CliIo, Command } from "./io.ts";
+
+const FLAGS: Record<string, FlagSpec> = {
+  dir: {
+    type: "string",
+    value: "DIR",
+    description: "Project folder to write .dlt/ into (default: the working directory)",
+  },
+  force: { type: "boolean", description: "Overwrite existing files" },
+};
+
+/** The `.dlt/config.toml` template. */
+export const CONFIG_TEMPLATE =
+  `# gitlab-pg configuration in dlt's layout (the same keys and env names as a dlt pipeline).
+# Precedence: command-line flags > env vars > .dlt/secrets.toml > this file > defaults.
+# The env var of a key is its path in upper case joined by "__", e.g. SOURCES__GITLAB__BASE_URL.
+# Secrets (api_key, passwords) belong in .dlt/secrets.toml.
+
+# pipeline_name = "gitlab_pipeline"        # PIPELINE_NAME
+# dataset_name = "gitlab_data"             # DATASET_NAME: the Postgres schema loaded into
+# destination_type = "postgres"            # DESTINATION_TYPE: postgres | pglite (default:
+#                                          # postgres when credentials are given, else pglite)
+# pipelines_dir = "~/.gitlab-pg/pipelines" # PIPELINES_DIR
+# export_schema_path = "schemas/export"    # EXPORT_SCHEMA_PATH
+
+[runtime]
+log_level = "WARNING" # RUNTIME__LOG_LEVEL: DEBUG, INFO, WARNING, ERROR or CRITICAL
+
+[sources.gitlab]
+# API root (a sub-path is fine: https://host/gitlab/api/v4); in GitLab CI, CI_API_V4_URL.
+# base_url = "https://gitlab.com/api/v4"   # SOURCES__GITLAB__BASE_URL
+# Projects and groups by path or numeric id (groups include their subgroups and projects).
+# projects = ["gitlab-org/gitlab-runner"]  # SOURCES__GITLAB__PROJECTS
+# groups = ["gitlab-org"]                  # SOURCES__GITLAB__GROUPS
+# max_table_nesting = 2                    # SOURCES__GITLAB__MAX_TABLE_NESTING
+`;
+
+/** The `.dlt/secrets.toml` template. */
+export const SECRETS_TEMPLATE =
+  `# Secrets of gitlab-pg, in dlt's layout. Keep this file out of version control.
+# Every value can also come from env vars, which win over this file.
+
+[sources.gitlab]
+# Personal, project or group access token with the read_api scope, sent as PRIVATE-TOKEN.
+# In GitLab CI without it, CI_JOB_TOKEN is used (it reaches only some endpoints).
+api_key = "FILL ME OUT" # SOURCES__GITLAB__API_KEY; "FILL ME OUT" counts as not set
+
+# Without Postgres credentials gitlab-pg loads into the embedded PGlite in its working dir.
+# A Postgres server (EDB BigAnimal: keep sslmode=require), as one connection string ...
+# [destination.postgres]
+# credentials = "postgresql://loader:<password>@host:5432/dlt_data?sslmode=require"
+#                                          # DESTINATION__POSTGRES__CREDENTIALS
+# ... or field by field:
+# [destination.postgres.credentials]
+# database = "dlt_data"                    # DESTINATION__POSTGRES__CREDENTIALS__DATABASE
+# username = "loader"                      # DESTINATION__POSTGRES__CREDENTIALS__USERNAME
+# password = "FILL ME OUT"                 # DESTINATION__POSTGRES__CREDENTIALS__PASSWORD
+# host = "localhost"                       # DESTINATION__POSTGRES__CREDENTIALS__HOST
+# port = 5432                              # DESTINATION__POSTGRES__CREDENTIALS__PORT
+# connect_timeout = 15                     # DESTINATION__POSTGRES__CREDENTIALS__CONNECT_TIMEOUT
+# query = { sslmode = "require" }          # DESTINATION__POSTGRES__CREDENTIALS__QUERY__SSLMODE
+`;
+
+async function writeNew(path: string, text: string, force: boolean): Promise<boolean> {
+  try {
+    await Deno.writeTextFile(path, text, { createNew: !force });
+    return true;
+  } catch (e) {
+    if (e instanceof Deno.errors.AlreadyExists) return false;
+    throw e;
+  }
+}
+
+/** The `init` command. */
+export const initCommand: Command = {
+  name: "init",
+  summary: "Write .dlt/config.toml and .dlt/secrets.toml templates",
+  help: () =>
+    `Usage: gitlab-pg init [flags]
+
+Writes commented templates of .dlt/config.toml and .dlt/secrets.toml (dlt's layout, every
+key with its env var) and adds .dlt/secrets.toml to .gitignore when there is one. Asks
+nothing; existing files are kept unless --force is given.
+
+Flags:
+${flagsHelp(FLAGS)}
+
+Examples:
+  gitlab-pg init
+  gitlab-pg init --dir my-project`,
+  async run(args: string[], io: CliIo): Promise<number> {
+    const { values, positionals } = parseFlags("init", args, FLAGS);
+    if (values.help) {
+      io.out(this.help());
+      return 0;
+    }
+    if (positionals.length) {
+      throw new UsageError(`"gitlab-pg init" takes no arguments, got "${positionals[0]}"`);
+    }
+    const root = resolve(io.cwd, typeof values.dir === "string" ? values.dir : ".");
+    const dir = join(root, ".dlt");
+    await Deno.mkdir(dir, { recursive: true });
+    const force = Boolean(values.force);
+    for (
+      const [name, text] of [["config.toml", CONFIG_TEMPLATE], ["secrets.toml", SECRETS_TEMPLATE]]
+    ) {
+      const path = join(dir, name);
+      if (await writeNew(path, text, force)) io.out(`Wrote ${path}`);
+      else io.err(`Kept ${path}: it exists (--force overwrites it)`);
+    }
+    const ignore = join(root, ".gitignore");
+    try {
+      const text = await Deno.readTextFile(ignore);
+      if (!text.split("\n").some((l) => l.trim() === ".dlt/secrets.toml")) {
+        await Deno.writeTextFile(
+          ignore,
+          `${text.endsWith("\n") || !text ? "" : "\n"}.dlt/secrets.toml\n`,
+          {
+            append: true,
+          },
+        );
+        io.out(`Added .dlt/secrets.toml to ${ignore}`);
+      }
+    } catch (e) {
+      if (!(e instanceof Deno.errors.NotFound)) throw e;
+    }
+    io.out(
+      `Next: put your GitLab token in .dlt/secrets.toml (or SOURCES__GITLAB__API_KEY), the projects or groups in .dlt/config.toml, then run "gitlab-pg run"`,
+    );
+    return 0;
+  },
+};

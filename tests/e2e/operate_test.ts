@@ -1,0 +1,280 @@
+/**
+ * Operating gitlab-pg end to end, `main.ts` as a subprocess from another working directory:
+ * `run --progress log`, `info` (text, -v, --json), `trace` (text, --json, a failed run with
+ * its secret redacted), `init`, help of every command, and the `compile` task's permissions.
+ */
+
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import denoJson from "../../deno.json" with { type: "json" };
+import { type FakeGitlab, startFakeGitlab } from "../fake_gitlab/mod.ts";
+import { MAIN, runCli } from "../helpers/cli.ts";
+import { dropDataset, pgIgnore, TEST_PG_URL, uniqueDataset } from "../helpers/postgres.ts";
+
+async function smallGitlab(): Promise<FakeGitlab> {
+  return await startFakeGitlab({
+    size: { groups: 1, subgroupsPerGroup: 0, projectsPerGroup: 2, issuesPerProject: 3 },
+  });
+}
+
+function envFor(gitlab: FakeGitlab, cwd: string): Record<string, string> {
+  const group = gitlab.data.groups.find((g) => g.parent_id === null)!.full_path;
+  return {
+    SOURCES__GITLAB__BASE_URL: gitlab.url,
+    SOURCES__GITLAB__API_KEY: "glpat-test",
+    SOURCES__GITLAB__GROUPS: JSON.stringify([group]),
+    PIPELINES_DIR: join(cwd, "pipelines"),
+  };
+}
+
+Deno.test({
+  name: "run --progress log, then info and trace describe the run (PGlite)",
+  sanitizeResources: false,
+  sanitizeOps: false,
+  async fn() {
+    await using gitlab = await smallGitlab();
+    const cwd = await Deno.makeTempDir();
+    const env = envFor(gitlab, cwd);
+    try {
+      const run = await runCli(["run", "--resources", "issues", "--progress", "log", "--json"], {
+        cwd,
+        env,
+      });
+      assert.equal(run.code, 0, run.stderr);
+      const runInfo = JSON.parse(run.stdout);
+      const loadId = runInfo.load_packages[0].load_id;
+      // dlt's LogCollector blocks on stderr, headers centered in 80 columns
+      const header = run.stderr.split("\n").find((l) => l.includes(" Extract gitlab "));
+      assert.equal(header, `${"-".repeat(32)} Extract gitlab ${"-".repeat(32)}`);
+      assert.match(run.stderr, /^issues: \d+ {2}\| Time: \d+\.\d\ds \| Rate: \d+\.\d\d\/s$/m);
+      assert.match(
+        run.stderr,
+        new RegExp(`^-+ Load gitlab in ${loadId.replace(".", "\\.")} -+$`, "m"),
+      );
+      assert.match(run.stderr, /^Jobs: (\d+)\/\1 \(100\.0%\) \| Time: /m);
+
+      const info = await runCli(["info"], { cwd, env });
+      assert.equal(info.code, 0, info.stderr);
+      assert.match(info.stdout, /^Found pipeline gitlab_pipeline in .*pipelines$/m);
+      assert.match(info.stdout, /^Synchronized state:$/m);
+      assert.match(info.stdout, /^dataset_name: gitlab_data$/m);
+      assert.match(info.stdout, /^Add -v option to see sources state/m);
+      assert.match(info.stdout, /^issues with 3 table\(s\) and 1 resource state slot\(s\)$/m);
+      assert.match(info.stdout, new RegExp(`^Has 1 completed load packages.*\\n${loadId}$`, "m"));
+      assert.match(info.stdout, /^Pipeline has last run trace/m);
+      const verbose = await runCli(["info", "-v"], { cwd, env });
+      assert.match(verbose.stdout, /^\tissues__labels table \d+ column\(s\) received data$/m);
+      assert.match(verbose.stdout, /"incremental_per_parent"|"incremental"/);
+
+      const infoJson = JSON.parse((await runCli(["info", "--json"], { cwd, env })).stdout);
+      for (
+        const key of [
+          "pipeline_name",
+          "pipelines_dir",
+          "working_dir",
+          "found",
+          "state_source",
+          "state",
+          "local_state",
+          "schemas",
+          "pending_packages",
+          "completed_packages",
+          "has_trace",
+        ]
+      ) assert.ok(key in infoJson, key);
+      assert.equal(infoJson.state_source, "local");
+      assert.deepEqual(infoJson.completed_packages, [loadId]);
+      assert.deepEqual(infoJson.pending_packages, { extracted: [], normalized: [] });
+      const issues = infoJson.schemas[0].resources.find((r: { name: string }) =>
+        r.name === "issues"
+      );
+      assert.ok(issues.tables.every((t: { received_data: boolean }) => t.received_data));
+
+      const trace = await runCli(["trace"], { cwd, env });
+      assert.equal(trace.code, 0, trace.stderr);
+      assert.match(
+        trace.stdout,
+        /^Run started at \d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{6}\+00:00 and COMPLETED in .* with 3 steps\.$/m,
+      );
+      for (const step of ["extract", "normalize", "load"]) {
+        assert.match(trace.stdout, new RegExp(`^Step ${step} COMPLETED in `, "m"));
+      }
+      const traceJson = JSON.parse((await runCli(["trace", "--json"], { cwd, env })).stdout);
+      assert.equal(traceJson.status, "completed");
+      assert.deepEqual(traceJson.steps.map((s: { step: string }) => s.step), [
+        "extract",
+        "normalize",
+        "load",
+      ]);
+      assert.equal(traceJson.requests, runInfo.requests);
+      assert.equal(traceJson.steps[1].info.rows.issues, runInfo.load_packages[0].rows.issues);
+      assert.equal(traceJson.steps[2].info.load_packages[0].load_id, loadId);
+      assert.equal(traceJson.error, null);
+      assert.doesNotMatch(JSON.stringify(traceJson), /glpat-test/);
+    } finally {
+      await Deno.remove(cwd, { recursive: true });
+    }
+  },
+});
+
+Deno.test({
+  name: "a failed run leaves a FAILED trace with the secret redacted, exit code 1",
+  sanitizeResources: false,
+  sanitizeOps: false,
+  async fn() {
+    const cwd = await Deno.makeTempDir();
+    // a port nobody listens on
+    const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+    const port = (listener.addr as Deno.NetAddr).port;
+    listener.close();
+    const env = {
+      SOURCES__GITLAB__BASE_URL: `http://127.0.0.1:${port}/api/v4?private_token=glpat-s3cret-value`,
+      SOURCES__GITLAB__API_KEY: "glpat-s3cret-value",
+      SOURCES__GITLAB__PROJECTS: '["a/b"]',
+      PIPELINES_DIR: join(cwd, "pipelines"),
+    };
+    try {
+      const run = await runCli(["run", "--resources", "issues"], { cwd, env });
+      assert.equal(run.code, 1, run.stderr);
+      const trace = await runCli(["trace", "--json"], { cwd, env });
+      assert.equal(trace.code, 0, trace.stderr);
+      const doc = JSON.parse(trace.stdout);
+      assert.equal(doc.status, "failed");
+      assert.equal(doc.steps.at(-1).status, "failed");
+      assert.equal(doc.steps.at(-1).step, "extract");
+      assert.ok(doc.error.message.length > 0);
+      assert.doesNotMatch(trace.stdout, /s3cret/);
+      const text = await runCli(["trace"], { cwd, env });
+      assert.match(text.stdout, /and FAILED in .* with 1 steps\./);
+      assert.match(text.stdout, /^Error: /m);
+      assert.doesNotMatch(text.stdout, /s3cret/);
+    } finally {
+      await Deno.remove(cwd, { recursive: true });
+    }
+  },
+});
+
+Deno.test({
+  name: "info restores the state from Postgres when the working dir is gone",
+  ignore: pgIgnore,
+  sanitizeResources: false,
+  sanitizeOps: false,
+  async fn() {
+    await using gitlab = await smallGitlab();
+    const cwd = await Deno.makeTempDir();
+    const dataset = uniqueDataset("info");
+    const env = {
+      ...envFor(gitlab, cwd),
+      DESTINATION__POSTGRES__CREDENTIALS: TEST_PG_URL,
+      DATASET_NAME: dataset,
+    };
+    try {
+      const run = await runCli(["run", "--resources", "issues"], { cwd, env });
+      assert.equal(run.code, 0, run.stderr);
+      await Deno.remove(join(cwd, "pipelines"), { recursive: true });
+      const info = await runCli(["info", "--json"], { cwd, env });
+      assert.equal(info.code, 0, info.stderr);
+      const doc = JSON.parse(info.stdout);
+      assert.equal(doc.found, false);
+      assert.equal(doc.state_source, "destination");
+      assert.equal(doc.state.dataset_name, dataset);
+      assert.ok(doc.schemas[0].resources.some((r: { name: string }) => r.name === "issues"));
+      const none = await runCli(["trace"], { cwd, env });
+      assert.equal(none.code, 2);
+      assert.match(none.stderr, /has no trace/);
+    } finally {
+      await dropDataset(dataset);
+      await Deno.remove(cwd, { recursive: true });
+    }
+  },
+});
+
+Deno.test("init writes commented .dlt templates, keeps existing files, and they load", async () => {
+  const cwd = await Deno.makeTempDir();
+  try {
+    await Deno.writeTextFile(join(cwd, ".gitignore"), "node_modules/\n");
+    const first = await runCli(["init"], { cwd });
+    assert.equal(first.code, 0, first.stderr);
+    const config = await Deno.readTextFile(join(cwd, ".dlt/config.toml"));
+    const secrets = await Deno.readTextFile(join(cwd, ".dlt/secrets.toml"));
+    assert.match(config, /^\[sources\.gitlab\]$/m);
+    assert.match(config, /# SOURCES__GITLAB__PROJECTS/);
+    assert.match(secrets, /^api_key = "FILL ME OUT"/m);
+    assert.match(await Deno.readTextFile(join(cwd, ".gitignore")), /^\.dlt\/secrets\.toml$/m);
+    // a second init keeps the user's edits
+    await Deno.writeTextFile(join(cwd, ".dlt/config.toml"), "# mine\n");
+    const second = await runCli(["init"], { cwd });
+    assert.equal(second.code, 0);
+    assert.match(second.stderr, /Kept .*config\.toml/);
+    assert.equal(await Deno.readTextFile(join(cwd, ".dlt/config.toml")), "# mine\n");
+    // the templates are valid configuration: info reads them (nothing has run yet)
+    await runCli(["init", "--force"], { cwd });
+    const info = await runCli(["info", "--json"], {
+      cwd,
+      env: { PIPELINES_DIR: join(cwd, "pipelines") },
+    });
+    assert.equal(info.code, 0, info.stderr);
+    assert.equal(JSON.parse(info.stdout).found, false);
+  } finally {
+    await Deno.remove(cwd, { recursive: true });
+  }
+});
+
+Deno.test("every command has help, and the main help lists them", async () => {
+  const cwd = await Deno.makeTempDir();
+  try {
+    const main = await runCli(["--help"], { cwd });
+    for (const name of ["run", "info", "trace", "show", "catalog", "init"]) {
+      assert.match(main.stdout, new RegExp(`^  ${name} `, "m"));
+      const help = await runCli([name, "--help"], { cwd });
+      assert.equal(help.code, 0, help.stderr);
+      assert.match(help.stdout, new RegExp(`^Usage: gitlab-pg ${name}`));
+    }
+    const bad = await runCli(["run", "--progress", "fancy"], { cwd });
+    assert.equal(bad.code, 2);
+    assert.match(bad.stderr, /Flag "--progress" takes "auto", "log" or "none", got "fancy"/);
+  } finally {
+    await Deno.remove(cwd, { recursive: true });
+  }
+});
+
+Deno.test({
+  name: "the compile task's permissions are enough: catalog, run and info from another dir",
+  sanitizeResources: false,
+  sanitizeOps: false,
+  async fn() {
+    const task = denoJson.tasks.compile;
+    assert.doesNotMatch(task, /(^| )(-A|--allow-all)( |$)/);
+    const perms = task.split(/\s+/).filter((a) => a.startsWith("--allow-"));
+    assert.ok(perms.length > 0);
+    await using gitlab = await smallGitlab();
+    const cwd = await Deno.makeTempDir();
+    const env = { ...envFor(gitlab, cwd), NO_COLOR: "1" };
+    const gitlabPg = async (args: string[]) => {
+      const out = await new Deno.Command(Deno.execPath(), {
+        args: ["run", "--quiet", "--no-prompt", ...perms, MAIN, ...args],
+        cwd,
+        env,
+        stdout: "piped",
+        stderr: "piped",
+      }).output();
+      return {
+        code: out.code,
+        stdout: new TextDecoder().decode(out.stdout),
+        stderr: new TextDecoder().decode(out.stderr),
+      };
+    };
+    try {
+      const catalog = await gitlabPg(["catalog", "--json"]);
+      assert.equal(catalog.code, 0, catalog.stderr);
+      assert.ok(JSON.parse(catalog.stdout).some((r: { name: string }) => r.name === "issues"));
+      const run = await gitlabPg(["run", "--resources", "issues"]);
+      assert.equal(run.code, 0, run.stderr);
+      const info = await gitlabPg(["info", "--json"]);
+      assert.equal(info.code, 0, info.stderr);
+      assert.equal(JSON.parse(info.stdout).state_source, "local");
+    } finally {
+      await Deno.remove(cwd, { recursive: true });
+    }
+  },
+});

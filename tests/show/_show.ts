@@ -1,0 +1,75 @@
+/**
+ * Starts `main.ts show --port 0` as a subprocess, the way a user runs it, and reads the URL
+ * it prints. Stopping sends SIGTERM and waits for the exit (the destination is closed then).
+ *
+ * @module
+ */
+
+import { MAIN } from "../helpers/cli.ts";
+
+/** A running `gitlab-pg show`. */
+export interface ShowProcess {
+  url: string;
+  /** SIGTERM, then the exit code and stderr. */
+  stop(): Promise<{ code: number; stderr: string }>;
+}
+
+/** Config env vars never inherited from the parent (as in tests/helpers/cli.ts). */
+const CONFIG_VARS =
+  /^(SOURCES__|DESTINATION__|RUNTIME__|PIPELINE_NAME$|DATASET_NAME$|DESTINATION_TYPE$|PIPELINES_DIR$|PG[A-Z]+$)/;
+
+/** Runs `gitlab-pg show --port 0 <args>` in `cwd` with `env`. */
+export async function startShow(
+  args: string[],
+  options: { cwd: string; env: Record<string, string> },
+): Promise<ShowProcess> {
+  const env: Record<string, string> = {};
+  for (const [k, v] of Object.entries(Deno.env.toObject())) if (!CONFIG_VARS.test(k)) env[k] = v;
+  Object.assign(env, { NO_COLOR: "1" }, options.env);
+  const child = new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      "--allow-net",
+      "--allow-read",
+      "--allow-write",
+      "--allow-env",
+      "--allow-sys",
+      "--quiet",
+      MAIN,
+      "show",
+      "--port",
+      "0",
+      ...args,
+    ],
+    cwd: options.cwd,
+    env,
+    clearEnv: true,
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  const stderr = new Response(child.stderr).text();
+  const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
+  let out = "";
+  let url: string | undefined;
+  while (!url) {
+    const { value, done } = await reader.read();
+    if (done) {
+      const status = await child.status;
+      throw new Error(`show exited with ${status.code}: ${out}${await stderr}`);
+    }
+    out += value;
+    url = /(http:\/\/127\.0\.0\.1:\d+\/)/.exec(out)?.[1];
+  }
+  const rest = (async () => {
+    while (!(await reader.read()).done) { /* drain */ }
+  })();
+  return {
+    url,
+    async stop() {
+      child.kill("SIGTERM");
+      const status = await child.status;
+      await rest;
+      return { code: status.code, stderr: await stderr };
+    },
+  };
+}
