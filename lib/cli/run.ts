@@ -59,6 +59,11 @@ const FLAGS: Record<string, FlagSpec> = {
     value: "N",
     description: "At most N pages per request series (dlt's add_limit / --global-limit)",
   },
+  concurrency: {
+    type: "string",
+    value: "N",
+    description: "Requests in flight at most (default 16; sources.gitlab.concurrency)",
+  },
   catalog: {
     type: "string",
     value: "FILE",
@@ -145,7 +150,10 @@ Examples:
     const config = await loadConfig({
       cwd: io.cwd,
       env: io.env,
-      overrides: pipelineOverrides(values),
+      overrides: {
+        ...pipelineOverrides(values),
+        concurrency: intFlag("concurrency", values.concurrency),
+      },
     });
     let catalog = await loadCatalog(
       typeof values.catalog === "string" ? resolve(io.cwd, values.catalog) : undefined,

@@ -9,6 +9,8 @@ export const SOURCE_KEYS = [
   "max_table_nesting",
   "start_date",
   "params",
+  "max_requests_per_minute",
+  "concurrency",
 ] as const;
 
 /** Fields allowed in `[destination.postgres.credentials]`. */

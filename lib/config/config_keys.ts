@@ -70,6 +70,12 @@ export function describeConfigKeys(): ConfigKeyInfo[] {
     row("import_schema_path", "", "Folder of a user-curated schema YAML to import"),
     row("runtime.log_level", "WARNING", "DEBUG, INFO, WARNING, ERROR or CRITICAL"),
     row(
+      "runtime.slack_incoming_hook",
+      "",
+      "Slack-compatible incoming webhook for schema change alerts",
+      true,
+    ),
+    row(
       "sources.gitlab.base_url",
       "",
       "GitLab API root, e.g. https://gitlab.example.com/api/v4 (unset: CI_API_V4_URL)",
@@ -86,6 +92,12 @@ export function describeConfigKeys(): ConfigKeyInfo[] {
       'Groups by path or id; env: ["a", 7] or a comma-separated list',
     ),
     row("sources.gitlab.max_table_nesting", "", "Nesting depth of child tables (integer >= 0)"),
+    row(
+      "sources.gitlab.max_requests_per_minute",
+      "",
+      "Request starts per minute at most, on top of GitLab's RateLimit headers (integer >= 1)",
+    ),
+    row("sources.gitlab.concurrency", "16", "Requests in flight at most (integer from 1 to 256)"),
     row(
       "sources.gitlab.start_date",
       "",

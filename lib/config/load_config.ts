@@ -64,6 +64,8 @@ export interface ConfigOverrides {
   max_table_nesting?: number;
   /** `sources.gitlab.start_date`. @default {undefined} */
   start_date?: string;
+  /** `sources.gitlab.concurrency` (`--concurrency`). @default {undefined} */
+  concurrency?: number;
   /**
    * `destination.postgres.credentials`: a connection string or credential fields.
    * @default {undefined}
@@ -98,6 +100,7 @@ function overridesDoc(o: ConfigOverrides): Record<string, unknown> {
         groups: o.groups,
         max_table_nesting: o.max_table_nesting,
         start_date: o.start_date,
+        concurrency: o.concurrency,
       },
     },
     destination: { postgres: { credentials: o.credentials } },
@@ -189,6 +192,10 @@ function resolveSource(
   if (nesting) source.max_table_nesting = problems.check(nesting, (v) => asInt(v, 0));
   const startDate = lookup(providers, keys("start_date"));
   if (startDate) source.start_date = problems.check(startDate, asIsoDate);
+  const rpm = lookup(providers, keys("max_requests_per_minute"));
+  if (rpm) source.max_requests_per_minute = problems.check(rpm, (v) => asInt(v, 1));
+  const concurrency = lookup(providers, keys("concurrency"));
+  if (concurrency) source.concurrency = problems.check(concurrency, (v) => asInt(v, 1, 256));
   const params = lookup(providers, keys("params"), (v) => v !== undefined);
   if (params) source.params = problems.check(params, asParams);
   return source;
@@ -279,6 +286,11 @@ export async function loadConfig(options: LoadConfigOptions = {}): Promise<Confi
       logLevel,
       (v) => asChoice(v, LOG_LEVELS, (w) => didYouMean(w, LOG_LEVELS)),
     ) ?? "WARNING";
+  }
+  const slackHook = lookup(providers, ["runtime.slack_incoming_hook"]);
+  if (slackHook && typeof slackHook.value === "string" && slackHook.value.trim()) {
+    config.runtime.slack_incoming_hook = slackHook.value.trim();
+    registerSecret(config.runtime.slack_incoming_hook);
   }
   const credentials = resolveCredentials(providers, env, problems);
   if (credentials) config.postgres = { credentials };

@@ -33,6 +33,13 @@ export interface GitlabSourceConfig {
    * env `SOURCES__GITLAB__PARAMS` as a JSON object. @default {undefined}
    */
   params?: Record<string, string | number | boolean>;
+  /**
+   * Request starts per minute at most (`[sources.gitlab] max_requests_per_minute`), on top of
+   * GitLab's `RateLimit-*` headers and known per-endpoint limits. @default {undefined}
+   */
+  max_requests_per_minute?: number;
+  /** Requests in flight at most (`[sources.gitlab] concurrency`). @default {16} */
+  concurrency?: number;
 }
 
 /** dlt's Postgres credentials (`[destination.postgres.credentials]`). */
@@ -69,6 +76,11 @@ export interface Config {
   runtime: {
     /** Upper case: DEBUG, INFO, WARNING, ERROR or CRITICAL. @default {"WARNING"} */
     log_level: string;
+    /**
+     * Slack-compatible incoming webhook URL (dlt's `slack_incoming_hook`); schema change alerts
+     * are POSTed there. A secret. @default {undefined}
+     */
+    slack_incoming_hook?: string;
   };
   source: GitlabSourceConfig;
   /** Set when any Postgres credential was given; `port` and `connect_timeout` then filled in. */

@@ -10,9 +10,17 @@
 import { DataValidationError } from "../common/errors.ts";
 import { VARIANT_PREFIX } from "../schema/names.ts";
 import { shortenFragments } from "../schema/naming.ts";
+import { resolveContract, type SchemaContract } from "../schema/contract.ts";
 import { compileSimpleRegex, isCompleteColumn, newTable } from "../schema/schema.ts";
 import type { Column, DataType, StoredSchema, Table } from "../schema/types.ts";
-import { coerceValue, CoercionError, inferDataType, pyTypeOf } from "./infer.ts";
+import {
+  coerceValue,
+  CoercionError,
+  inferDataType,
+  LARGE_INTEGER_TEXT_THRESHOLD,
+  pyTypeOf,
+} from "./infer.ts";
+import { stringifyJson } from "./json_value.ts";
 
 /**
  * Compiled `settings` of a schema: default hints, preferred types and detections.
@@ -74,6 +82,28 @@ export interface EvolutionInfo {
   newColumns: Record<string, string[]>;
   /** New variant columns per table. */
   newVariantColumns: Record<string, string[]>;
+  /** Rows dropped by a `discard_row` contract (or `discard_*` on new tables), per table. */
+  discardedRows: Record<string, number>;
+  /** Values dropped by a `discard_value` contract, per table. */
+  discardedValues: Record<string, number>;
+}
+
+/** Options of {@linkcode SchemaEvolution}. */
+export interface SchemaEvolutionOptions {
+  /** The run's schema contract, over the source's and the tables'. @default {{}} */
+  schemaContract?: Partial<SchemaContract>;
+}
+
+const DLT_PREFIX = "_dlt";
+
+function exampleValue(value: unknown): string {
+  const text = typeof value === "string" ? JSON.stringify(value) : stringifyJson(value);
+  return text.length > 80 ? `${text.slice(0, 77)}...` : text;
+}
+
+function hugeInteger(value: unknown): boolean {
+  return typeof value === "bigint" &&
+    (value > LARGE_INTEGER_TEXT_THRESHOLD || value < -LARGE_INTEGER_TEXT_THRESHOLD);
 }
 
 /**
@@ -92,38 +122,124 @@ export class SchemaEvolution {
   /** Compiled settings of the schema. */
   readonly settings: CompiledSettings;
   /** What changed so far. */
-  readonly info: EvolutionInfo = { newTables: [], newColumns: {}, newVariantColumns: {} };
+  readonly info: EvolutionInfo = {
+    newTables: [],
+    newColumns: {},
+    newVariantColumns: {},
+    discardedRows: {},
+    discardedValues: {},
+  };
   /** Aggregated schema updates per table (dlt's `schema_updates.json` content). */
   readonly updates: Record<string, Table> = {};
+  readonly #contractOverride: Partial<SchemaContract>;
+  readonly #contracts = new Map<string, SchemaContract>();
 
-  constructor(schema: StoredSchema) {
+  constructor(schema: StoredSchema, options: SchemaEvolutionOptions = {}) {
     this.schema = schema;
     this.settings = compileSettings(schema);
+    this.#contractOverride = options.schemaContract ?? {};
   }
 
   /**
    * Coerces the values of a row of `table` into the schema and returns the row to write:
    * nulls dropped, values coerced, failing values moved to variant columns. New tables and
-   * columns are added to the schema right away.
+   * columns are added to the schema right away, as the schema contract allows: returns
+   * undefined when the contract discards the row, throws `DataValidationError` when it
+   * freezes the change.
    */
-  coerceRow(row: Map<string, unknown>, target: RowTarget): Map<string, unknown> {
+  coerceRow(row: Map<string, unknown>, target: RowTarget): Map<string, unknown> | undefined {
     const { table, parentTable } = target;
     const existing = this.schema.tables[table];
     const base = existing ?? newTable(table, { parent: parentTable });
     const columns = base.columns;
     const out = new Map<string, unknown>();
+    const examples = new Map<string, unknown>();
     let added: Record<string, Column> | undefined;
-    for (const [name, value] of row) {
-      if (value === null || value === undefined) {
+    for (const [name, raw] of row) {
+      if (raw === null || raw === undefined) {
         this.#coerceNull(columns, table, name);
         continue;
       }
+      // beyond dlt's wei range an integer is kept exact as its decimal digits
+      const value = hugeInteger(raw) ? String(raw) : raw;
       const [col, column, coerced] = this.#coerceNonNull(columns, table, name, value, false);
       out.set(col, coerced);
-      if (column) (added ??= {})[col] = column;
+      if (column) {
+        (added ??= {})[col] = column;
+        examples.set(col, value);
+      }
     }
-    if (added) this.#update(table, base, added, !existing);
+    if (added) {
+      const keep = this.#applyContract(target, existing, added, out, examples);
+      if (!keep) {
+        this.info.discardedRows[table] = (this.info.discardedRows[table] ?? 0) + 1;
+        return undefined;
+      }
+      if (Object.keys(added).length) this.#update(table, base, added, !existing);
+    }
     return out;
+  }
+
+  #contractOf(target: RowTarget): SchemaContract {
+    const key = target.parentTable ?? target.table;
+    let contract = this.#contracts.get(key);
+    if (!contract) {
+      contract = resolveContract(this.schema, key, { override: this.#contractOverride });
+      this.#contracts.set(key, contract);
+    }
+    return contract;
+  }
+
+  /**
+   * dlt's `apply_schema_contract` for the new columns of one row: returns false to drop the
+   * row, removes discarded values from `added` and `out`, throws on a frozen entity.
+   */
+  #applyContract(
+    target: RowTarget,
+    existing: Table | undefined,
+    added: Record<string, Column>,
+    out: Map<string, unknown>,
+    examples: Map<string, unknown>,
+  ): boolean {
+    const contract = this.#contractOf(target);
+    const { table } = target;
+    const isNewTable = !existing || !Object.values(existing.columns).some(isCompleteColumn);
+    if (isNewTable) {
+      if (contract.tables === "evolve") return true;
+      if (contract.tables === "freeze") {
+        const [col, value] = [...examples].find(([c]) => !c.startsWith(DLT_PREFIX)) ??
+          [...examples][0];
+        throw new DataValidationError(
+          `Cannot load table "${table}": the schema contract freezes tables and "${table}" is a new table (column "${col}", value ${
+            exampleValue(value)
+          })`,
+        );
+      }
+      return false;
+    }
+    for (const [col, column] of Object.entries(added)) {
+      if (col.startsWith(DLT_PREFIX)) continue;
+      const entity = column.variant ? "data_type" : "columns";
+      const mode = contract[entity];
+      if (mode === "evolve") continue;
+      if (mode === "freeze") {
+        const what = column.variant
+          ? `value ${exampleValue(examples.get(col))} does not fit the type of column "${
+            col.replace(/__v_[a-z]+$/, "")
+          }" and would create variant column "${col}"`
+          : `new column "${col}" (value ${exampleValue(examples.get(col))})`;
+        throw new DataValidationError(
+          `Cannot load table "${table}": the schema contract freezes ${
+            entity === "data_type" ? "data types" : "columns"
+          } but the data has ${what}`,
+        );
+      }
+      if (mode === "discard_row") return false;
+      delete added[col];
+      out.delete(col);
+      this.info.discardedValues[table] = (this.info.discardedValues[table] ?? 0) + 1;
+    }
+    return true;
   }
 
   #coerceNull(columns: Record<string, Column>, table: string, name: string): void {

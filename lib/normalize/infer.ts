@@ -14,6 +14,28 @@
 import type { DataType } from "../schema/types.ts";
 import { isDict, JsonFloat, parseJson, pyFloatRepr, stringifyJson } from "./json_value.ts";
 
+const INT64_MIN = -(2n ** 63n);
+const INT64_MAX = 2n ** 63n - 1n;
+
+/**
+ * Integers beyond this magnitude are loaded as text: dlt's `large_integer` detection threshold
+ * (`detections.py`); up to it they fit the `wei` type (`numeric(156,78)` in Postgres).
+ */
+export const LARGE_INTEGER_TEXT_THRESHOLD = 578960446186580977117854925043439539266n;
+
+/**
+ * Whether an integer fits a Postgres `bigint` (signed 64 bits).
+ *
+ * @example
+ * ```ts
+ * isInt64(2n ** 63n); // false
+ * ```
+ */
+export function isInt64(value: bigint | number): boolean {
+  if (typeof value === "number") return Number.isSafeInteger(value);
+  return value >= INT64_MIN && value <= INT64_MAX;
+}
+
 /** A value that cannot be coerced into a column type (dlt makes a variant column). */
 export class CoercionError extends Error {
   constructor(to: DataType, from: DataType) {
@@ -23,7 +45,8 @@ export class CoercionError extends Error {
 }
 
 /**
- * The dlt type of a value as it is (Python type → dlt type): string → text, integer → bigint,
+ * The dlt type of a value as it is (Python type → dlt type): string → text, integer → bigint
+ * (`wei` beyond signed 64 bits, as dlt's `large_integer` detection would type it),
  * non-integer number or {@linkcode JsonFloat} → double, boolean → bool, dict or list → json,
  * `Date` → timestamp, `Uint8Array` → binary.
  *
@@ -40,7 +63,7 @@ export function pyTypeOf(value: unknown): DataType {
     case "boolean":
       return "bool";
     case "bigint":
-      return "bigint";
+      return isInt64(value) ? "bigint" : "wei";
     case "number":
       return Number.isInteger(value) ? "bigint" : "double";
   }
@@ -336,12 +359,17 @@ export function coerceValue(value: unknown, to: DataType, options: CoerceOptions
       }
       return String(value);
     case "bigint":
+      if (from === "wei" && typeof value === "bigint") return isInt64(value) ? value : fail();
       if (from === "double" || from === "decimal" || from === "wei") {
         const n = numberOf(value);
         if (!Number.isInteger(n)) fail();
-        return Number.isSafeInteger(n) ? n : BigInt(n);
+        if (Number.isSafeInteger(n)) return n;
+        return isInt64(BigInt(n)) ? BigInt(n) : fail();
       }
-      if (from === "text") return textToInt(value as string) ?? fail();
+      if (from === "text") {
+        const n = textToInt(value as string);
+        return n !== undefined && isInt64(n) ? n : fail();
+      }
       return fail();
     case "double":
       if (from === "bigint" || from === "decimal" || from === "wei") return numberOf(value);

@@ -8,14 +8,9 @@
  * @module
  */
 
-/** A float literal whose value is integral (`1.0`, `1e3`): a double for type inference. */
-export class JsonFloat {
-  /** The number. */
-  readonly value: number;
-  constructor(value: number) {
-    this.value = value;
-  }
-}
+import { formatJsonFloat, JsonFloat } from "../common/lossless_json.ts";
+
+export { JsonFloat };
 
 /** A JSON object with its keys in source order. */
 export type JsonObject = Map<string, JsonValue>;
@@ -246,18 +241,6 @@ export function parseJson(text: string): JsonValue {
   p.ws();
   if (p.pos < text.length) p.fail("unexpected data after the value");
   return value;
-}
-
-/**
- * Formats a double like orjson (shortest round trip, `.0` on integral values, exponent
- * `1e16` form from 1e16 up and below 1e-4 as JS does).
- */
-function formatJsonFloat(x: number): string {
-  if (!Number.isFinite(x)) return "null";
-  if (Number.isInteger(x) && Math.abs(x) < 1e16) return `${x}.0`;
-  const s = String(x);
-  if (Math.abs(x) >= 1e16 && !s.includes("e")) return x.toExponential().replace("e+", "e");
-  return s.replace("e+", "e");
 }
 
 /**

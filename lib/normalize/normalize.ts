@@ -12,7 +12,8 @@
  */
 
 import { join } from "node:path";
-import { STATE_TABLE } from "../schema/names.ts";
+import { C_DLT_ID, C_DLT_PARENT_ID, STATE_TABLE } from "../schema/names.ts";
+import type { SchemaContract } from "../schema/contract.ts";
 import { bumpVersion } from "../schema/hash.ts";
 import { fromStoredJson, toStoredJson } from "../schema/export.ts";
 import { completeColumnNames, pipelineStateTable } from "../schema/schema.ts";
@@ -43,6 +44,10 @@ export interface NormalizeInfo {
   newColumns: Record<string, string[]>;
   /** New variant columns per table. */
   newVariantColumns: Record<string, string[]>;
+  /** Rows dropped by the schema contract, per table. */
+  discardedRows: Record<string, number>;
+  /** Values dropped by the schema contract (`discard_value`), per table. */
+  discardedValues: Record<string, number>;
   /** Job files written (absolute paths, in the normalized package). */
   jobs: string[];
   /** Schema version after normalizing. */
@@ -59,6 +64,11 @@ export interface NormalizePackageOptions {
   maxFileBytes?: number;
   /** Random root row ids (tests). @default {random 10 bytes, base64} */
   newRowId?: () => string;
+  /**
+   * The run's schema contract (`--schema-contract`), over the source's and the tables'.
+   * @default {{}}
+   */
+  schemaContract?: Partial<SchemaContract>;
 }
 
 const EXTRACTED_SUFFIXES = [".typed-jsonl", ".jsonl", ".typed-jsonl.gz", ".jsonl.gz"];
@@ -201,7 +211,7 @@ export async function normalizePackage(
   await storage.remove("normalizing", loadId);
   const target = await storage.create("normalizing", loadId);
 
-  const evolution = new SchemaEvolution(schema);
+  const evolution = new SchemaEvolution(schema, { schemaContract: options.schemaContract });
   const jobs = new CopyJobs(target, schema, options.chunkRows ?? 5000, options.maxFileBytes);
   const inputs = (await storage.jobs("extracted", loadId)).filter((p) =>
     EXTRACTED_SUFFIXES.some((s) => p.endsWith(s))
@@ -235,8 +245,16 @@ export async function normalizePackage(
       // dlt writes a list of items per line; a line may also hold a single record
       const items = Array.isArray(parsed) ? parsed : [parsed];
       for (const item of items) {
+        // rows dropped by the schema contract take their nested rows with them, as in dlt
+        let dropped: Set<unknown> | undefined;
         for (const { table: t, parentTable, row } of normalizeItem(item, context)) {
-          await jobs.add(t, evolution.coerceRow(row, { table: t, parentTable }));
+          if (dropped?.has(row.get(C_DLT_PARENT_ID))) {
+            dropped.add(row.get(C_DLT_ID));
+            continue;
+          }
+          const coerced = evolution.coerceRow(row, { table: t, parentTable });
+          if (coerced) await jobs.add(t, coerced);
+          else (dropped ??= new Set()).add(row.get(C_DLT_ID));
         }
       }
     }
@@ -277,6 +295,8 @@ export async function normalizePackage(
     newTables: evolution.info.newTables,
     newColumns: evolution.info.newColumns,
     newVariantColumns: evolution.info.newVariantColumns,
+    discardedRows: evolution.info.discardedRows,
+    discardedValues: evolution.info.discardedValues,
     jobs: files.map((f) => join(jobsDir, f.split(/[\\/]/).pop()!)).sort(),
     schemaVersion: schema.version,
     schemaVersionHash: schema.version_hash,

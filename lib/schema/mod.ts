@@ -23,3 +23,5 @@ export * from "./naming.ts";
 export * from "./schema.ts";
 export * from "./hash.ts";
 export * from "./export.ts";
+export * from "./contract.ts";
+export * from "./import.ts";

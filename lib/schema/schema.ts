@@ -22,6 +22,8 @@ import {
 import { normalizePath, normalizeTablesPath } from "./naming.ts";
 import type { Column, DataType, StoredSchema, Table } from "./types.ts";
 import { versionHash } from "./hash.ts";
+import { partialContract } from "./contract.ts";
+import { ConfigError } from "../common/errors.ts";
 
 /** Name of the snake_case naming convention as written in `normalizers.names`. */
 export const NAMING_CONVENTION = "snake_case";
@@ -211,6 +213,8 @@ export interface TableHints {
   columns: Record<string, Partial<Column>>;
   /** Resource level max table nesting (`x-normalizer.max_nesting`). */
   max_nesting?: number;
+  /** Resource level schema contract (a mode or `{tables, columns, data_type}`). */
+  schema_contract?: unknown;
 }
 
 function mergeKeyHint(table: Table, hint: "primary_key" | "merge_key", keys: string[]): void {
@@ -257,6 +261,12 @@ export function applyTableHints(schema: StoredSchema, hints: TableHints): Table 
       Object.entries(hint).filter(([k, v]) => v !== undefined && k !== "name"),
     );
     const existing = table.columns[col];
+    if (existing?.data_type && clean.data_type && clean.data_type !== existing.data_type) {
+      // as dlt's CannotCoerceColumnException: a loaded column is never retyped silently
+      throw new ConfigError(
+        `Cannot apply the column hints of resource "${hints.resource}": column "${name}.${col}" is ${existing.data_type} in the schema but the catalog says ${clean.data_type} (nothing is retyped: add a new column, or drop the table to recreate it)`,
+      );
+    }
     if (existing) Object.assign(existing, clean);
     else table.columns[col] = { ...clean, name: col } as Column;
   }
@@ -267,6 +277,10 @@ export function applyTableHints(schema: StoredSchema, hints: TableHints): Table 
     : undefined;
   if (strategy && strategy !== DEFAULT_MERGE_STRATEGY) table["x-merge-strategy"] = strategy;
   else delete table["x-merge-strategy"];
+  if (hints.schema_contract !== undefined && hints.schema_contract !== null) {
+    partialContract(hints.schema_contract, `resource "${hints.resource}"`);
+    table.schema_contract = structuredClone(hints.schema_contract);
+  }
   if (hints.max_nesting !== undefined) {
     table["x-normalizer"] = { ...(table["x-normalizer"] ?? {}), max_nesting: hints.max_nesting };
   }

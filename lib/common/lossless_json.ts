@@ -1,0 +1,97 @@
+/**
+ * Lossless JSON for records on their way from the HTTP body to the extracted job file.
+ * `JSON.parse` turns `12345678901234567890` into `12345678901234567000` and `1.0` into `1`;
+ * {@linkcode parseJsonLossless} keeps both, as small wrapper objects that compare like numbers
+ * (`valueOf`) and serialize back to their exact literal with the plain `JSON.stringify`
+ * (`toJSON` returns `JSON.rawJSON`), so code that stringifies records stays lossless without
+ * changes.
+ *
+ * @module
+ */
+
+/** `JSON.rawJSON` (V8, TC39 "JSON.parse source text access"), typed locally. */
+const rawJSON = (JSON as unknown as { rawJSON(text: string): unknown }).rawJSON;
+
+/**
+ * Formats a double like orjson (shortest round trip, `.0` on integral values, `1e16` exponent
+ * form from 1e16 up).
+ *
+ * @example
+ * ```ts
+ * formatJsonFloat(1); // "1.0"
+ * formatJsonFloat(1.5); // "1.5"
+ * ```
+ */
+export function formatJsonFloat(x: number): string {
+  if (!Number.isFinite(x)) return "null";
+  if (Number.isInteger(x) && Math.abs(x) < 1e16) return `${x}.0`;
+  const s = String(x);
+  if (Math.abs(x) >= 1e16 && !s.includes("e")) return x.toExponential().replace("e+", "e");
+  return s.replace("e+", "e");
+}
+
+/** A float literal whose value is integral (`1.0`, `1e3`): a double, not an integer. */
+export class JsonFloat {
+  /** The number. */
+  readonly value: number;
+  constructor(value: number) {
+    this.value = value;
+  }
+  /** The number, so comparisons and arithmetic work. */
+  valueOf(): number {
+    return this.value;
+  }
+  /** `1.0`, not `1`. */
+  toString(): string {
+    return formatJsonFloat(this.value);
+  }
+  /** Serializes as the float literal (`1.0`) with the plain `JSON.stringify`. */
+  toJSON(): unknown {
+    return rawJSON(formatJsonFloat(this.value));
+  }
+}
+
+/** An integer literal beyond ±2^53 − 1, kept exact as a `bigint`. */
+export class JsonInteger {
+  /** The exact integer. */
+  readonly value: bigint;
+  constructor(value: bigint) {
+    this.value = value;
+  }
+  /** The `bigint`, so comparisons work. */
+  valueOf(): bigint {
+    return this.value;
+  }
+  /** The decimal digits. */
+  toString(): string {
+    return this.value.toString();
+  }
+  /** Serializes as the exact integer literal with the plain `JSON.stringify`. */
+  toJSON(): unknown {
+    return rawJSON(this.value.toString());
+  }
+}
+
+/**
+ * `JSON.parse` that keeps integers beyond 2^53 exact ({@linkcode JsonInteger}) and integral
+ * float literals as floats ({@linkcode JsonFloat}); everything else is as `JSON.parse` gives
+ * it. `JSON.stringify` of the result reproduces those numbers exactly.
+ *
+ * @example
+ * ```ts
+ * const v = parseJsonLossless('{"id": 12345678901234567890, "x": 1.0}');
+ * JSON.stringify(v); // '{"id":12345678901234567890,"x":1.0}'
+ * ```
+ */
+export function parseJsonLossless(text: string): unknown {
+  // deno-lint-ignore no-explicit-any
+  return (JSON.parse as any)(
+    text,
+    (_key: string, value: unknown, context?: { source?: string }) => {
+      if (typeof value !== "number" || context?.source === undefined) return value;
+      const source = context.source;
+      if (/[.eE]/.test(source)) return Number.isInteger(value) ? new JsonFloat(value) : value;
+      return Number.isSafeInteger(value) ? value : new JsonInteger(BigInt(source));
+    },
+  );
+}
