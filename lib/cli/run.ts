@@ -15,7 +15,7 @@ import {
   runInfoJson,
 } from "../pipeline/load_info.ts";
 import { runPipeline } from "../pipeline/run.ts";
-import { sendSchemaChangeAlert } from "../pipeline/alerts.ts";
+import { sendFailureAlert, sendSchemaChangeAlert } from "../pipeline/alerts.ts";
 import { parseContractFlag } from "../schema/contract.ts";
 import { parseRefreshMode } from "../pipeline/refresh.ts";
 import { progressMode } from "../pipeline/progress.ts";
@@ -193,6 +193,11 @@ Examples:
       });
     } catch (error) {
       await observers.failed(error);
+      if (config.runtime.slack_incoming_hook) {
+        await sendFailureAlert(config.pipeline_name, error, config.runtime.slack_incoming_hook, {
+          fetch: io.fetch,
+        }).catch((e) => io.err(`WARNING: ${e instanceof Error ? e.message : String(e)}`));
+      }
       throw error;
     }
     await observers.done(info);

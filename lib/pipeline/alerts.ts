@@ -1,5 +1,5 @@
 /**
- * Schema change alerts to a Slack-compatible incoming webhook, like dlt's
+ * Failure and schema change alerts to a Slack-compatible incoming webhook, like dlt's
  * `send_slack_message(pipeline.runtime_config.slack_incoming_hook, ...)`.
  *
  * @module
@@ -34,6 +34,37 @@ export async function sendSchemaChangeAlert(
   if (!changes) return false;
   const text =
     `Pipeline ${info.pipelineName} changed the schema of dataset ${info.datasetName} (schema version ${info.schemaVersion}):\n${changes}`;
+  await postToWebhook(hook, text, { ...options, what: "schema change alert" });
+  return true;
+}
+
+/**
+ * POSTs a failure alert `{"text": "Pipeline <name> failed: <error>"}` to `hook`, like dlt's
+ * alerts on a failed run. The error text is redacted.
+ *
+ * @example
+ * ```ts
+ * await sendFailureAlert("gitlab_pipeline", error, config.runtime.slack_incoming_hook!);
+ * ```
+ */
+export async function sendFailureAlert(
+  pipelineName: string,
+  error: unknown,
+  hook: string,
+  options: SchemaChangeAlertOptions = {},
+): Promise<void> {
+  const message = error instanceof Error ? error.message : String(error);
+  await postToWebhook(hook, redact(`Pipeline ${pipelineName} failed: ${message}`), {
+    ...options,
+    what: "failure alert",
+  });
+}
+
+async function postToWebhook(
+  hook: string,
+  text: string,
+  options: SchemaChangeAlertOptions & { what: string },
+): Promise<void> {
   let response: Response;
   try {
     response = await (options.fetch ?? fetch)(hook, {
@@ -42,11 +73,10 @@ export async function sendSchemaChangeAlert(
       body: JSON.stringify({ text }),
     });
   } catch (e) {
-    throw new Error(redact(`Cannot send the schema change alert: ${String(e)}`), { cause: e });
+    throw new Error(redact(`Cannot send the ${options.what}: ${String(e)}`), { cause: e });
   }
   await response.body?.cancel();
   if (!response.ok) {
-    throw new Error(`Cannot send the schema change alert: the webhook answered ${response.status}`);
+    throw new Error(`Cannot send the ${options.what}: the webhook answered ${response.status}`);
   }
-  return true;
 }

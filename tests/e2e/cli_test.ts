@@ -126,6 +126,36 @@ Deno.test({
 });
 
 Deno.test({
+  name: "a failed run posts a redacted failure alert to the configured webhook",
+  ...opts,
+  fn: () =>
+    inTempDir(async (cwd) => {
+      await using gitlab = await startFakeGitlab();
+      const posted: string[] = [];
+      await using hook = Deno.serve(
+        { hostname: "127.0.0.1", port: 0, onListen() {} },
+        async (req) => {
+          posted.push(await req.text());
+          return new Response("ok");
+        },
+      );
+      const res = await runCli(["run", "--pipelines-dir", join(cwd, "p")], {
+        cwd,
+        env: {
+          SOURCES__GITLAB__BASE_URL: gitlab.url,
+          SOURCES__GITLAB__API_KEY: "glpat-wrong-token-123",
+          RUNTIME__SLACK_INCOMING_HOOK: `http://127.0.0.1:${hook.addr.port}/hooks/T000/B000`,
+        },
+      });
+      assert.equal(res.code, 1);
+      assert.equal(posted.length, 1);
+      const text = JSON.parse(posted[0]).text as string;
+      assert.match(text, /^Pipeline gitlab_pipeline failed: GitLab rejected the token/);
+      assert.doesNotMatch(text, /glpat-wrong-token-123/);
+    }),
+});
+
+Deno.test({
   name: "an unreachable Postgres exits 1 without showing the password",
   ...opts,
   fn: () =>
