@@ -35,18 +35,25 @@ Deno.test("loadCatalog() reads the default catalog into the expected resource gr
     catalog.resources.map((r) => [r.name, r.parent ?? null]),
     [
       ["projects", null],
+      ["groups", null],
       ["issues", "projects"],
       ["issue_notes", "issues"],
       ["merge_requests", "projects"],
+      ["merge_request_notes", "merge_requests"],
+      ["merge_request_commits", "merge_requests"],
       ["pipelines", "projects"],
       ["jobs", "pipelines"],
+      ...["commits", "branches", "tags", "releases", "milestones", "labels", "project_members"]
+        .map((n) => [n, "projects"]),
+      ["group_members", "groups"],
+      ...["users", "deployments", "environments", "events"].map((n) => [n, "projects"]),
     ],
   );
   const r = byName(catalog);
   for (const resource of catalog.resources) {
     equal(resource.writeDisposition, "merge");
     equal(resource.mergeStrategy, "delete-insert");
-    deepEqual(resource.primaryKey, ["id"]);
+    ok(resource.primaryKey.length > 0); // each key: tests/catalog/analytics_test.ts
     equal(resource.tableName, resource.name);
     equal(resource.selected, true);
     equal(resource.endpoint.method, "GET");
@@ -109,7 +116,7 @@ Deno.test("defaultCatalogPath() is found relative to the module, not the working
   const cwd = Deno.cwd();
   Deno.chdir(await Deno.makeTempDir());
   try {
-    equal((await loadCatalog()).resources.length, 6);
+    equal((await loadCatalog()).resources.length, 21);
   } finally {
     Deno.chdir(cwd);
   }
@@ -432,7 +439,10 @@ Deno.test("selectResources() lists the valid names for an unknown one", async ()
     (e) =>
       e instanceof UserError &&
       e.message ===
-        'Unknown resource "isues" (did you mean "issues"?): the catalog has "projects", "issues", "issue_notes", "merge_requests", "pipelines", "jobs"',
+        'Unknown resource "isues" (did you mean "issues"?): the catalog has "projects", "groups", "issues", "issue_notes", "merge_requests", ' +
+          '"merge_request_notes", "merge_request_commits", "pipelines", "jobs", "commits", ' +
+          '"branches", "tags", "releases", "milestones", "labels", "project_members", ' +
+          '"group_members", "users", "deployments", "environments", "events"',
   );
   throws(
     () => selectResources(catalog, ["a", "b"]),
