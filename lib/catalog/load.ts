@@ -21,7 +21,52 @@ export const DEFAULT_CATALOG_NAME = "resources/gitlab.yaml";
  * ```
  */
 export function defaultCatalogPath(): URL {
-  return new URL("../../resources/gitlab.yaml", import.meta.url);
+  return embeddedCatalogPath("gitlab");
+}
+
+/**
+ * The URL of a catalog shipped inside gitlab-pg (`resources/<name>.yaml`), e.g. `gitlab` (the
+ * default analytics catalog) or `seed` (the dlt-init-openapi seed's 18 tables).
+ *
+ * @example
+ * ```ts
+ * const text = await Deno.readTextFile(embeddedCatalogPath("seed"));
+ * ```
+ */
+export function embeddedCatalogPath(name: string): URL {
+  return new URL(`../../resources/${name}.yaml`, import.meta.url);
+}
+
+/**
+ * Where `--catalog VALUE` points: a bare name such as `seed` or `gitlab` that names a catalog
+ * shipped inside gitlab-pg (and is not a file in `cwd`), else a file path relative to `cwd`.
+ *
+ * @example
+ * ```ts
+ * const { path, file } = await resolveCatalogArg("seed", { cwd: Deno.cwd() });
+ * const catalog = await loadCatalog(path, { file });
+ * ```
+ */
+export async function resolveCatalogArg(
+  value: string | undefined,
+  options: { cwd: string },
+): Promise<{ path?: string | URL; file?: string }> {
+  if (value === undefined) return {};
+  const local = value.startsWith("/") ? value : `${options.cwd}/${value}`;
+  if (/^[a-z0-9_-]+$/.test(value) && !(await exists(local))) {
+    const url = embeddedCatalogPath(value);
+    if (await exists(url)) return { path: url, file: `resources/${value}.yaml` };
+  }
+  return { path: local, file: value };
+}
+
+async function exists(path: string | URL): Promise<boolean> {
+  try {
+    await Deno.stat(path);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 /** Options of {@linkcode loadCatalog}. */

@@ -25,8 +25,10 @@ export { parseCatalog, type ParseCatalogOptions } from "./parse.ts";
 export {
   DEFAULT_CATALOG_NAME,
   defaultCatalogPath,
+  embeddedCatalogPath,
   loadCatalog,
   type LoadCatalogOptions,
+  resolveCatalogArg,
 } from "./load.ts";
 export { selectResources } from "./select.ts";
 export { isSingleEntityPath } from "./_placeholders.ts";

@@ -6,7 +6,7 @@
  */
 
 import { resolve } from "node:path";
-import { loadCatalog } from "../catalog/mod.ts";
+import { loadCatalog, resolveCatalogArg } from "../catalog/mod.ts";
 import type { Catalog } from "../catalog/types.ts";
 import { UsageError } from "../common/errors.ts";
 import { flagsHelp, type FlagSpec, parseFlags } from "./args.ts";
@@ -16,7 +16,8 @@ const FLAGS: Record<string, FlagSpec> = {
   catalog: {
     type: "string",
     value: "FILE",
-    description: "Catalog YAML to list instead of the embedded resources/gitlab.yaml",
+    description:
+      'Catalog YAML file, or "seed" for the embedded seed catalog (default: embedded gitlab)',
   },
   json: { type: "boolean", description: "Print the resource list as JSON" },
 };
@@ -74,10 +75,11 @@ ${flagsHelp(FLAGS)}`,
     if (positionals.length) {
       throw new UsageError(`Unknown argument "${positionals[0]}" for "gitlab-pg catalog"`);
     }
-    const catalog = await loadCatalog(
-      typeof values.catalog === "string" ? resolve(io.cwd, values.catalog) : undefined,
-      { file: typeof values.catalog === "string" ? values.catalog : undefined },
+    const where = await resolveCatalogArg(
+      typeof values.catalog === "string" ? values.catalog : undefined,
+      { cwd: io.cwd },
     );
+    const catalog = await loadCatalog(where.path, { file: where.file });
     const rows = catalogRows(catalog);
     io.out(values.json ? JSON.stringify(rows, null, 2) : table(rows));
     return 0;

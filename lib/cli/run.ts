@@ -4,8 +4,7 @@
  * @module
  */
 
-import { resolve } from "node:path";
-import { loadCatalog, selectResources } from "../catalog/mod.ts";
+import { loadCatalog, resolveCatalogArg, selectResources } from "../catalog/mod.ts";
 import { loadConfig } from "../config/mod.ts";
 import { UsageError } from "../common/errors.ts";
 import {
@@ -67,7 +66,8 @@ const FLAGS: Record<string, FlagSpec> = {
   catalog: {
     type: "string",
     value: "FILE",
-    description: "Catalog YAML to use instead of the embedded resources/gitlab.yaml",
+    description:
+      'Catalog YAML file, or "seed" for the embedded seed catalog (default: embedded gitlab)',
   },
   "export-schema-path": {
     type: "string",
@@ -155,10 +155,11 @@ Examples:
         concurrency: intFlag("concurrency", values.concurrency),
       },
     });
-    let catalog = await loadCatalog(
-      typeof values.catalog === "string" ? resolve(io.cwd, values.catalog) : undefined,
-      { file: typeof values.catalog === "string" ? values.catalog : undefined },
+    const where = await resolveCatalogArg(
+      typeof values.catalog === "string" ? values.catalog : undefined,
+      { cwd: io.cwd },
     );
+    let catalog = await loadCatalog(where.path, { file: where.file });
     let resources: string[] | undefined;
     if (typeof values.resources === "string") {
       resources = values.resources.split(",").map((s) => s.trim()).filter(Boolean);

@@ -178,3 +178,22 @@ Deno.test({
       assert.doesNotMatch(res.stdout + res.stderr, /s3cret-pw/);
     }),
 });
+
+Deno.test({
+  name: "--catalog seed names the embedded seed catalog from any working directory",
+  ...opts,
+  fn: () =>
+    inTempDir(async (cwd) => {
+      const res = await runCli(["catalog", "--catalog", "seed", "--json"], { cwd });
+      assert.equal(res.code, 0, res.stderr);
+      const rows = JSON.parse(res.stdout) as { table_name: string }[];
+      const tables = new Set(rows.map((r) => r.table_name));
+      assert.ok(tables.has("api_entities_badge"));
+      assert.ok(tables.has("api_entities_job"));
+      // a file of that name in the working directory wins over the embedded catalog
+      await Deno.writeTextFile(join(cwd, "seed"), "client: {}\nresources: [only_one]\n");
+      const local = await runCli(["catalog", "--catalog", "seed", "--json"], { cwd });
+      assert.equal(local.code, 0, local.stderr);
+      assert.deepEqual(JSON.parse(local.stdout).map((r: { name: string }) => r.name), ["only_one"]);
+    }),
+});
