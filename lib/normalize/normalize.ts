@@ -69,6 +69,11 @@ export interface NormalizePackageOptions {
    * @default {{}}
    */
   schemaContract?: Partial<SchemaContract>;
+  /**
+   * Test hook called with `"normalize_file"` before each extracted file is read (a crash
+   * there leaves a half-written package in `load/new/`). @default {undefined}
+   */
+  hook?: (point: string) => void | Promise<void>;
 }
 
 const EXTRACTED_SUFFIXES = [".typed-jsonl", ".jsonl", ".typed-jsonl.gz", ".jsonl.gz"];
@@ -217,6 +222,7 @@ export async function normalizePackage(
     EXTRACTED_SUFFIXES.some((s) => p.endsWith(s))
   );
   for (const path of inputs) {
+    await options.hook?.("normalize_file");
     const name = path.split(/[\\/]/).pop()!.replace(/\.gz$/, "");
     const { table } = parseJobFileName(name);
     if (table === STATE_TABLE) schema.tables[STATE_TABLE] ??= pipelineStateTable();

@@ -5,7 +5,7 @@
  *
  * Points, in run order: `page` (after each fetched page is written: during fetch), `extracted`
  * (extract done, package not yet committed), `extract_committed` (package committed, local
- * state not yet saved), `normalized`, `migrated`, `copied` (after the COPY of a table chain,
+ * state not yet saved), `normalize_file` (before each extracted file is normalized), `normalized`, `migrated`, `copied` (after the COPY of a table chain,
  * inside the load transaction), `merged`, `completed` (`_dlt_loads` row written, before COMMIT),
  * `committed` (after COMMIT, before the package moves to `loaded/`).
  *

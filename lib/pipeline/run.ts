@@ -199,7 +199,7 @@ export async function runPipeline(
     // 1. finish pending packages
     for (const loadId of await storage.list("extracted")) {
       log(`Normalizing pending package ${loadId}`);
-      await normalizePackage(storage, loadId, { schemaContract: options.schemaContract });
+      await normalizePackage(storage, loadId, { schemaContract: options.schemaContract, hook });
     }
     for (const loadId of await storage.list("normalized")) {
       log(`Loading pending package ${loadId}`);
@@ -328,6 +328,7 @@ export async function runPipeline(
     // 3. normalize and load it
     const normInfo: NormalizeInfo = await normalizePackage(storage, loadId, {
       schemaContract: options.schemaContract,
+      hook,
     });
     await hook("normalized");
     const done = await loadOne(client, storage, loadId, { dataset, now, hook });

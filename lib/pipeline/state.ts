@@ -191,7 +191,15 @@ export function chooseState(
     source = "destination";
   }
   if (best && best !== local) {
-    best = { ...best, _local: { ...(local?._local ?? { first_run: false }) } };
+    // that state is already in a package or in the destination: extracting it again would add
+    // a duplicate `_dlt_pipeline_state` row
+    best = {
+      ...best,
+      _local: {
+        ...(local?._local ?? { first_run: false }),
+        _last_extracted_hash: best._version_hash,
+      },
+    };
     best.dataset_name = options.dataset;
   }
   return { state: best, source };

@@ -1,7 +1,7 @@
 /**
  * End to end: crash-safe resume. `main.ts run` is killed (exit 137, as `kill -9`, through the
  * test-only GITLAB_PG_TEST_CRASH_AT hook) at a point in each stage — during fetch, after
- * extract, between committing the package and saving the local state, after normalize, during
+ * extract, between committing the package and saving the local state, during and after normalize, during
  * the COPY, before and after COMMIT — and rerun. The tables must then equal, row for row, those
  * of an uninterrupted run, and the stored cursors must equal its cursors.
  */
@@ -41,6 +41,13 @@ async function cursors(dataset: string): Promise<unknown> {
   return state.sources!.gitlab.resources!.issues.incremental_per_parent;
 }
 
+async function stateRows(dataset: string): Promise<number> {
+  const rows = await pgQuery<{ n: string }>(
+    `SELECT count(*)::text AS n FROM "${dataset}"._dlt_pipeline_state`,
+  );
+  return Number(rows[0].n);
+}
+
 async function loadsAreComplete(dataset: string): Promise<void> {
   for (const t of TABLES.filter((x) => !x.includes("__"))) {
     const stray = await pgQuery<{ n: string }>(
@@ -59,6 +66,7 @@ const POINTS = [
   "page:2", // during fetch
   "extracted",
   "extract_committed", // package committed, local state.json not yet saved
+  "normalize_file:2", // during normalize: part of the package written to load/new/
   "normalized",
   "migrated",
   "copied", // during the COPY of the load transaction
@@ -107,6 +115,7 @@ Deno.test({
       assert.equal(base.code, 0, base.stderr);
       const expected = await snapshot(datasets.get("baseline")!);
       const expectedCursors = await cursors(datasets.get("baseline")!);
+      const expectedStates = await stateRows(datasets.get("baseline")!);
       assert.equal(expected.issues.length, 12);
 
       for (const point of POINTS) {
@@ -118,6 +127,8 @@ Deno.test({
         assert.deepEqual(await snapshot(dataset), expected, `tables after a crash at ${point}`);
         assert.deepEqual(await cursors(dataset), expectedCursors, `cursors after ${point}`);
         await loadsAreComplete(dataset);
+        // the append table `_dlt_pipeline_state`: no duplicate rows after a crash
+        assert.equal(await stateRows(dataset), expectedStates, `state rows after ${point}`);
       }
     } finally {
       for (const d of datasets.values()) await dropDataset(d);

@@ -87,12 +87,17 @@ Deno.test("decompressState() falls back to plain JSON", () => {
 Deno.test("chooseState() prefers the newest pending package, then a newer destination", async () => {
   const { chooseState, newState } = await import("../../lib/pipeline/state.ts");
   const local = { ...newState("p", "d"), _state_version: 3, _local: { first_run: false, x: 1 } };
-  const pending = { ...newState("p", "d"), _state_version: 4 };
+  const pending = { ...newState("p", "d"), _state_version: 4, _version_hash: "pending-hash" };
   const dest = { ...newState("p", "other"), _state_version: 2 };
   const a = chooseState(local, { pending, destination: dest, dataset: "d" });
   assert.equal(a.source, "pending");
   assert.equal(a.state!._state_version, 4);
-  assert.deepEqual(a.state!._local, { first_run: false, x: 1 });
+  // the pending state is already extracted: it is not written into the next package again
+  assert.deepEqual(a.state!._local, {
+    first_run: false,
+    x: 1,
+    _last_extracted_hash: "pending-hash",
+  });
   const b = chooseState(undefined, { destination: dest, dataset: "d" });
   assert.equal(b.source, "destination");
   assert.equal(b.state!.dataset_name, "d");
