@@ -110,11 +110,12 @@ export function effectiveDataSelector(
  * ```
  */
 export function sourceSettings(
-  config: Pick<RestApiConfig, "source_name" | "max_table_nesting">,
-): { sourceName: string; maxTableNesting: number } {
+  config: Pick<RestApiConfig, "source_name" | "max_table_nesting" | "limit">,
+): { sourceName: string; maxTableNesting: number; limit?: number } {
   return {
     sourceName: config.source_name ?? DEFAULT_SOURCE_NAME,
     maxTableNesting: config.max_table_nesting ?? DEFAULT_MAX_TABLE_NESTING,
+    ...(config.limit !== undefined ? { limit: config.limit } : {}),
   };
 }
 

@@ -9,6 +9,7 @@ import type { ObjectSchema, Schema, TaggedSchema } from "./validate.ts";
 
 const string: Schema = { kind: "string" };
 const count: Schema = { kind: "integer", min: 0 };
+const positive: Schema = { kind: "integer", min: 1 };
 const boolean: Schema = { kind: "boolean" };
 const json: Schema = { kind: "json" };
 const oneOf = (...values: string[]): Schema => ({ kind: "string", enum: values });
@@ -292,4 +293,5 @@ export const CATALOG: ObjectSchema = object({
   resources: { kind: "list", items: RESOURCE },
   source_name: string,
   max_table_nesting: count,
+  limit: positive,
 });

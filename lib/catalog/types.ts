@@ -135,6 +135,11 @@ export interface RestApiConfig {
   source_name?: string;
   /** Extra: source-level `max_table_nesting` (the seed's source sets 2). @default {2} */
   max_table_nesting?: number;
+  /**
+   * Extra: at most this many pages per request series, like dlt's `source.add_limit(N)`
+   * (dlt-init-openapi's `--global-limit`); `gitlab-pg run --limit` overrides it.
+   */
+  limit?: number;
 }
 
 /** How a child resource gets one value from each record of its parent. */
@@ -194,6 +199,8 @@ export interface Catalog {
   file: string;
   sourceName: string;
   maxTableNesting: number;
+  /** Pages per request series from the catalog's `limit` (undefined = unlimited). */
+  limit?: number;
   client: ClientConfig;
   resources: ResolvedResource[];
 }

@@ -102,13 +102,15 @@ export function renderCatalog(
     "# parent→child resolve, primary keys with merge. Fill in every FILL_ME_IN (see the TODOs),",
     "# then check it with: gitlab-pg catalog check <this file>",
   ];
+  out.push(`source_name: ${q(catalog.sourceName)}`, "max_table_nesting: 2");
   if (options.globalLimit !== undefined) {
     out.push(
-      `# --global-limit ${options.globalLimit}: run it with \`gitlab-pg run --limit ${options.globalLimit}\``,
-      "# (at most that many pages per request series, dlt's add_limit); remove the flag later.",
+      `# --global-limit ${options.globalLimit}: at most that many pages per request series`,
+      "# (dlt's source.add_limit); remove this line to load everything.",
+      `limit: ${options.globalLimit}`,
     );
   }
-  out.push(`source_name: ${q(catalog.sourceName)}`, "max_table_nesting: 2", "client:");
+  out.push("client:");
   out.push(
     `  # base_url: comes from [sources.gitlab] base_url${
       catalog.server ? ` (the spec's server: ${catalog.server})` : ""

@@ -269,7 +269,7 @@ export async function runPipeline(
       baseUrl: baseUrlOf(config, catalog),
       packageDir,
       resources: options.resources,
-      limit: options.limit,
+      limit: options.limit ?? catalog.limit,
       fetch: options.fetch,
       cursors,
       onProgress: (event) => {

@@ -8,6 +8,7 @@ import { join } from "node:path";
 import { startFakeGitlab } from "../fake_gitlab/mod.ts";
 import { runCli } from "../helpers/cli.ts";
 import { assertGolden } from "../helpers/golden.ts";
+import { dropDataset, pgIgnore, TEST_PG_URL, uniqueDataset } from "../helpers/postgres.ts";
 
 async function inTempDir(fn: (cwd: string) => Promise<void>): Promise<void> {
   const cwd = await Deno.makeTempDir();
@@ -195,5 +196,50 @@ Deno.test({
       const local = await runCli(["catalog", "--catalog", "seed", "--json"], { cwd });
       assert.equal(local.code, 0, local.stderr);
       assert.deepEqual(JSON.parse(local.stdout).map((r: { name: string }) => r.name), ["only_one"]);
+    }),
+});
+
+Deno.test({
+  name: "a catalog's `limit` caps the pages of every request series, and --limit overrides it",
+  ignore: pgIgnore,
+  ...opts,
+  fn: () =>
+    inTempDir(async (cwd) => {
+      await using gitlab = await startFakeGitlab({
+        size: { groups: 1, subgroupsPerGroup: 0, projectsPerGroup: 1, issuesPerProject: 130 },
+      });
+      const project = gitlab.data.projects[0].id;
+      await Deno.writeTextFile(
+        join(cwd, "limited.yaml"),
+        [
+          "limit: 1",
+          "client: {paginator: {type: gitlab}}",
+          "resource_defaults: {endpoint: {params: {per_page: 50}}, primary_key: id, write_disposition: merge}",
+          "resources:",
+          `  - {name: issues, endpoint: {path: projects/${project}/issues}}`,
+          "",
+        ].join("\n"),
+      );
+      const dataset = uniqueDataset("limit");
+      const env = {
+        SOURCES__GITLAB__BASE_URL: gitlab.url,
+        SOURCES__GITLAB__API_KEY: "glpat-test",
+        DESTINATION__POSTGRES__CREDENTIALS: TEST_PG_URL,
+        DATASET_NAME: dataset,
+        PIPELINES_DIR: join(cwd, "p"),
+      };
+      try {
+        const one = await runCli(["run", "--catalog", "limited.yaml", "--json"], { cwd, env });
+        assert.equal(one.code, 0, one.stderr);
+        assert.equal(JSON.parse(one.stdout).load_packages[0].rows.issues, 50);
+        const two = await runCli(["run", "--catalog", "limited.yaml", "--limit", "2", "--json"], {
+          cwd,
+          env,
+        });
+        assert.equal(two.code, 0, two.stderr);
+        assert.equal(JSON.parse(two.stdout).load_packages[0].rows.issues, 100);
+      } finally {
+        await dropDataset(dataset);
+      }
     }),
 });

@@ -49,12 +49,14 @@ Deno.test("renderCatalog() writes FILL_ME_IN with TODO comments and optional par
   assert.match(text, /id: "FILL_ME_IN" # TODO: fill in required path parameter/);
   assert.match(text, /# "per_page": "20",/);
   assert.match(text, /# "size": "OPTIONAL_CONFIG",/);
-  assert.match(text, /run --limit 2/);
+  assert.match(text, /^limit: 2$/m);
   // The catalog reader sees exactly the unfilled values, nothing else.
   assert.throws(
     () => parseCatalog(text, { file: "generated.yaml" }),
     (e: Error) => /never filled in/.test(e.message) && !/unknown key/.test(e.message),
   );
+  // once filled in, the catalog carries the limit (dlt's add_limit) for `gitlab-pg run`
+  assert.equal(parseCatalog(text.replaceAll('"FILL_ME_IN"', '"42"')).limit, 2);
 });
 
 Deno.test("generateCatalog() with path patterns keeps needed parents unselected", async () => {
