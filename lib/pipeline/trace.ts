@@ -6,6 +6,7 @@
  * @module
  */
 
+import { levelEnabled, levelOfLine } from "../common/log_level.ts";
 import { join, resolve } from "node:path";
 import { redact } from "../common/redact.ts";
 import type { ExtractProgress } from "../extract/mod.ts";
@@ -319,7 +320,8 @@ export function observeRun(config: Config, options: ObserveRunOptions): RunObser
       },
       onLog: (line) => {
         recorder.onLog(line);
-        options.write(line);
+        // [runtime] log_level: information lines only at INFO or DEBUG, warnings by default
+        if (levelEnabled(config.runtime.log_level, levelOfLine(line))) options.write(line);
       },
     },
     async done(info) {
