@@ -14,6 +14,7 @@ import type { GitlabSourceConfig } from "../config/types.ts";
 import { HttpError, UserError } from "../common/errors.ts";
 import { JobWriter } from "../storage/job_writer.ts";
 import { HttpClient, type HttpClientOptions, type HttpRequest } from "./http_client.ts";
+import { type Emit, runOrdered } from "./pool.ts";
 import type { Cursors } from "./incremental.ts";
 import { createPaginator } from "./paginators/mod.ts";
 import {
@@ -72,7 +73,11 @@ export type ExtractHttpOptions = Pick<
   | "maxRetryAfterMs"
   | "timeoutMs"
   | "maxRedirects"
+  | "endpointLimits"
 >;
+
+/** What a request series hands downstream, in order: a record line or a warning. */
+type Output = { table: string; line: string } | { warning: string };
 
 /** Options of {@linkcode extract}. */
 export interface ExtractOptions {
@@ -115,6 +120,13 @@ export interface ExtractOptions {
    * the parent records that pass the filter. @default {undefined}
    */
   cursors?: Cursors;
+  /**
+   * Requests in flight at most, and child request series run at once per parent page; the
+   * output is the same as with 1. @default {source.concurrency, else 16}
+   */
+  concurrency?: number;
+  /** Request starts per minute at most. @default {source.max_requests_per_minute} */
+  maxRequestsPerMinute?: number;
 }
 
 /** Paths of GitLab's administrator-only endpoints (403 for other tokens). */
@@ -255,6 +267,7 @@ export async function extract(catalog: Catalog, options: ExtractOptions): Promis
     if (p !== undefined && run.has(r.name)) children.set(p, [...(children.get(p) ?? []), r]);
   }
 
+  const concurrency = Math.max(1, options.concurrency ?? options.source.concurrency ?? 16);
   const client = new HttpClient({
     ...options.http,
     baseUrl: options.baseUrl,
@@ -264,6 +277,8 @@ export async function extract(catalog: Catalog, options: ExtractOptions): Promis
     fetch: options.fetch,
     sleep: options.sleep,
     signal: options.signal,
+    maxInFlight: concurrency,
+    maxRequestsPerMinute: options.maxRequestsPerMinute ?? options.source.max_requests_per_minute,
   });
   const info: ExtractInfo = {
     resources: {},
@@ -312,21 +327,21 @@ export async function extract(catalog: Catalog, options: ExtractOptions): Promis
     series: RequestSeries,
     parent: ParentRecord | undefined,
     seen: Set<Json> | undefined,
+    emit: Emit<Output>,
   ): Promise<void> => {
     const stats = info.resources[r.name];
     const paginator = createPaginator(series.paginator);
     const kids = children.get(r.name) ?? [];
-    const writer = write.has(r.name) ? writerOf(r.tableName) : undefined;
+    const writes = write.has(r.name);
     let pages = 0;
     let request: HttpRequest | undefined = paginator.init(series.request);
     while (request !== undefined) {
       options.signal?.throwIfAborted();
-      const before = client.stats.requests;
       const response = await client.request(request, {
         resource: r.name,
         responseActions: r.endpoint.response_actions,
+        stats,
       });
-      stats.requests += client.stats.requests - before;
       if (response === undefined) break;
       const data = selectPageData(response.body, series.dataSelector);
       let records = data;
@@ -349,9 +364,10 @@ export async function extract(catalog: Catalog, options: ExtractOptions): Promis
       stats.records += records.length;
       const cursor = options.cursors?.open(r, parent);
       const kept = cursor ? cursor.filter(records) : { records, stop: false };
-      if (writer) {
-        for (const rec of kept.records) await writer.write(JSON.stringify(rec));
-        info.tables[r.tableName] += kept.records.length;
+      if (writes) {
+        for (const rec of kept.records) {
+          await emit({ table: r.tableName, line: JSON.stringify(rec) });
+        }
       }
       options.onProgress?.({
         resource: r.name,
@@ -360,27 +376,45 @@ export async function extract(catalog: Catalog, options: ExtractOptions): Promis
         requests: client.stats.requests,
         retries: client.stats.retries,
       });
-      for (const record of kept.records) {
-        for (const kid of kids) await runChild(kid, { name: r.name, record });
-      }
+      // Child series of this page run concurrently; their output keeps the sequential order.
+      const n = kids.length;
+      await runOrdered<Output>(
+        kept.records.length * n,
+        (i, out) => runChild(kids[i % n], { name: r.name, record: kept.records[(i / n) | 0] }, out),
+        emit,
+        { concurrency },
+      );
       if (options.limit !== undefined && pages >= options.limit) break;
       if (kept.stop) break;
       request = paginator.update(response, data);
     }
   };
 
-  const runChild = async (r: ResolvedResource, parent: ParentRecord): Promise<void> => {
+  const runChild = async (
+    r: ResolvedResource,
+    parent: ParentRecord,
+    emit: Emit<Output>,
+  ): Promise<void> => {
     try {
-      await runSeries(r, firstSeries(r, parent), parent, undefined);
+      await runSeries(r, firstSeries(r, parent), parent, undefined, emit);
     } catch (e) {
       if (!(e instanceof HttpError) || (e.status !== 403 && e.status !== 404)) throw e;
       const detail = e.message.replace(/^Cannot fetch resource "[^"]*": /, "");
       const message = `Skipped resource "${r.name}" for ${parent.name} record ${
         describeRecord(parent.record)
       }: ${detail}`;
-      info.warnings.push(message);
-      options.onWarning?.(message);
+      await emit({ warning: message });
     }
+  };
+
+  const output: Emit<Output> = async (item) => {
+    if ("warning" in item) {
+      info.warnings.push(item.warning);
+      options.onWarning?.(item.warning);
+      return;
+    }
+    await writerOf(item.table).write(item.line);
+    info.tables[item.table] += 1;
   };
 
   function writerOf(table: string): JobWriter {
@@ -392,15 +426,18 @@ export async function extract(catalog: Catalog, options: ExtractOptions): Promis
     return w;
   }
 
-  try {
-    for (const r of catalog.resources) {
-      if (parents.get(r.name) !== undefined || !run.has(r.name)) continue;
+  // Root resources run concurrently too; their output keeps the catalog order.
+  const roots = catalog.resources.filter((r) =>
+    parents.get(r.name) === undefined && run.has(r.name)
+  );
+  const runRoot = async (r: ResolvedResource, emit: Emit<Output>): Promise<void> => {
+    {
       const base = firstSeries(r);
       const series = r.scope ? scopeSeries(r.scope, options.source, base) : [base];
       const seen = r.scope ? new Set<Json>() : undefined;
       for (const s of series) {
         try {
-          await runSeries(r, s, undefined, seen);
+          await runSeries(r, s, undefined, seen, emit);
         } catch (e) {
           if (
             e instanceof HttpError && e.status === 403 && s.label === undefined &&
@@ -410,8 +447,7 @@ export async function extract(catalog: Catalog, options: ExtractOptions): Promis
             const message = `Skipped resource "${r.name}": GitLab answered 403 Forbidden on "${
               s.request.url.replace(/^\/+/, "")
             }", an endpoint for administrators; use an administrator's token to load it`;
-            info.warnings.push(message);
-            options.onWarning?.(message);
+            await emit({ warning: message });
             break;
           }
           if (!(e instanceof HttpError) || s.label === undefined || e.status === 401) throw e;
@@ -425,6 +461,12 @@ export async function extract(catalog: Catalog, options: ExtractOptions): Promis
         }
       }
     }
+  };
+
+  try {
+    await runOrdered<Output>(roots.length, (i, emit) => runRoot(roots[i], emit), output, {
+      concurrency,
+    });
   } finally {
     for (const w of writers.values()) await w.close();
     info.requests = client.stats.requests;

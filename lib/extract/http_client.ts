@@ -13,6 +13,8 @@ import { parseJsonLossless } from "../common/lossless_json.ts";
 import { redact } from "../common/redact.ts";
 import { type AuthParts, resolveAuth } from "./auth.ts";
 import { backoffMs, defaultSleep, isRetryableStatus, serverDelayMs } from "./retry.ts";
+import { Semaphore } from "./pool.ts";
+import { type EndpointLimit, knownEndpointLimits, RateLimiter } from "./rate_limit.ts";
 
 export { parseRetryAfter } from "./retry.ts";
 
@@ -91,6 +93,12 @@ export interface HttpClientOptions {
   maxRedirects?: number;
   /** Cancels everything. @default {undefined} */
   signal?: AbortSignal;
+  /** Requests in flight at most (across every caller of this client). @default {16} */
+  maxInFlight?: number;
+  /** `[sources.gitlab] max_requests_per_minute`: request starts evenly spaced. @default {undefined} */
+  maxRequestsPerMinute?: number;
+  /** Per-endpoint limits to pace on. @default {knownEndpointLimits(baseUrl)} */
+  endpointLimits?: readonly EndpointLimit[];
 }
 
 /** What a request is for (names the resource in errors; response actions to honour). */
@@ -99,6 +107,8 @@ export interface RequestContext {
   resource?: string;
   /** dlt `response_actions`; a matching `ignore` makes `request` return `undefined`. */
   responseActions?: ResponseAction[];
+  /** Incremented per HTTP exchange of this request (redirect hops and retries included). */
+  stats?: { requests: number };
 }
 
 const REDIRECTS = new Set([301, 302, 303, 307, 308]);
@@ -155,6 +165,10 @@ export class HttpClient {
   readonly #timeoutMs: number;
   readonly #maxRedirects: number;
   readonly #signal?: AbortSignal;
+  readonly #slots: Semaphore;
+  readonly #apiPath: string;
+  /** Paces request starts (headers, configured and per-endpoint limits, 429 pauses). */
+  readonly limiter: RateLimiter;
 
   constructor(options: HttpClientOptions) {
     this.baseUrl = options.baseUrl;
@@ -172,6 +186,16 @@ export class HttpClient {
     this.#timeoutMs = options.timeoutMs ?? 60_000;
     this.#maxRedirects = options.maxRedirects ?? 5;
     this.#signal = options.signal;
+    this.#slots = new Semaphore(Math.max(1, options.maxInFlight ?? 16));
+    this.#apiPath = new URL(options.baseUrl).pathname.replace(/\/+$/, "");
+    this.limiter = new RateLimiter({
+      maxRequestsPerMinute: options.maxRequestsPerMinute,
+      endpointLimits: options.endpointLimits ?? knownEndpointLimits(options.baseUrl),
+      maxWaitMs: this.#maxRetryAfterMs,
+      now: this.#now,
+      sleep: this.#sleep,
+      signal: this.#signal,
+    });
   }
 
   /** The credential in use (`api_key`, `job_token`, `none`, …). */
@@ -199,11 +223,12 @@ export class HttpClient {
     const url = this.url(request);
     const method = request.method ?? "GET";
     const what = context.resource ? `resource "${context.resource}"` : "GitLab";
+    let paused = false;
     for (let attempt = 1;; attempt++) {
       this.#signal?.throwIfAborted();
       let failure: RetryableFailure;
       try {
-        return await this.#attempt(request, url, method, what, context);
+        return await this.#attempt(request, url, method, what, context, paused);
       } catch (e) {
         if (!(e instanceof RetryableFailure)) throw e;
         failure = e;
@@ -225,6 +250,9 @@ export class HttpClient {
       const delay = failure.delayMs ??
         backoffMs(attempt, { baseMs: this.#baseMs, maxMs: this.#maxMs, random: this.#random });
       this.stats.retries++;
+      // A 429 holds every request of this client, not only this one.
+      paused = failure.status === 429;
+      if (paused) this.limiter.pause(delay);
       await this.#sleep(delay, this.#signal);
     }
   }
@@ -235,6 +263,23 @@ export class HttpClient {
     method: "GET" | "POST",
     what: string,
     context: RequestContext,
+    afterPause = false,
+  ): Promise<HttpResponse | undefined> {
+    await this.#slots.acquire();
+    try {
+      return await this.#attemptInSlot(request, url, method, what, context, afterPause);
+    } finally {
+      this.#slots.release();
+    }
+  }
+
+  async #attemptInSlot(
+    request: HttpRequest,
+    url: string,
+    method: "GET" | "POST",
+    what: string,
+    context: RequestContext,
+    afterPause: boolean,
   ): Promise<HttpResponse | undefined> {
     const signals = [AbortSignal.timeout(this.#timeoutMs)];
     if (this.#signal) signals.push(this.#signal);
@@ -247,7 +292,11 @@ export class HttpClient {
     let bytes: Uint8Array;
     try {
       for (let hop = 0;; hop++) {
+        const ticket = await this.limiter.acquire(this.#pathOf(current), {
+          ignorePause: afterPause && hop === 0,
+        });
         this.stats.requests++;
+        if (context.stats) context.stats.requests++;
         response = await this.#fetch(this.#authorizedUrl(current), {
           method: currentMethod,
           headers: this.#headersFor(current, request.headers, body !== undefined),
@@ -255,6 +304,7 @@ export class HttpClient {
           redirect: "manual",
           signal,
         });
+        this.limiter.observe(ticket, response.headers);
         const location = response.headers.get("location");
         if (!REDIRECTS.has(response.status) || location === null) break;
         await response.body?.cancel();
@@ -349,6 +399,12 @@ export class HttpClient {
       return `GitLab rejected the CI job token (401 Unauthorized) ${where}: a job token reaches only some endpoints; set sources.gitlab.api_key / SOURCES__GITLAB__API_KEY`;
     }
     return `GitLab rejected the token (401 Unauthorized): check sources.gitlab.api_key / SOURCES__GITLAB__API_KEY ${where}`;
+  }
+
+  /** The path after the API root, for per-endpoint limits. */
+  #pathOf(url: string): string {
+    const path = new URL(url).pathname;
+    return path.startsWith(this.#apiPath) ? path.slice(this.#apiPath.length) : path;
   }
 
   #sameOrigin(url: string): boolean {

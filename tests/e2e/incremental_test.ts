@@ -120,7 +120,7 @@ Deno.test({
       gitlab.advance(60_000);
       gitlab.updateIssue(b, 1, { title: "changed again" });
       const mark = gitlab.requests.length;
-      const third = await runCli(args, { cwd, env });
+      const third = await runCli(args, { cwd, env: { ...env, RUNTIME__LOG_LEVEL: "INFO" } });
       assert.equal(third.code, 0, third.stderr);
       assert.match(
         third.stderr,

@@ -1,0 +1,182 @@
+/**
+ * Bounded concurrency for extract: a semaphore for requests in flight, and an ordered pool
+ * that runs tasks concurrently but forwards what they emit in task order, so the output is
+ * the same as a sequential run. Backpressure: a task that is not first in line buffers at most
+ * `maxBuffered` items, then waits until the tasks before it are done.
+ *
+ * @module
+ */
+
+/**
+ * A counting semaphore.
+ *
+ * @example
+ * ```ts
+ * const slots = new Semaphore(4);
+ * await slots.acquire();
+ * try {
+ *   await fetch("https://example.com");
+ * } finally {
+ *   slots.release();
+ * }
+ * ```
+ */
+export class Semaphore {
+  #free: number;
+  #waiters: (() => void)[] = [];
+
+  constructor(permits: number) {
+    if (!(permits >= 1)) throw new RangeError(`Cannot create a semaphore of "${permits}" permits`);
+    this.#free = permits;
+  }
+
+  /** Waits for a free permit and takes it. */
+  acquire(): Promise<void> {
+    if (this.#free > 0) {
+      this.#free--;
+      return Promise.resolve();
+    }
+    return new Promise((resolve) => this.#waiters.push(resolve));
+  }
+
+  /** Gives a permit back (to the longest waiter, if any). */
+  release(): void {
+    const next = this.#waiters.shift();
+    if (next) next();
+    else this.#free++;
+  }
+}
+
+/** Emits one item downstream; awaited, so a slow consumer slows its producers. */
+export type Emit<T> = (item: T) => Promise<void>;
+
+/** Options of {@linkcode runOrdered}. */
+export interface RunOrderedOptions {
+  /** Tasks running at once. @default {1} */
+  concurrency?: number;
+  /** Items a task that is not first in line may buffer before it waits. @default {1000} */
+  maxBuffered?: number;
+}
+
+class PoolAborted extends Error {
+  constructor() {
+    super("Cannot go on: an earlier task of the pool failed");
+  }
+}
+
+interface Slot<T> {
+  buffer: T[];
+  done: Promise<void>;
+  error?: { value: unknown };
+  waiters: (() => void)[];
+}
+
+/**
+ * Runs `count` tasks, at most `concurrency` at once, started in index order; what task `i`
+ * emits reaches `emit` after everything tasks `0..i-1` emitted, in the order emitted. The first
+ * failure (in task order) is thrown once the running tasks have stopped; later tasks are not
+ * started and running ones fail at their next emit.
+ *
+ * @example
+ * ```ts
+ * const out: number[] = [];
+ * await runOrdered(3, async (i, emit) => {
+ *   await new Promise((r) => setTimeout(r, 10 * (3 - i)));
+ *   await emit(i);
+ * }, async (n) => void out.push(n), { concurrency: 3 });
+ * // out: [0, 1, 2]
+ * ```
+ */
+export async function runOrdered<T>(
+  count: number,
+  task: (index: number, emit: Emit<T>) => Promise<void>,
+  emit: Emit<T>,
+  options: RunOrderedOptions = {},
+): Promise<void> {
+  const concurrency = Math.max(1, options.concurrency ?? 1);
+  const maxBuffered = Math.max(1, options.maxBuffered ?? 1000);
+  if (concurrency === 1) {
+    for (let i = 0; i < count; i++) await task(i, emit);
+    return;
+  }
+  const slots: Slot<T>[] = [];
+  let open = -1; // the task whose items pass straight through
+  let failed = false;
+  let running = 0;
+  let wake: (() => void) | undefined;
+
+  const emitFor = (i: number): Emit<T> => async (item) => {
+    if (failed) throw new PoolAborted();
+    if (i === open) return await emit(item);
+    const slot = slots[i];
+    slot.buffer.push(item);
+    if (slot.buffer.length >= maxBuffered) {
+      await new Promise<void>((resolve) => slot.waiters.push(resolve));
+      if (failed) throw new PoolAborted();
+    }
+  };
+
+  const launch = () => {
+    while (
+      !failed && slots.length < count && running < concurrency &&
+      slots.length <= Math.max(open, 0) + 2 * concurrency
+    ) {
+      const i = slots.length;
+      const slot: Slot<T> = { buffer: [], waiters: [], done: Promise.resolve() };
+      slots.push(slot);
+      running++;
+      slot.done = task(i, emitFor(i)).then(
+        () => {},
+        (e) => {
+          slot.error = { value: e };
+          if (!(e instanceof PoolAborted)) failed = true;
+          for (const w of slot.waiters.splice(0)) w();
+        },
+      ).finally(() => {
+        running--;
+        const w = wake;
+        wake = undefined;
+        w?.();
+      });
+    }
+  };
+
+  const abortAll = async () => {
+    failed = true;
+    for (const s of slots) for (const w of s.waiters.splice(0)) w();
+    await Promise.allSettled(slots.map((s) => s.done));
+  };
+
+  for (let i = 0; i < count; i++) {
+    launch();
+    while (slots.length <= i) {
+      await new Promise<void>((resolve) => (wake = resolve));
+      launch();
+    }
+    const slot = slots[i];
+    try {
+      while (slot.buffer.length > 0) {
+        for (const item of slot.buffer.splice(0)) await emit(item);
+      }
+    } catch (e) {
+      await abortAll();
+      throw e;
+    }
+    open = i;
+    for (const w of slot.waiters.splice(0)) w();
+    launch();
+    await slot.done;
+    if (slot.error) {
+      const error = slot.error.value;
+      await abortAll();
+      throw error;
+    }
+    if (failed) {
+      // A later task failed: find the first failure in task order and report it.
+      await abortAll();
+      const first = slots.find((s) => s.error && !(s.error.value instanceof PoolAborted));
+      throw first?.error?.value ?? new PoolAborted();
+    }
+    slot.buffer = [];
+  }
+}

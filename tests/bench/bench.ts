@@ -1,0 +1,255 @@
+/**
+ * `deno task bench`: full loads (main.ts as a subprocess) from the fake GitLab into Postgres
+ * and PGlite, printing rows/s, requests/s, wall time, the rate-limit floor, peak memory and the
+ * raw COPY rate of the same rows. Figures are printed, never asserted.
+ *
+ * Flags: --scale N (data size, default 2), --latency MS (default 50), --jitter MS (default 10),
+ * --rpm N (rate limit, default 600), --window-ms MS (rate-limit window, default 10000),
+ * --concurrency N (default: the CLI's), --only a,b (scenarios: latency, ratelimit, copy,
+ * memory, pglite).
+ *
+ * @module
+ */
+
+import { parseArgs } from "node:util";
+import { join } from "node:path";
+import postgres from "postgres";
+import { type FakeGitlab, startFakeGitlab } from "../fake_gitlab/mod.ts";
+import type { FakeSizes } from "../fake_gitlab/data.ts";
+import { MAIN } from "../helpers/cli.ts";
+import { dropDataset, TEST_PG_URL, uniqueDataset } from "../helpers/postgres.ts";
+
+const { values } = parseArgs({
+  args: Deno.args,
+  options: {
+    scale: { type: "string", default: "2" },
+    latency: { type: "string", default: "50" },
+    jitter: { type: "string", default: "10" },
+    rpm: { type: "string", default: "600" },
+    "window-ms": { type: "string", default: "10000" },
+    concurrency: { type: "string" },
+    only: { type: "string" },
+  },
+});
+const scale = Number(values.scale);
+const only = new Set((values.only ?? "latency,ratelimit,copy,memory,pglite").split(","));
+
+/** The fake's size at a scale: more projects (each with all its children). */
+function sizeAt(n: number): Partial<FakeSizes> {
+  return { groups: 2, subgroupsPerGroup: 1, projectsPerGroup: 2 * n, issuesPerProject: 20 };
+}
+
+interface RunResult {
+  wallMs: number;
+  requests: number;
+  status429: number;
+  rows: number;
+  peakKb: number;
+  code: number;
+  stderr: string;
+  dataset: string;
+  tables: Record<string, number>;
+}
+
+/** `/usr/bin/time -f` prints the child's peak RSS (max resident set, kB) on stderr. */
+const TIME = "/usr/bin/time";
+const PEAK_MARK = "BENCH_PEAK_RSS_KB=";
+
+async function runLoad(
+  gitlab: FakeGitlab,
+  options: { concurrency?: number; destination: "postgres" | "pglite"; keep?: boolean },
+): Promise<RunResult> {
+  const cwd = await Deno.makeTempDir({ prefix: "gitlab_pg_bench_" });
+  const dataset = uniqueDataset("bench");
+  const groups = gitlab.data.groups.filter((g) => g.parent_id === null).map((g) => g.full_path);
+  const env: Record<string, string> = {};
+  for (const [k, v] of Object.entries(Deno.env.toObject())) {
+    if (!/^(SOURCES__|DESTINATION|DATASET_NAME|PIPELINE|PG[A-Z]+$)/.test(k)) env[k] = v;
+  }
+  Object.assign(env, {
+    NO_COLOR: "1",
+    SOURCES__GITLAB__BASE_URL: gitlab.url,
+    SOURCES__GITLAB__API_KEY: "glpat-test",
+    SOURCES__GITLAB__GROUPS: JSON.stringify(groups),
+    DATASET_NAME: dataset,
+    PIPELINES_DIR: join(cwd, "pipelines"),
+  });
+  if (options.destination === "postgres") env.DESTINATION__POSTGRES__CREDENTIALS = TEST_PG_URL;
+  else env.DESTINATION_TYPE = "pglite";
+  const args = ["run", "-A", "--quiet", MAIN, "run", "--json", "--progress", "none"];
+  const c = options.concurrency ?? (values.concurrency ? Number(values.concurrency) : undefined);
+  if (c !== undefined) args.push("--concurrency", String(c));
+  const before = gitlab.requests.length;
+  const started = performance.now();
+  const child = new Deno.Command(TIME, {
+    args: ["-f", `${PEAK_MARK}%M`, Deno.execPath(), ...args],
+    cwd,
+    env,
+    clearEnv: true,
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  const out = await child.output();
+  const wallMs = performance.now() - started;
+  const reqs = gitlab.requests.slice(before);
+  const stdout = new TextDecoder().decode(out.stdout);
+  let stderr = new TextDecoder().decode(out.stderr);
+  const mark = stderr.lastIndexOf(PEAK_MARK);
+  const peakKb = mark < 0 ? 0 : Number(stderr.slice(mark + PEAK_MARK.length).trim());
+  if (mark >= 0) stderr = stderr.slice(0, mark);
+  let tables: Record<string, number> = {};
+  try {
+    const info = JSON.parse(stdout);
+    for (const p of info.load_packages ?? []) {
+      for (const [t, n] of Object.entries(p.rows ?? {})) {
+        tables[t] = (tables[t] ?? 0) + (n as number);
+      }
+    }
+  } catch {
+    tables = {};
+  }
+  await Deno.remove(cwd, { recursive: true }).catch(() => {});
+  if (options.destination === "postgres" && !options.keep) await dropDataset(dataset);
+  return {
+    wallMs,
+    requests: reqs.length,
+    status429: reqs.filter((r) => r.status === 429).length,
+    rows: Object.values(tables).reduce((a, b) => a + b, 0),
+    peakKb,
+    code: out.code,
+    stderr,
+    dataset,
+    tables,
+  };
+}
+
+/** Raw COPY of the same rows: every table of the dataset copied out, then COPY FROM timed. */
+async function rawCopyRate(dataset: string): Promise<{ rows: number; ms: number }> {
+  const sql = postgres(TEST_PG_URL, { max: 1, onnotice: () => {} });
+  try {
+    const tables = await sql<{ table_name: string }[]>`
+      select table_name from information_schema.tables
+      where table_schema = ${dataset} and table_name not like '\\_dlt%'`;
+    let rows = 0;
+    let ms = 0;
+    for (const { table_name: t } of tables) {
+      const chunks: Uint8Array[] = [];
+      const readable = await sql.unsafe(`COPY "${dataset}"."${t}" TO STDOUT`).readable();
+      for await (const chunk of readable) chunks.push(chunk as Uint8Array);
+      await sql.unsafe(`CREATE TEMP TABLE "copy_${t}" (LIKE "${dataset}"."${t}")`);
+      const started = performance.now();
+      const writable = await sql.unsafe(`COPY "copy_${t}" FROM STDIN`).writable();
+      await new Promise<void>((resolve, reject) => {
+        writable.on("error", reject);
+        writable.on("finish", () => resolve());
+        for (const c of chunks) writable.write(c);
+        writable.end();
+      });
+      ms += performance.now() - started;
+      const [{ n }] = await sql.unsafe(`SELECT count(*)::int AS n FROM "copy_${t}"`);
+      rows += n;
+    }
+    return { rows, ms };
+  } finally {
+    await sql.end();
+  }
+}
+
+const fmt = (n: number, digits = 1) => n.toFixed(digits);
+const line = (label: string, r: RunResult) =>
+  console.log(
+    `  ${label.padEnd(28)} wall ${fmt(r.wallMs / 1000, 2)} s, ${r.requests} requests (${
+      fmt(r.requests / (r.wallMs / 1000))
+    }/s), ${r.rows} rows (${fmt(r.rows / (r.wallMs / 1000), 0)}/s), 429s ${r.status429}, peak RSS ${
+      fmt(r.peakKb / 1024)
+    } MB${r.code === 0 ? "" : `, EXIT ${r.code}: ${r.stderr.slice(0, 400)}`}`,
+  );
+
+console.log(
+  `gitlab-pg bench: scale ${scale}, ${Deno.build.os}/${Deno.build.arch}, Deno ${Deno.version.deno}, ${navigator.hardwareConcurrency} cores`,
+);
+
+if (only.has("latency")) {
+  const latency = Number(values.latency);
+  await using gitlab = await startFakeGitlab({
+    size: sizeAt(scale),
+    latencyMs: latency,
+    jitterMs: Number(values.jitter),
+  });
+  console.log(
+    `\n1. Latency ${latency} ms (+ up to ${values.jitter} ms jitter) per request, Postgres`,
+  );
+  const one = await runLoad(gitlab, { concurrency: 1, destination: "postgres" });
+  line("concurrency 1", one);
+  const many = await runLoad(gitlab, { destination: "postgres" });
+  line(`concurrency ${values.concurrency ?? "default (16)"}`, many);
+  const speedup = (many.requests / many.wallMs) / (one.requests / one.wallMs);
+  console.log(
+    `  requests/s ratio: ${fmt(speedup, 2)}x (target >= 8x); same rows: ${
+      JSON.stringify(one.tables) === JSON.stringify(many.tables)
+    }`,
+  );
+}
+
+if (only.has("ratelimit")) {
+  const rpm = Number(values.rpm);
+  const windowMs = Number(values["window-ms"]);
+  const perWindow = Math.round((rpm * windowMs) / 60_000);
+  await using gitlab = await startFakeGitlab({
+    size: sizeAt(Math.max(1, Math.round(scale / 2))),
+    latencyMs: 20,
+    rateLimit: { requestsPerMinute: perWindow, windowMs },
+  });
+  console.log(
+    `\n2. Rate limit ${rpm}/min (${perWindow} per ${
+      windowMs / 1000
+    } s window, RateLimit-* headers), 20 ms latency, Postgres`,
+  );
+  const r = await runLoad(gitlab, { destination: "postgres" });
+  line("default concurrency", r);
+  const ok = r.requests - r.status429;
+  const floorMs = (ok / rpm) * 60_000;
+  console.log(
+    `  floor ${fmt(floorMs / 1000, 2)} s (${ok} requests / ${rpm} per min); wall / floor = ${
+      fmt(r.wallMs / floorMs, 3)
+    } (target <= 1.10); 429 responses: ${r.status429}`,
+  );
+}
+
+if (only.has("copy")) {
+  await using gitlab = await startFakeGitlab({ size: sizeAt(scale) });
+  console.log(`\n3. Zero latency, Postgres, vs raw COPY of the same rows`);
+  const r = await runLoad(gitlab, { destination: "postgres", keep: true });
+  line("full load", r);
+  try {
+    const copy = await rawCopyRate(r.dataset);
+    const copyRate = copy.rows / (copy.ms / 1000);
+    const loadRate = r.rows / (r.wallMs / 1000);
+    console.log(
+      `  raw COPY: ${copy.rows} rows in ${fmt(copy.ms, 0)} ms = ${fmt(copyRate, 0)} rows/s`,
+    );
+    console.log(
+      `  loaded rows/s ÷ raw COPY rows/s = 1/${fmt(copyRate / loadRate, 1)} (target: within 3x)`,
+    );
+  } finally {
+    await dropDataset(r.dataset);
+  }
+}
+
+if (only.has("pglite")) {
+  await using gitlab = await startFakeGitlab({ size: sizeAt(scale) });
+  console.log(`\n4. Zero latency, PGlite (embedded)`);
+  line("full load", await runLoad(gitlab, { destination: "pglite" }));
+}
+
+if (only.has("memory")) {
+  console.log(`\n5. Peak memory, zero latency, Postgres: 1x vs 10x data (scale ${scale})`);
+  const peaks: number[] = [];
+  for (const n of [scale, scale * 10]) {
+    await using gitlab = await startFakeGitlab({ size: sizeAt(n) });
+    const r = await runLoad(gitlab, { destination: "postgres" });
+    line(`scale ${n}`, r);
+    peaks.push(r.peakKb);
+  }
+  console.log(`  peak 10x / peak 1x = ${fmt(peaks[1] / peaks[0], 2)} (target < 1.5)`);
+}

@@ -1,0 +1,146 @@
+import assert from "node:assert/strict";
+import { extract, type ExtractOptions } from "../../lib/extract/extract.ts";
+import { runOrdered, Semaphore } from "../../lib/extract/pool.ts";
+import { startFakeGitlab } from "../fake_gitlab/mod.ts";
+import { catalog, noSleep, packageDir, readJobs, resource, source } from "./_helpers.ts";
+
+const GITLAB = { type: "gitlab" } as const;
+const projects = () =>
+  resource("projects", {
+    paginator: GITLAB,
+    endpoint: { method: "GET", path: "projects", params: { membership: true, per_page: 5 } },
+  });
+const issues = () =>
+  resource("issues", {
+    paginator: GITLAB,
+    parent: "projects",
+    includeFromParent: ["id"],
+    endpoint: {
+      method: "GET",
+      path: "projects/{resources.projects.id}/issues",
+      params: { per_page: 2, scope: "all" },
+    },
+  });
+const issueNotes = () =>
+  resource("issue_notes", {
+    paginator: GITLAB,
+    parent: "issues",
+    endpoint: {
+      method: "GET",
+      path: "projects/{resources.issues.project_id}/issues/{resources.issues.iid}/notes",
+    },
+  });
+const users = () =>
+  resource("users", { paginator: GITLAB, endpoint: { method: "GET", path: "users" } });
+
+/** A real fetch that counts the requests in flight. */
+function countingFetch() {
+  const counter = { now: 0, max: 0 };
+  const fetcher: typeof fetch = async (input, init) => {
+    counter.max = Math.max(counter.max, ++counter.now);
+    try {
+      return await fetch(input, init);
+    } finally {
+      counter.now--;
+    }
+  };
+  return { fetch: fetcher, counter };
+}
+
+async function run(baseUrl: string, over: Partial<ExtractOptions>) {
+  const dir = await packageDir();
+  try {
+    const info = await extract(catalog([projects(), issues(), issueNotes(), users()]), {
+      source: source({ api_key: "glpat-test" }),
+      baseUrl,
+      packageDir: dir,
+      sleep: noSleep,
+      ...over,
+    });
+    return { info, jobs: await readJobs(dir) };
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+}
+
+Deno.test("runOrdered() forwards items in task order whatever the finishing order", async () => {
+  const out: string[] = [];
+  const gates = Array.from({ length: 5 }, () => Promise.withResolvers<void>());
+  const done = runOrdered<string>(
+    5,
+    async (i, emit) => {
+      await emit(`${i}a`);
+      await gates[i].promise;
+      await emit(`${i}b`);
+    },
+    (item) => Promise.resolve(void out.push(item)),
+    { concurrency: 3, maxBuffered: 1 },
+  );
+  for (const i of [4, 2, 3, 1, 0]) {
+    gates[i].resolve();
+    await new Promise((r) => setTimeout(r, 1));
+  }
+  await done;
+  assert.deepEqual(out, ["0a", "0b", "1a", "1b", "2a", "2b", "3a", "3b", "4a", "4b"]);
+});
+
+Deno.test("runOrdered() throws the first failure and starts no task after it", async () => {
+  const started: number[] = [];
+  const err = await runOrdered<number>(
+    50,
+    async (i, emit) => {
+      started.push(i);
+      await new Promise((r) => setTimeout(r, 1));
+      if (i === 2) throw new Error("task 2 failed");
+      await emit(i);
+    },
+    () => Promise.resolve(),
+    { concurrency: 4 },
+  ).catch((e) => e);
+  assert.equal(err?.message, "task 2 failed");
+  assert.ok(started.length < 50, `${started.length} tasks started`);
+});
+
+Deno.test("Semaphore lets at most its permits through", async () => {
+  const slots = new Semaphore(2);
+  let inside = 0;
+  let max = 0;
+  await Promise.all(Array.from({ length: 6 }, async () => {
+    await slots.acquire();
+    max = Math.max(max, ++inside);
+    await new Promise((r) => setTimeout(r, 1));
+    inside--;
+    slots.release();
+  }));
+  assert.equal(max, 2);
+});
+
+Deno.test("extract() with concurrency: bounded requests in flight, output identical to a sequential run", async () => {
+  await using gitlab = await startFakeGitlab({ latencyMs: 2, jitterMs: 8 });
+  const sequential = await run(gitlab.url, { concurrency: 1 });
+  const counting = countingFetch();
+  const concurrent = await run(gitlab.url, { concurrency: 6, fetch: counting.fetch });
+  assert.ok(counting.counter.max > 1, "requests ran concurrently");
+  assert.ok(counting.counter.max <= 6, `${counting.counter.max} requests in flight`);
+  assert.deepEqual(concurrent.jobs, sequential.jobs);
+  assert.deepEqual(concurrent.info.tables, sequential.info.tables);
+  assert.deepEqual(concurrent.info.resources, sequential.info.resources);
+});
+
+Deno.test("extract() with concurrency and injected 429, 5xx, resets and truncated bodies: same data", async () => {
+  await using gitlab = await startFakeGitlab({ latencyMs: 1, jitterMs: 5 });
+  const clean = await run(gitlab.url, { concurrency: 1 });
+  gitlab.faults.push(
+    { kind: "status", status: 429, match: /\/notes$/, times: 3 },
+    { kind: "status", status: 503, match: /\/issues$/, times: 2 },
+    { kind: "status", status: 500, match: /^\/users$/ },
+    { kind: "reset", match: /\/notes$/, times: 2 },
+    { kind: "truncate", match: /\/issues$/, mode: "short" },
+    { kind: "truncate", match: /\/notes$/, mode: "abort" },
+  );
+  const faulty = await run(gitlab.url, { concurrency: 8 });
+  assert.equal(gitlab.faults.size, 0);
+  assert.ok(faulty.info.retries >= 8, String(faulty.info.retries));
+  assert.deepEqual(faulty.jobs, clean.jobs);
+  assert.deepEqual(faulty.info.tables, clean.info.tables);
+});
