@@ -5,6 +5,7 @@
  * @module
  */
 
+import net from "node:net";
 import postgres from "postgres";
 import { DestinationError } from "../../common/errors.ts";
 import { redact } from "../../common/redact.ts";
@@ -165,6 +166,50 @@ class PostgresClient implements SqlClient {
   }
 }
 
+/** The parts of postgres.js' resolved options a socket factory needs. */
+interface SocketTarget {
+  host: string[];
+  port: number[];
+  path?: string | false;
+}
+
+/**
+ * Opens the TCP (or unix) socket for postgres.js with Nagle's algorithm off. Without it every
+ * COPY and the statement after it wait ~40 ms for a delayed ACK (the COPY data and CopyDone go
+ * out as two small writes): 45 ms per COPY instead of under 1 ms on loopback. Hosts are tried
+ * in order, each for at most `timeoutSeconds`.
+ */
+async function openSocket(target: SocketTarget, timeoutSeconds: number): Promise<net.Socket> {
+  const candidates = target.path
+    ? [{ path: target.path }]
+    : target.host.map((host, i) => ({ host, port: target.port[i] ?? target.port[0] ?? 5432 }));
+  let last: unknown;
+  for (const where of candidates) {
+    try {
+      return await new Promise<net.Socket>((resolve, reject) => {
+        const socket = net.connect(where as net.NetConnectOpts);
+        const timer = setTimeout(() => {
+          socket.destroy();
+          reject(new Error(`CONNECT_TIMEOUT after ${timeoutSeconds} s`));
+        }, timeoutSeconds * 1000);
+        socket.once("connect", () => {
+          clearTimeout(timer);
+          socket.removeListener("error", reject);
+          socket.setNoDelay(true);
+          resolve(socket);
+        });
+        socket.once("error", (e) => {
+          clearTimeout(timer);
+          reject(e);
+        });
+      });
+    } catch (e) {
+      last = e;
+    }
+  }
+  throw last ?? new Error("no host to connect to");
+}
+
 /**
  * Connects to a Postgres server. `url` is a libpq-style connection string; `sslmode` in its
  * query is honoured, and libpq env vars (PGHOST, PGUSER, …) fill what it leaves out.
@@ -180,13 +225,15 @@ export async function connectPostgres(
   url: string | undefined,
   options: PostgresClientOptions = {},
 ): Promise<SqlClient> {
-  const opts: postgres.Options<Record<string, never>> = {
+  // `socket` is a documented postgres.js option its types do not declare
+  const opts = {
     onnotice: () => {},
     max: 4,
     connect_timeout: options.connectTimeout ?? 15,
     connection: { application_name: "gitlab-pg" },
     idle_timeout: 30,
-  };
+    socket: (o: SocketTarget) => openSocket(o, options.connectTimeout ?? 15),
+  } as postgres.Options<Record<string, never>>;
   const sql = url ? postgres(url, opts) : postgres(opts);
   const location = options.location ?? redact(url ?? "postgresql://(libpq environment)");
   try {
