@@ -54,7 +54,7 @@ export type Emit<T> = (item: T) => Promise<void>;
 export interface RunOrderedOptions {
   /** Tasks running at once. @default {1} */
   concurrency?: number;
-  /** Items a task that is not first in line may buffer before it waits. @default {1000} */
+  /** Items a task that is not first in line may buffer before it waits. @default {200} */
   maxBuffered?: number;
 }
 
@@ -94,7 +94,7 @@ export async function runOrdered<T>(
   options: RunOrderedOptions = {},
 ): Promise<void> {
   const concurrency = Math.max(1, options.concurrency ?? 1);
-  const maxBuffered = Math.max(1, options.maxBuffered ?? 1000);
+  const maxBuffered = Math.max(1, options.maxBuffered ?? 200);
   if (concurrency === 1) {
     for (let i = 0; i < count; i++) await task(i, emit);
     return;

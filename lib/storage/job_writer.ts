@@ -10,7 +10,7 @@ import { NEW_JOBS, uniqId } from "./package_storage.ts";
 
 /** Options of {@linkcode JobWriter}. */
 export interface JobWriterOptions {
-  /** Bytes buffered in memory before a write to disk. @default {1048576} */
+  /** Bytes buffered in memory before a write to disk (per open file). @default {131072} */
   bufferBytes?: number;
   /** Size after which the next line goes to a new file. @default {67108864} */
   maxFileBytes?: number;
@@ -54,7 +54,7 @@ export class JobWriter {
     this.#dir = join(packageDir, NEW_JOBS);
     this.#table = table;
     this.#format = format;
-    this.#bufferBytes = options.bufferBytes ?? 1 << 20;
+    this.#bufferBytes = options.bufferBytes ?? 1 << 17;
     this.#maxFileBytes = options.maxFileBytes ?? 64 << 20;
     this.#header = options.header;
   }

@@ -13,10 +13,11 @@
 
 import { parseArgs } from "node:util";
 import { join } from "node:path";
-import postgres from "postgres";
 import { type FakeGitlab, startFakeGitlab } from "../fake_gitlab/mod.ts";
 import type { FakeSizes } from "../fake_gitlab/data.ts";
 import { MAIN } from "../helpers/cli.ts";
+import { connectPostgres } from "../../lib/destinations/postgres/client.ts";
+import { openCopyJob } from "../../lib/load/job_file.ts";
 import { dropDataset, TEST_PG_URL, uniqueDataset } from "../helpers/postgres.ts";
 
 const { values } = parseArgs({
@@ -49,6 +50,8 @@ interface RunResult {
   stderr: string;
   dataset: string;
   tables: Record<string, number>;
+  /** The pipelines dir of the run (kept with `keep`). */
+  pipelinesDir: string;
 }
 
 /** `/usr/bin/time -f` prints the child's peak RSS (max resident set, kB) on stderr. */
@@ -108,7 +111,7 @@ async function runLoad(
   } catch {
     tables = {};
   }
-  await Deno.remove(cwd, { recursive: true }).catch(() => {});
+  if (!options.keep) await Deno.remove(cwd, { recursive: true }).catch(() => {});
   if (options.destination === "postgres" && !options.keep) await dropDataset(dataset);
   return {
     wallMs,
@@ -120,38 +123,49 @@ async function runLoad(
     stderr,
     dataset,
     tables,
+    pipelinesDir: join(cwd, "pipelines"),
   };
 }
 
-/** Raw COPY of the same rows: every table of the dataset copied out, then COPY FROM timed. */
-async function rawCopyRate(dataset: string): Promise<{ rows: number; ms: number }> {
-  const sql = postgres(TEST_PG_URL, { max: 1, onnotice: () => {} });
-  try {
-    const tables = await sql<{ table_name: string }[]>`
-      select table_name from information_schema.tables
-      where table_schema = ${dataset} and table_name not like '\\_dlt%'`;
-    let rows = 0;
-    let ms = 0;
-    for (const { table_name: t } of tables) {
-      const chunks: Uint8Array[] = [];
-      const readable = await sql.unsafe(`COPY "${dataset}"."${t}" TO STDOUT`).readable();
-      for await (const chunk of readable) chunks.push(chunk as Uint8Array);
-      await sql.unsafe(`CREATE TEMP TABLE "copy_${t}" (LIKE "${dataset}"."${t}")`);
-      const started = performance.now();
-      const writable = await sql.unsafe(`COPY "copy_${t}" FROM STDIN`).writable();
-      await new Promise<void>((resolve, reject) => {
-        writable.on("error", reject);
-        writable.on("finish", () => resolve());
-        for (const c of chunks) writable.write(c);
-        writable.end();
-      });
-      ms += performance.now() - started;
-      const [{ n }] = await sql.unsafe(`SELECT count(*)::int AS n FROM "copy_${t}"`);
-      rows += n;
+/**
+ * Raw COPY of the same rows: the load's own COPY job files (in `load/loaded/<id>/new_jobs/`)
+ * streamed with plain `COPY … FROM STDIN` into temp tables shaped like the loaded tables, timed.
+ */
+async function rawCopyRate(
+  dataset: string,
+  pipelinesDir: string,
+): Promise<{ rows: number; ms: number }> {
+  const client = await connectPostgres(TEST_PG_URL);
+  const files: string[] = [];
+  const loaded = join(pipelinesDir, "gitlab_pipeline", "load", "loaded");
+  for await (const pkg of Deno.readDir(loaded)) {
+    for await (const f of Deno.readDir(join(loaded, pkg.name, "new_jobs"))) {
+      if (f.name.endsWith(".copy")) files.push(join(loaded, pkg.name, "new_jobs", f.name));
     }
-    return { rows, ms };
+  }
+  try {
+    return await client.transaction(async (tx) => {
+      let rows = 0;
+      let ms = 0;
+      const created = new Set<string>();
+      for (const path of files) {
+        const job = await openCopyJob(path);
+        if (!created.has(job.table)) {
+          await tx.exec(
+            `CREATE TEMP TABLE "copy_${job.table}" (LIKE "${dataset}"."${job.table}")`,
+          );
+          created.add(job.table);
+        }
+        rows += (await Deno.readTextFile(path)).split("\n").filter(Boolean).length - 1;
+        const cols = job.columns.map((c) => `"${c}"`).join(",");
+        const started = performance.now();
+        await tx.copyFrom(`COPY "copy_${job.table}" (${cols}) FROM STDIN`, job.rows());
+        ms += performance.now() - started;
+      }
+      return { rows, ms };
+    });
   } finally {
-    await sql.end();
+    await client.close();
   }
 }
 
@@ -222,7 +236,7 @@ if (only.has("copy")) {
   const r = await runLoad(gitlab, { destination: "postgres", keep: true });
   line("full load", r);
   try {
-    const copy = await rawCopyRate(r.dataset);
+    const copy = await rawCopyRate(r.dataset, r.pipelinesDir);
     const copyRate = copy.rows / (copy.ms / 1000);
     const loadRate = r.rows / (r.wallMs / 1000);
     console.log(
@@ -233,6 +247,7 @@ if (only.has("copy")) {
     );
   } finally {
     await dropDataset(r.dataset);
+    await Deno.remove(join(r.pipelinesDir, ".."), { recursive: true }).catch(() => {});
   }
 }
 
