@@ -25,76 +25,36 @@ export interface EndpointLimit {
 const MINUTE = 60_000;
 const ID = "[^/]+";
 
+/**
+ * One limit: `requests` per `minutes` on the paths of `name` (or of `path`), where `:id` is one
+ * path segment.
+ */
+function limit(name: string, requests: number, minutes = 1, path?: string): EndpointLimit {
+  const source = (path ?? name.replace(/^GET /, "")).replaceAll(":id", ID);
+  return { name, pattern: RegExp(`^${source}/?$`), requests, periodMs: minutes * MINUTE };
+}
+
+/** The limits GitLab.com and self-managed instances share (rate_limit_on_*_api.md). */
+const SHARED_LIMITS: readonly EndpointLimit[] = [
+  limit("GET /projects", 2000, 10),
+  limit("GET /projects/:id", 400),
+  limit("GET /groups/:id", 400),
+  limit("GET /groups/:id/projects", 600),
+  limit("GET /users/:id/projects", 300),
+];
+
 /** GitLab.com's per-endpoint limits (reference/gitlab.md §2, rate_limits.md). */
 export const GITLAB_COM_ENDPOINT_LIMITS: readonly EndpointLimit[] = [
-  { name: "GET /projects", pattern: /^\/projects\/?$/, requests: 2000, periodMs: 10 * MINUTE },
-  {
-    name: "GET /projects/:id",
-    pattern: RegExp(`^/projects/${ID}/?$`),
-    requests: 400,
-    periodMs: MINUTE,
-  },
-  { name: "GET /groups", pattern: /^\/groups\/?$/, requests: 50, periodMs: MINUTE },
-  {
-    name: "GET /groups/:id",
-    pattern: RegExp(`^/groups/${ID}/?$`),
-    requests: 400,
-    periodMs: MINUTE,
-  },
-  {
-    name: "GET /groups/:id/projects",
-    pattern: RegExp(`^/groups/${ID}/projects/?$`),
-    requests: 600,
-    periodMs: MINUTE,
-  },
-  {
-    name: "GET /users/:id",
-    pattern: RegExp(`^/users/${ID}/?$`),
-    requests: 300,
-    periodMs: 10 * MINUTE,
-  },
-  {
-    name: "GET /users/:id/projects",
-    pattern: RegExp(`^/users/${ID}/projects/?$`),
-    requests: 300,
-    periodMs: MINUTE,
-  },
-  {
-    name: "GET /projects/:id/members/all",
-    pattern: RegExp(`^/(projects|groups)/${ID}/members/all/?$`),
-    requests: 200,
-    periodMs: MINUTE,
-  },
+  ...SHARED_LIMITS,
+  limit("GET /groups", 50),
+  limit("GET /users/:id", 300, 10),
+  limit("GET /projects/:id/members/all", 200, 1, "/(projects|groups)/:id/members/all"),
 ];
 
 /** Self-managed defaults of the Projects and Groups API limits (on unless an admin changed them). */
 export const SELF_MANAGED_ENDPOINT_LIMITS: readonly EndpointLimit[] = [
-  { name: "GET /projects", pattern: /^\/projects\/?$/, requests: 2000, periodMs: 10 * MINUTE },
-  {
-    name: "GET /projects/:id",
-    pattern: RegExp(`^/projects/${ID}/?$`),
-    requests: 400,
-    periodMs: MINUTE,
-  },
-  { name: "GET /groups", pattern: /^\/groups\/?$/, requests: 200, periodMs: MINUTE },
-  {
-    name: "GET /groups/:id",
-    pattern: RegExp(`^/groups/${ID}/?$`),
-    requests: 400,
-    periodMs: MINUTE,
-  },
-  {
-    name: "GET /groups/:id/projects",
-    pattern: RegExp(`^/groups/${ID}/projects/?$`),
-    requests: 600,
-    periodMs: MINUTE,
-  },
-  {
-    name: "GET /users/:id/projects",
-    pattern: RegExp(`^/users/${ID}/projects/?$`),
-    requests: 300,
-    periodMs: MINUTE,
-  },
+  ...SHARED_LIMITS,
+  limit("GET /groups", 200),
 ];
 
 /**

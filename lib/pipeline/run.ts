@@ -7,7 +7,7 @@
  */
 
 import { join, resolve } from "node:path";
-import type { Catalog } from "../catalog/types.ts";
+import type { Catalog, ResolvedResource } from "../catalog/types.ts";
 import type { Config } from "../config/types.ts";
 import { extract, type ExtractInfo } from "../extract/mod.ts";
 import { Cursors } from "../extract/incremental.ts";
@@ -214,19 +214,7 @@ export async function runPipeline(
     const selected = catalog.resources.filter((r) =>
       options.resources ? options.resources.includes(r.name) : r.selected
     );
-    for (const r of selected) {
-      applyTableHints(schema, {
-        table: r.tableName,
-        resource: r.name,
-        write_disposition: r.writeDisposition,
-        merge_strategy: r.mergeStrategy,
-        primary_key: r.primaryKey,
-        merge_key: r.mergeKey,
-        columns: r.columns as Record<string, Partial<Column>>,
-        max_nesting: r.maxTableNesting,
-        schema_contract: r.schemaContract,
-      });
-    }
+    declareResources(schema, selected);
     let refresh: RefreshPlan | undefined;
     if (options.refresh) {
       refresh = planRefresh(schema, {
@@ -240,19 +228,7 @@ export async function runPipeline(
           [...refresh.dropped_tables, ...refresh.truncated_tables].join(", ") || "no tables"
         }`,
       );
-      for (const r of selected) {
-        applyTableHints(schema, {
-          table: r.tableName,
-          resource: r.name,
-          write_disposition: r.writeDisposition,
-          merge_strategy: r.mergeStrategy,
-          primary_key: r.primaryKey,
-          merge_key: r.mergeKey,
-          columns: r.columns as Record<string, Partial<Column>>,
-          max_nesting: r.maxTableNesting,
-          schema_contract: r.schemaContract,
-        });
-      }
+      declareResources(schema, selected);
     }
     state.sources ??= {};
     state.sources[catalog.sourceName] ??= { resources: {} };
@@ -375,6 +351,23 @@ async function newestPendingState(storage: PackageStorage): Promise<PipelineStat
     if (s && (!best || s._state_version > best._state_version)) best = s;
   }
   return best;
+}
+
+/** Declares the tables of the resources to load (write disposition, keys, hints) in `schema`. */
+function declareResources(schema: StoredSchema, resources: ResolvedResource[]): void {
+  for (const r of resources) {
+    applyTableHints(schema, {
+      table: r.tableName,
+      resource: r.name,
+      write_disposition: r.writeDisposition,
+      merge_strategy: r.mergeStrategy,
+      primary_key: r.primaryKey,
+      merge_key: r.mergeKey,
+      columns: r.columns as Record<string, Partial<Column>>,
+      max_nesting: r.maxTableNesting,
+      schema_contract: r.schemaContract,
+    });
+  }
 }
 
 /** The API root: config, then the catalog's client.base_url, then GitLab.com. */
