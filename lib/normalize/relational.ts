@@ -25,9 +25,11 @@
 import { C_DLT_ID, C_DLT_LIST_IDX, C_DLT_LOAD_ID, C_DLT_PARENT_ID } from "../schema/names.ts";
 import {
   EMPTY_KEY_IDENTIFIER,
+  identifierTag,
   normalizePath,
   normalizeTablesPath,
   shortenFragments,
+  shortenIdentifier,
 } from "../schema/naming.ts";
 import { isNestedTable, mergeStrategyOf } from "../schema/schema.ts";
 import type { DataType, StoredSchema } from "../schema/types.ts";
@@ -86,17 +88,20 @@ function flatten(
   level: number,
 ): [Map<string, unknown>, Map<string, [string[], unknown[]]>] {
   const row = new Map<string, unknown>();
+  // the original key each column came from, to tell a collision from a repeated path
+  const origins = new Map<string, string>();
   // keyed by the joined path: a later key with the same path replaces the list in place
   const lists = new Map<string, [string[], unknown[]]>();
-  const stack: [Dict, number, string[]][] = [[dict, level, []]];
+  const stack: [Dict, number, string[], string[]][] = [[dict, level, [], []]];
   while (stack.length) {
-    const [current, lvl, path] = stack.pop()!;
+    const [current, lvl, path, origPath] = stack.pop()!;
     for (const [k, v] of dictEntries(current)) {
+      const origin = [...origPath, k].join("\u0001");
       const normKey = isSpace(k) ? EMPTY_KEY_IDENTIFIER : normalizePath(k);
       const name = path.length ? shortenFragments(...path, normKey) : normKey;
       if (isDict(v)) {
         if (!isNestedType(ctx, table, name, lvl)) {
-          stack.push([v, lvl - 1, [...path, normKey]]);
+          stack.push([v, lvl - 1, [...path, normKey], [...origPath, k]]);
           continue;
         }
       } else if (Array.isArray(v)) {
@@ -106,6 +111,24 @@ function flatten(
           continue;
         }
       }
+      if (row.has(name) && origins.get(name) !== origin) {
+        // two keys of one object normalize to the same column (`fooBar`, `foo_bar`): dlt keeps
+        // only the last; we keep both. The key spelled exactly as the column keeps it, the
+        // other goes to `<column>_<tag of its original key>` (stable across records).
+        const other = origins.get(name)!;
+        const exact = (o: string) => o.split("\u0001").at(-1) === normKey;
+        const moved = exact(origin) && !exact(other) ? other : origin;
+        const alt = shortenIdentifier(`${name}_${identifierTag(moved.replaceAll("\u0001", "."))}`);
+        if (moved === other) {
+          row.set(alt, row.get(name));
+          row.set(name, v);
+          origins.set(name, origin);
+        } else {
+          row.set(alt, v);
+        }
+        continue;
+      }
+      origins.set(name, origin);
       row.set(name, v);
     }
   }

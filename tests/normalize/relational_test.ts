@@ -224,3 +224,20 @@ Deno.test("normalizeItem() on GitLab issues gives issues, issues__assignees, iss
   assert.equal(schema.tables.issues__assignees.parent, "issues");
   assert.equal(schema.tables.issues__assignees.write_disposition, undefined);
 });
+
+Deno.test("normalizeItem() keeps both values when two keys of one object normalize alike", async () => {
+  const { identifierTag } = await import("../../lib/schema/mod.ts");
+  // dlt would keep only the last value; the key spelled as the column keeps the column
+  for (const text of ['{"fooBar": 1, "foo_bar": 2}', '{"foo_bar": 2, "fooBar": 1}']) {
+    const [root] = rowsOf(withTable(), parseJson(text));
+    assert.equal(root.row.foo_bar, 2, text);
+    assert.equal(root.row[`foo_bar_${identifierTag("fooBar")}`], 1, text);
+  }
+  // nested: the original path decides, not the last key alone
+  const [nested] = rowsOf(withTable(), parseJson('{"a": {"x": 1}, "A": {"x": 2}}'));
+  const values = Object.entries(nested.row).filter(([k]) => k.startsWith("a__x"));
+  assert.deepEqual(values.map(([, v]) => v).sort(), [1, 2]);
+  // one key repeated across records still lands in one column (no collision)
+  const [single] = rowsOf(withTable(), parseJson('{"fooBar": 3}'));
+  assert.equal(single.row.foo_bar, 3);
+});
