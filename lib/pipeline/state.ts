@@ -86,11 +86,25 @@ export function compressState(state: PipelineState): string {
 
 /** dlt's `decompress_state`: base64+zlib first, plain typed JSON as the fallback. */
 export function decompressState(text: string): PipelineState {
+  let json: string;
   try {
-    return JSON.parse(new TextDecoder().decode(inflateSync(Buffer.from(text, "base64"))));
+    json = new TextDecoder().decode(inflateSync(Buffer.from(text, "base64")));
   } catch {
-    return JSON.parse(text);
+    json = text;
   }
+  return JSON.parse(json, untype);
+}
+
+/**
+ * dlt's typed JSON marks non-JSON values with a private-use first character (U+F026 Decimal,
+ * U+F027 datetime, U+F028 date, U+F029 UUID, U+F02A hexbytes, U+F02B base64 bytes, U+F02C wei,
+ * U+F02D time); their text follows. gitlab-pg keeps such values as their text (a datetime
+ * cursor becomes its ISO string), so a state written by Python dlt reads as plain values.
+ */
+function untype(_key: string, value: unknown): unknown {
+  if (typeof value !== "string" || value.length === 0) return value;
+  const c = value.charCodeAt(0);
+  return c >= 0xf026 && c <= 0xf02d ? value.slice(1) : value;
 }
 
 /** The `_dlt_pipeline_state` row for `state` (the pipeline writes it into the package). */

@@ -116,3 +116,16 @@ Deno.test("crashHook() exits with 137 at the n-th time a point is reached", asyn
   assert.deepEqual(codes, [137]);
   crashHook(undefined)("page");
 });
+
+Deno.test("decompressState() reads dlt's typed values (datetime cursors) as their text", () => {
+  // compressed by Python (zlib level 9) from a state whose cursor values are dlt-typed datetimes
+  const fromDlt =
+    "eNptjkEKwkAMRe+SrS1MS930HO5EhtiGdmA6rZNMN0XwNh7PK2jUQhFDCD8vnyQLWBYUsjNFdmOAushWRKFzYTOpMpjcRF5hwIGghgkyaFGQSVbUvhCPKTbEUC/QOfF4VhVpgx1z+qrQRBooCHpt0/TaR61F0c4ji53RJ938uN1LU1a52eemOBSmNpq7d9WjgvGPuVKz+TWn4C6JbI/c6xvH0/UTTyYiWxA=";
+  const state = decompressState(fromDlt);
+  const cursor = state.sources!.gitlab.resources!.issues.incremental as Record<
+    string,
+    Record<string, unknown>
+  >;
+  assert.equal(cursor.updated_at.last_value, "2024-05-01T10:00:00+00:00");
+  assert.equal(cursor.updated_at.start_value, "2024-04-01T00:00:00+00:00");
+});
