@@ -7,6 +7,7 @@
 
 import assert from "node:assert/strict";
 import { join } from "node:path";
+import { PGlite } from "@electric-sql/pglite";
 import { runCli } from "../helpers/cli.ts";
 import { assertGolden } from "../helpers/golden.ts";
 import { dropDataset, pgIgnore, pgQuery, TEST_PG_URL, uniqueDataset } from "../helpers/postgres.ts";
@@ -83,8 +84,10 @@ async function readData(name: string): Promise<string> {
   return await Deno.readTextFile(new URL(name, DATA));
 }
 
-async function columnsOf(dataset: string): Promise<string> {
-  const rows = await pgQuery<{ table_name: string; column_name: string; type: string }>(
+type Query = <T>(sql: string, params?: unknown[]) => Promise<T[]>;
+
+async function columnsOf(dataset: string, query: Query = pgQuery): Promise<string> {
+  const rows = await query<{ table_name: string; column_name: string; type: string }>(
     `SELECT c.table_name, c.column_name,
             format_type(a.atttypid, a.atttypmod) || CASE WHEN a.attnotnull THEN ' NOT NULL' ELSE '' END AS type
        FROM information_schema.columns c
@@ -309,6 +312,39 @@ Deno.test({
     } finally {
       await server.close();
       await dropDataset(dataset);
+      await Deno.remove(cwd, { recursive: true });
+    }
+  },
+});
+
+Deno.test({
+  name: "run loads the nasty dataset into PGlite with the same tables, columns and types",
+  sanitizeResources: false,
+  sanitizeOps: false,
+  async fn() {
+    const server = serveNasty({
+      nasty: await readData("records.json"),
+      shallow: await readData("shallow.json"),
+      scalars: await readData("scalars.json"),
+    });
+    const cwd = await Deno.makeTempDir();
+    try {
+      const res = await runCli(["run", "--catalog", CATALOG, "--json"], {
+        cwd,
+        env: { SOURCES__GITLAB__BASE_URL: server.url, PIPELINES_DIR: join(cwd, "pipelines") },
+      });
+      assert.equal(res.code, 0, res.stderr);
+      assert.equal(JSON.parse(res.stdout).destination_type, "pglite");
+      const db = await PGlite.create(join(cwd, "pipelines", "gitlab_pipeline", "pglite"));
+      try {
+        const query: Query = async (sql, params) => (await db.query(sql, params)).rows as never;
+        // the same golden file as the Postgres server test: identical DDL on both destinations
+        await assertGolden("schema", "nasty_columns", await columnsOf("gitlab_data", query));
+      } finally {
+        await db.close();
+      }
+    } finally {
+      await server.close();
       await Deno.remove(cwd, { recursive: true });
     }
   },
