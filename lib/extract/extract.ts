@@ -39,6 +39,11 @@ export interface ExtractProgress {
   requests: number;
   /** Retries of the whole run so far. */
   retries: number;
+  /**
+   * Pages this resource will have in all, when GitLab tells (`x-total-pages` on the first page
+   * of every request series of a top-level resource; GitLab omits it above 10,000 rows).
+   */
+  totalPages?: number;
 }
 
 /** Counters of one resource. */
@@ -322,6 +327,15 @@ export async function extract(catalog: Catalog, options: ExtractOptions): Promis
     };
   };
 
+  // x-total-pages of the top-level series (NaN once one series does not tell)
+  const totalPages = new Map<string, number>();
+  const countTotalPages = (resource: string, headers: Headers): void => {
+    const raw = headers.get("x-total-pages");
+    let n = raw === null || raw === "" ? NaN : Number(raw);
+    if (options.limit !== undefined) n = Math.min(n, options.limit);
+    totalPages.set(resource, (totalPages.get(resource) ?? 0) + n);
+  };
+
   const runSeries = async (
     r: ResolvedResource,
     series: RequestSeries,
@@ -343,6 +357,7 @@ export async function extract(catalog: Catalog, options: ExtractOptions): Promis
         stats,
       });
       if (response === undefined) break;
+      if (pages === 0 && !parent) countTotalPages(r.name, response.headers);
       const data = selectPageData(response.body, series.dataSelector);
       let records = data;
       if (seen) {
@@ -369,12 +384,14 @@ export async function extract(catalog: Catalog, options: ExtractOptions): Promis
           await emit({ table: r.tableName, line: JSON.stringify(rec) });
         }
       }
+      const total = totalPages.get(r.name);
       options.onProgress?.({
         resource: r.name,
         pages: stats.pages,
         records: stats.records,
         requests: client.stats.requests,
         retries: client.stats.retries,
+        ...(total !== undefined && !Number.isNaN(total) ? { totalPages: total } : {}),
       });
       // Child series of this page run concurrently; their output keeps the sequential order.
       const n = kids.length;

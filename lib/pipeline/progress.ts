@@ -192,7 +192,10 @@ function liveProgress(options: ProgressOptions): Progress {
   const bold = (s: string) => options.color ? `\x1b[1m${s}\x1b[22m` : s;
   const dim = (s: string) => options.color ? `\x1b[2m${s}\x1b[22m` : s;
   const started = now();
-  const rows = new Map<string, { pages: number; records: number; start: number; last: number }>();
+  const rows = new Map<
+    string,
+    { pages: number; records: number; start: number; last: number; total?: number }
+  >();
   let retries = 0;
   let drawn = 0;
   let lastDraw = -Infinity;
@@ -205,9 +208,15 @@ function liveProgress(options: ProgressOptions): Progress {
     const lines = [...rows].map(([name, r]) => {
       const secs = Math.max(0.001, (r.last - r.start) / 1000);
       const rate = r.records / secs;
-      return `  ${bold(name.padEnd(width))}  ${String(r.pages).padStart(5)} page(s)  ${
-        String(r.records).padStart(8)
-      } row(s)  ${rate.toFixed(1).padStart(8)} rows/s`;
+      // time left, when GitLab told the number of pages: the pace so far times the pages to go
+      const left = r.total !== undefined && r.total > r.pages && r.pages > 0
+        ? `  ~${((r.last - r.start) / 1000 / r.pages * (r.total - r.pages)).toFixed(0)}s left`
+        : "";
+      return `  ${bold(name.padEnd(width))}  ${String(r.pages).padStart(5)}${
+        r.total !== undefined ? `/${r.total}` : ""
+      } page(s)  ${String(r.records).padStart(8)} row(s)  ${
+        rate.toFixed(1).padStart(8)
+      } rows/s${left}`;
     });
     const elapsed = ((t - started) / 1000).toFixed(1);
     lines.push(dim(`  ${phase} · ${elapsed}s · ${retries} retry(ies)`));
@@ -222,6 +231,7 @@ function liveProgress(options: ProgressOptions): Progress {
       const r = rows.get(ev.resource) ?? { pages: 0, records: 0, start: t, last: t };
       r.pages = ev.pages;
       r.records = ev.records;
+      r.total = ev.totalPages;
       r.last = t;
       rows.set(ev.resource, r);
       retries = ev.retries;

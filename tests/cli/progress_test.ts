@@ -77,3 +77,18 @@ Deno.test("progressMode() maps the flag: auto is live only on a terminal", () =>
   assert.equal(progressMode("none", { isTty: true }), "none");
   assert.equal(progressMode("fancy"), undefined);
 });
+
+Deno.test("live progress shows the time left when GitLab tells the number of pages", () => {
+  const out: string[] = [];
+  let now = 0;
+  const p = createProgress("live", { write: (t) => out.push(t), now: () => now, color: false });
+  p.onProgress({ resource: "projects", pages: 1, records: 100, requests: 1, retries: 0 });
+  now = 2000;
+  const ev = { resource: "projects", requests: 2, retries: 0, totalPages: 10 };
+  p.onProgress({ ...ev, pages: 2, records: 200 });
+  // 2 pages in 2 s: 8 pages to go take ~8 s
+  assert.match(out.at(-1)!, /projects\s+2\/10 page\(s\).*~8s left/);
+  now = 3000;
+  p.onProgress({ ...ev, pages: 10, records: 1000 });
+  assert.doesNotMatch(out.at(-1)!, /left/);
+});

@@ -386,3 +386,29 @@ Deno.test("extract() honours response_actions ignore on a child", async () => {
   );
   assert.equal(info.warnings.length, 0);
 });
+
+Deno.test("extract() reports the total pages GitLab announces for a top-level resource", async () => {
+  await using gitlab = await startFakeGitlab({
+    size: { groups: 1, subgroupsPerGroup: 0, projectsPerGroup: 1 },
+    sizeOverrides: {},
+  });
+  const project = gitlab.data.projects[0].id;
+  gitlab.setData((d) => {
+    const issues = d.issues.get(project)!;
+    while (issues.length < 45) issues.push({ ...issues[0], id: 900_000 + issues.length });
+  });
+  const issues = resource("issues", {
+    paginator: GITLAB,
+    endpoint: { method: "GET", path: `projects/${project}/issues`, params: { per_page: 20 } },
+  });
+  const totals: (number | undefined)[] = [];
+  await run(catalog([issues]), gitlab.url, { onProgress: (e) => totals.push(e.totalPages) });
+  assert.deepEqual(totals, [3, 3, 3]);
+  // with --limit the total is capped
+  const limited: (number | undefined)[] = [];
+  await run(catalog([issues]), gitlab.url, {
+    limit: 2,
+    onProgress: (e) => limited.push(e.totalPages),
+  });
+  assert.deepEqual(limited, [2, 2]);
+});
