@@ -229,6 +229,33 @@ export function upsertSql(
   return stmts;
 }
 
+/**
+ * dlt's staged replace strategies for one table chain, after its rows were copied to staging:
+ * `insert-from-staging` empties each table and inserts the staged rows; `staging-optimized`
+ * drops each table and moves the staging table in its place (views on the table break, as in
+ * dlt), then recreates an empty staging table. Both run inside the load transaction.
+ */
+export function stagedReplaceSql(
+  chain: string[],
+  options: { dataset: string; staging: string; schema: StoredSchema; replaceStrategy: string },
+): string[] {
+  const { dataset, staging, schema } = options;
+  return chain.flatMap((t) => {
+    if (options.replaceStrategy === "staging-optimized") {
+      return [
+        `DROP TABLE IF EXISTS ${qualified(dataset, t)}`,
+        `ALTER TABLE ${qualified(staging, t)} SET SCHEMA ${quoteIdent(dataset)}`,
+        `CREATE TABLE ${qualified(staging, t)} (LIKE ${qualified(dataset, t)} INCLUDING ALL)`,
+      ];
+    }
+    const cols = columnList(schema, t);
+    return [
+      `DELETE FROM ${qualified(dataset, t)}`,
+      `INSERT INTO ${qualified(dataset, t)} (${cols}) SELECT ${cols} FROM ${qualified(staging, t)}`,
+    ];
+  });
+}
+
 function hasData(schema: StoredSchema, table: string): boolean {
   return completeColumns(schema.tables[table] ?? { name: table, columns: {} }).length > 0;
 }
@@ -304,22 +331,30 @@ export async function loadPackage(
     const loadedTables = new Set<string>();
     let jobCount = 0;
     let uniq = 0;
+    /** COPYs `paths` into `target`. */
+    const copyAll = async (target: string, paths: string[]): Promise<void> => {
+      for (const p of paths) {
+        const job = await openCopyJob(p);
+        await copyJob(tx, target, job);
+        loadedTables.add(job.table);
+        jobCount++;
+        options.onJob?.({ table: job.table, path: p });
+      }
+      await hook("copied");
+    };
+    /** Prepares the chain's staging tables (created or migrated, emptied) and COPYs into them. */
+    const copyToStaging = async (chain: string[], paths: string[]): Promise<void> => {
+      await migrate(tx, staging, { schema, tables: chain });
+      for (const t of chain) await tx.exec(`TRUNCATE TABLE ${qualified(staging, t)}`);
+      await copyAll(staging, paths);
+    };
     for (const [root, paths] of jobsByRoot) {
       const rootTable = schema.tables[root];
       const disposition = rootTable?.write_disposition ?? "append";
       const nested = nestedTablesOf(schema, root).filter((t) => hasData(schema, t));
+      const chain = [root, ...nested].filter((t) => hasData(schema, t));
       if (disposition === "merge") {
-        const chain = [root, ...nested].filter((t) => hasData(schema, t));
-        await migrate(tx, staging, { schema, tables: chain });
-        for (const t of chain) await tx.exec(`TRUNCATE TABLE ${qualified(staging, t)}`);
-        for (const p of paths) {
-          const job = await openCopyJob(p);
-          await copyJob(tx, staging, job);
-          loadedTables.add(job.table);
-          jobCount++;
-          options.onJob?.({ table: job.table, path: p });
-        }
-        await hook("copied");
+        await copyToStaging(chain, paths);
         if (hasData(schema, root)) {
           const strategy = mergeStrategyOf(schema, root);
           const stmts = strategy === "upsert" || strategy === "insert-only"
@@ -342,22 +377,25 @@ export async function loadPackage(
         await hook("merged");
         continue;
       }
+      const replaceStrategy = (rootTable?.["x-replace-strategy"] as string | undefined) ??
+        "truncate-and-insert";
+      if (disposition === "replace" && replaceStrategy !== "truncate-and-insert") {
+        await copyToStaging(chain, paths);
+        for (const stmt of stagedReplaceSql(chain, { dataset, staging, schema, replaceStrategy })) {
+          await tx.exec(stmt);
+        }
+        continue;
+      }
       if (disposition === "replace") {
-        // DELETE (not TRUNCATE) keeps readers on the old rows until this transaction commits.
-        for (const t of [root, ...nested]) {
-          if (hasData(schema, t) && await tableExists(tx, dataset, t)) {
+        // dlt's truncate-and-insert, but with DELETE inside the load transaction: readers keep
+        // seeing the old rows until it commits, never an empty or half-filled table
+        for (const t of chain) {
+          if (await tableExists(tx, dataset, t)) {
             await tx.exec(`DELETE FROM ${qualified(dataset, t)}`);
           }
         }
       }
-      for (const p of paths) {
-        const job = await openCopyJob(p);
-        await copyJob(tx, dataset, job);
-        loadedTables.add(job.table);
-        jobCount++;
-        options.onJob?.({ table: job.table, path: p });
-      }
-      await hook("copied");
+      await copyAll(dataset, paths);
     }
     await tx.query(
       `INSERT INTO ${qualified(dataset, LOADS_TABLE)} ` +

@@ -361,6 +361,7 @@ function declareResources(schema: StoredSchema, resources: ResolvedResource[]): 
       resource: r.name,
       write_disposition: r.writeDisposition,
       merge_strategy: r.mergeStrategy,
+      replace_strategy: r.replaceStrategy,
       primary_key: r.primaryKey,
       merge_key: r.mergeKey,
       columns: r.columns as Record<string, Partial<Column>>,

@@ -205,6 +205,11 @@ export interface TableHints {
   write_disposition: WriteDisposition;
   /** Merge strategy (`delete-insert`, `upsert`, `insert-only`, `scd2`); only for merge. */
   merge_strategy?: string;
+  /**
+   * Replace strategy (`truncate-and-insert`, `insert-from-staging`, `staging-optimized`); only
+   * for replace. Non-default strategies are kept as `x-replace-strategy`.
+   */
+  replace_strategy?: string;
   /** Primary key columns. */
   primary_key: string[];
   /** Merge key columns. */
@@ -277,6 +282,9 @@ export function applyTableHints(schema: StoredSchema, hints: TableHints): Table 
     : undefined;
   if (strategy && strategy !== DEFAULT_MERGE_STRATEGY) table["x-merge-strategy"] = strategy;
   else delete table["x-merge-strategy"];
+  const replace = hints.write_disposition === "replace" ? hints.replace_strategy : undefined;
+  if (replace && replace !== "truncate-and-insert") table["x-replace-strategy"] = replace;
+  else delete table["x-replace-strategy"];
   if (hints.schema_contract !== undefined && hints.schema_contract !== null) {
     partialContract(hints.schema_contract, `resource "${hints.resource}"`);
     table.schema_contract = structuredClone(hints.schema_contract);

@@ -279,6 +279,34 @@ withDestinations(
   },
 );
 
+for (const strategy of ["insert-from-staging", "staging-optimized"]) {
+  withDestinations(
+    `loadPackage() replace with dlt's ${strategy} strategy swaps the rows of the chain`,
+    async (client, dataset, storage) => {
+      const schema = issuesSchema("replace");
+      schema.tables.issues["x-replace-strategy"] = strategy;
+      for (
+        const issues of [
+          [{ id: 1, title: "one", labels: ["a", "b"] }],
+          [{ id: 5, title: "five", labels: ["c"] }, { id: 6, title: "six", labels: [] }],
+          [{ id: 7, title: "seven", labels: [] }],
+        ]
+      ) {
+        const loadId = await writePackage(storage, schema, issues);
+        await loadPackage(client, { storage, loadId, dataset });
+        const rows = await client.query<{ id: string }>(
+          `SELECT id::text FROM "${dataset}".issues ORDER BY id`,
+        );
+        assert.deepEqual(rows.map((r) => r.id), issues.map((i) => String(i.id)));
+        const labels = await client.query<{ value: string }>(
+          `SELECT value FROM "${dataset}".issues__labels ORDER BY value`,
+        );
+        assert.deepEqual(labels.map((l) => l.value), issues.flatMap((i) => i.labels).sort());
+      }
+    },
+  );
+}
+
 Deno.test({
   name: "loadPackage() replace never shows a concurrent reader an empty table (postgres)",
   ignore: pgIgnore,

@@ -136,6 +136,17 @@ Deno.test("applyTableHints() sets x-merge-strategy and max_nesting", () => {
   assert.equal(s.tables.jobs["x-merge-strategy"], undefined);
 });
 
+Deno.test("applyTableHints() keeps a non-default replace strategy as x-replace-strategy", () => {
+  const s = newSchema("gitlab");
+  const replace = { ...issuesHints, write_disposition: "replace" as const };
+  applyTableHints(s, { ...replace, replace_strategy: "staging-optimized" });
+  assert.equal(s.tables.issues["x-replace-strategy"], "staging-optimized");
+  applyTableHints(s, { ...replace, replace_strategy: "truncate-and-insert" });
+  assert.equal(s.tables.issues["x-replace-strategy"], undefined);
+  applyTableHints(s, { ...issuesHints, replace_strategy: "insert-from-staging" });
+  assert.equal(s.tables.issues["x-replace-strategy"], undefined, "only for replace tables");
+});
+
 Deno.test("versionHash() is stable and sees content and column order changes", () => {
   const a = newSchema("gitlab");
   applyTableHints(a, issuesHints);
