@@ -14,7 +14,7 @@ import type { GitlabSourceConfig } from "../config/types.ts";
 import { HttpError, UserError } from "../common/errors.ts";
 import { JobWriter } from "../storage/job_writer.ts";
 import { HttpClient, type HttpClientOptions, type HttpRequest } from "./http_client.ts";
-import { type Emit, runOrdered } from "./pool.ts";
+import { BufferBudget, type Emit, runOrdered } from "./pool.ts";
 import type { Cursors } from "./incremental.ts";
 import { createPaginator } from "./paginators/mod.ts";
 import {
@@ -273,6 +273,10 @@ export async function extract(catalog: Catalog, options: ExtractOptions): Promis
   }
 
   const concurrency = Math.max(1, options.concurrency ?? options.source.concurrency ?? 16);
+
+  // records waiting in the ordered pools of all levels together (memory stays flat)
+
+  const budget = new BufferBudget(2000);
   const client = new HttpClient({
     ...options.http,
     baseUrl: options.baseUrl,
@@ -399,7 +403,7 @@ export async function extract(catalog: Catalog, options: ExtractOptions): Promis
         kept.records.length * n,
         (i, out) => runChild(kids[i % n], { name: r.name, record: kept.records[(i / n) | 0] }, out),
         emit,
-        { concurrency },
+        { concurrency, budget },
       );
       if (options.limit !== undefined && pages >= options.limit) break;
       if (kept.stop) break;
@@ -483,6 +487,7 @@ export async function extract(catalog: Catalog, options: ExtractOptions): Promis
   try {
     await runOrdered<Output>(roots.length, (i, emit) => runRoot(roots[i], emit), output, {
       concurrency,
+      budget,
     });
   } finally {
     for (const w of writers.values()) await w.close();

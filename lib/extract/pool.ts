@@ -47,6 +47,41 @@ export class Semaphore {
   }
 }
 
+/**
+ * A cap on the items buffered by all the ordered pools of one run together (nested pools
+ * multiply: without it, every running parent series could hold its own pool's buffers). A task
+ * that is first in line never waits for it, so the run always progresses.
+ *
+ * @example
+ * ```ts
+ * const budget = new BufferBudget(2000);
+ * await runOrdered(n, task, emit, { concurrency: 16, budget });
+ * ```
+ */
+export class BufferBudget {
+  /** Items buffered now. */
+  used = 0;
+  /** Items that may be buffered before producers wait. */
+  readonly max: number;
+  #waiters: (() => void)[] = [];
+  constructor(max = 2000) {
+    this.max = Math.max(1, max);
+  }
+  /** Whether the budget is used up. */
+  get full(): boolean {
+    return this.used >= this.max;
+  }
+  /** Resolves at the next release. */
+  wait(): Promise<void> {
+    return new Promise((resolve) => this.#waiters.push(resolve));
+  }
+  /** Gives `n` items back and wakes every waiter (each re-checks). */
+  release(n: number): void {
+    this.used -= n;
+    for (const w of this.#waiters.splice(0)) w();
+  }
+}
+
 /** Emits one item downstream; awaited, so a slow consumer slows its producers. */
 export type Emit<T> = (item: T) => Promise<void>;
 
@@ -56,6 +91,8 @@ export interface RunOrderedOptions {
   concurrency?: number;
   /** Items a task that is not first in line may buffer before it waits. @default {200} */
   maxBuffered?: number;
+  /** A cap shared with other pools on the items buffered in all. @default {no shared cap} */
+  budget?: BufferBudget;
 }
 
 class PoolAborted extends Error {
@@ -105,13 +142,18 @@ export async function runOrdered<T>(
   let running = 0;
   let wake: (() => void) | undefined;
 
+  const budget = options.budget;
   const emitFor = (i: number): Emit<T> => async (item) => {
     if (failed) throw new PoolAborted();
     if (i === open) return await emit(item);
     const slot = slots[i];
     slot.buffer.push(item);
-    if (slot.buffer.length >= maxBuffered) {
-      await new Promise<void>((resolve) => slot.waiters.push(resolve));
+    if (budget) budget.used++;
+    while (i !== open && (slot.buffer.length >= maxBuffered || budget?.full)) {
+      await new Promise<void>((resolve) => {
+        slot.waiters.push(resolve);
+        budget?.wait().then(resolve);
+      });
       if (failed) throw new PoolAborted();
     }
   };
@@ -143,7 +185,11 @@ export async function runOrdered<T>(
 
   const abortAll = async () => {
     failed = true;
-    for (const s of slots) for (const w of s.waiters.splice(0)) w();
+    for (const s of slots) {
+      budget?.release(s.buffer.length);
+      s.buffer = [];
+      for (const w of s.waiters.splice(0)) w();
+    }
     await Promise.allSettled(slots.map((s) => s.done));
   };
 
@@ -156,7 +202,9 @@ export async function runOrdered<T>(
     const slot = slots[i];
     try {
       while (slot.buffer.length > 0) {
-        for (const item of slot.buffer.splice(0)) await emit(item);
+        const items = slot.buffer.splice(0);
+        budget?.release(items.length);
+        for (const item of items) await emit(item);
       }
     } catch (e) {
       await abortAll();

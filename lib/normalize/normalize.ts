@@ -58,7 +58,7 @@ export interface NormalizeInfo {
 
 /** Options of {@linkcode normalizePackage}. */
 export interface NormalizePackageOptions {
-  /** Rows buffered per table before they are written. @default {1000} */
+  /** Rows buffered per table before they are written. @default {200} */
   chunkRows?: number;
   /** Size after which a job file is closed and a new one started. @default {67108864} */
   maxFileBytes?: number;
@@ -217,7 +217,7 @@ export async function normalizePackage(
   const target = await storage.create("normalizing", loadId);
 
   const evolution = new SchemaEvolution(schema, { schemaContract: options.schemaContract });
-  const jobs = new CopyJobs(target, schema, options.chunkRows ?? 1000, options.maxFileBytes);
+  const jobs = new CopyJobs(target, schema, options.chunkRows ?? 200, options.maxFileBytes);
   const inputs = (await storage.jobs("extracted", loadId)).filter((p) =>
     EXTRACTED_SUFFIXES.some((s) => p.endsWith(s))
   );
