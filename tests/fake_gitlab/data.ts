@@ -1,6 +1,6 @@
 /**
  * The fake GitLab's dataset: its types, its size options and their defaults. Records are
- * plain objects in GitLab's response shapes (see `/work/shared/reference/gitlab-samples`),
+ * plain objects in GitLab's response shapes (see `tests/testdata/reference/gitlab-samples`),
  * grouped per parent in `Map`s, so tests can compute the counts they expect.
  *
  * @module

@@ -12,7 +12,7 @@ import {
 import { JobWriter } from "../../lib/storage/job_writer.ts";
 import { PackageStorage } from "../../lib/storage/package_storage.ts";
 
-const samples = new URL("../../../shared/reference/gitlab-samples/", import.meta.url);
+const samples = new URL("../testdata/reference/gitlab-samples/", import.meta.url);
 const LOAD_ID = "1714567890.123456";
 
 async function extractedPackage(

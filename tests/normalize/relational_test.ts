@@ -189,7 +189,7 @@ Deno.test("normalizeItem() on GitLab issues gives issues, issues__assignees, iss
   });
   const items = parseJson(
     Deno.readTextFileSync(
-      new URL("../../../shared/reference/gitlab-samples/issues.json", import.meta.url),
+      new URL("../testdata/reference/gitlab-samples/issues.json", import.meta.url),
     ),
   ) as unknown[];
   const evolution = new SchemaEvolution(schema);

@@ -8,7 +8,7 @@ import { parseCatalog } from "../../lib/catalog/mod.ts";
 import { generateCatalog, readSpec, renderCatalog } from "../../lib/openapi/mod.ts";
 import { runCli } from "../helpers/cli.ts";
 
-const SPEC = new URL("../../../shared/reference/gitlab-openapi.yaml", import.meta.url).pathname;
+const SPEC = new URL("../testdata/reference/gitlab-openapi.yaml", import.meta.url).pathname;
 const SEED = new URL("../testdata/catalogs/seed_source.yaml", import.meta.url).pathname;
 
 type Doc = { resources: Record<string, unknown>[]; [k: string]: unknown };
