@@ -7,6 +7,7 @@
 
 import { join } from "node:path";
 import type { Catalog, ResolvedResource } from "../../lib/catalog/types.ts";
+import { extract, type ExtractOptions } from "../../lib/extract/extract.ts";
 import type { GitlabSourceConfig } from "../../lib/config/types.ts";
 
 /** One request a test server received. */
@@ -202,4 +203,64 @@ export async function readJobs(dir: string): Promise<Record<string, Record<strin
     }
   }
   return out;
+}
+
+/** The token the fake GitLab accepts. */
+export const TOKEN = "glpat-test";
+
+/** The gitlab paginator config. */
+export const GITLAB = { type: "gitlab" } as const;
+
+/** `projects` of the token's memberships, 5 per page. */
+export const projects = (over = {}): ResolvedResource =>
+  resource("projects", {
+    paginator: GITLAB,
+    endpoint: { method: "GET", path: "projects", params: { membership: true, per_page: 5 } },
+    ...over,
+  });
+/** `issues` per project, 2 per page, with `_projects_id`. */
+export const issues = (over = {}): ResolvedResource =>
+  resource("issues", {
+    paginator: GITLAB,
+    parent: "projects",
+    includeFromParent: ["id"],
+    endpoint: {
+      method: "GET",
+      path: "projects/{resources.projects.id}/issues",
+      params: { per_page: 2, scope: "all" },
+    },
+    ...over,
+  });
+/** `issue_notes` per issue, with the issue's iid and project id. */
+export const issueNotes = (over = {}): ResolvedResource =>
+  resource("issue_notes", {
+    paginator: GITLAB,
+    parent: "issues",
+    includeFromParent: ["iid", "_projects_id"],
+    endpoint: {
+      method: "GET",
+      path: "projects/{resources.issues.project_id}/issues/{resources.issues.iid}/notes",
+    },
+    ...over,
+  });
+
+/** Runs `extract()` into a temp package and returns its info and jobs. */
+export async function run(
+  cat: ReturnType<typeof catalog>,
+  baseUrl: string,
+  over: Partial<ExtractOptions> = {},
+) {
+  const dir = await packageDir();
+  try {
+    const info = await extract(cat, {
+      source: source({ api_key: TOKEN }),
+      baseUrl,
+      packageDir: dir,
+      sleep: noSleep,
+      ...over,
+    });
+    return { info, jobs: await readJobs(dir) };
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
 }

@@ -1,35 +1,17 @@
 import assert from "node:assert/strict";
-import { extract, type ExtractOptions } from "../../lib/extract/extract.ts";
+import type { ExtractOptions } from "../../lib/extract/extract.ts";
 import { runOrdered, Semaphore } from "../../lib/extract/pool.ts";
 import { startFakeGitlab } from "../fake_gitlab/mod.ts";
-import { catalog, noSleep, packageDir, readJobs, resource, source } from "./_helpers.ts";
+import {
+  catalog,
+  GITLAB,
+  issueNotes,
+  issues,
+  projects,
+  resource,
+  run as runExtract,
+} from "./_helpers.ts";
 
-const GITLAB = { type: "gitlab" } as const;
-const projects = () =>
-  resource("projects", {
-    paginator: GITLAB,
-    endpoint: { method: "GET", path: "projects", params: { membership: true, per_page: 5 } },
-  });
-const issues = () =>
-  resource("issues", {
-    paginator: GITLAB,
-    parent: "projects",
-    includeFromParent: ["id"],
-    endpoint: {
-      method: "GET",
-      path: "projects/{resources.projects.id}/issues",
-      params: { per_page: 2, scope: "all" },
-    },
-  });
-const issueNotes = () =>
-  resource("issue_notes", {
-    paginator: GITLAB,
-    parent: "issues",
-    endpoint: {
-      method: "GET",
-      path: "projects/{resources.issues.project_id}/issues/{resources.issues.iid}/notes",
-    },
-  });
 const users = () =>
   resource("users", { paginator: GITLAB, endpoint: { method: "GET", path: "users" } });
 
@@ -47,20 +29,8 @@ function countingFetch() {
   return { fetch: fetcher, counter };
 }
 
-async function run(baseUrl: string, over: Partial<ExtractOptions>) {
-  const dir = await packageDir();
-  try {
-    const info = await extract(catalog([projects(), issues(), issueNotes(), users()]), {
-      source: source({ api_key: "glpat-test" }),
-      baseUrl,
-      packageDir: dir,
-      sleep: noSleep,
-      ...over,
-    });
-    return { info, jobs: await readJobs(dir) };
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
+function run(baseUrl: string, over: Partial<ExtractOptions>) {
+  return runExtract(catalog([projects(), issues(), issueNotes(), users()]), baseUrl, over);
 }
 
 Deno.test("runOrdered() forwards items in task order whatever the finishing order", async () => {

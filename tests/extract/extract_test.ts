@@ -1,71 +1,20 @@
 import assert from "node:assert/strict";
 import { HttpError, UserError } from "../../lib/common/errors.ts";
 import { clearSecrets } from "../../lib/common/redact.ts";
-import { extract, type ExtractOptions } from "../../lib/extract/extract.ts";
 import { all, startFakeGitlab } from "../fake_gitlab/mod.ts";
 import {
   catalog,
+  GITLAB,
+  issueNotes,
+  issues,
   json,
-  noSleep,
-  packageDir,
-  readJobs,
+  projects,
   resource,
+  run,
   source,
   startServer,
+  TOKEN,
 } from "./_helpers.ts";
-
-const TOKEN = "glpat-test";
-const GITLAB = { type: "gitlab" } as const;
-
-const projects = (over = {}) =>
-  resource("projects", {
-    paginator: GITLAB,
-    endpoint: { method: "GET", path: "projects", params: { membership: true, per_page: 5 } },
-    ...over,
-  });
-const issues = (over = {}) =>
-  resource("issues", {
-    paginator: GITLAB,
-    parent: "projects",
-    includeFromParent: ["id"],
-    endpoint: {
-      method: "GET",
-      path: "projects/{resources.projects.id}/issues",
-      params: { per_page: 2, scope: "all" },
-    },
-    ...over,
-  });
-const issueNotes = (over = {}) =>
-  resource("issue_notes", {
-    paginator: GITLAB,
-    parent: "issues",
-    includeFromParent: ["iid", "_projects_id"],
-    endpoint: {
-      method: "GET",
-      path: "projects/{resources.issues.project_id}/issues/{resources.issues.iid}/notes",
-    },
-    ...over,
-  });
-
-async function run(
-  cat: ReturnType<typeof catalog>,
-  baseUrl: string,
-  over: Partial<ExtractOptions> = {},
-) {
-  const dir = await packageDir();
-  try {
-    const info = await extract(cat, {
-      source: source({ api_key: TOKEN }),
-      baseUrl,
-      packageDir: dir,
-      sleep: noSleep,
-      ...over,
-    });
-    return { info, jobs: await readJobs(dir) };
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
-}
 
 const sortById = <T extends Record<string, unknown>>(rows: T[]) =>
   [...rows].sort((a, b) => Number(a.id) - Number(b.id));

@@ -27,12 +27,28 @@ export async function runCli(
   args: string[],
   options: { cwd: string; env?: Record<string, string> },
 ): Promise<CliResult> {
+  const out = await cliCommand(args, options).output();
+  return {
+    code: out.code,
+    stdout: new TextDecoder().decode(out.stdout),
+    stderr: new TextDecoder().decode(out.stderr),
+  };
+}
+
+/**
+ * The `deno run … main.ts <args>` command runCli uses, with stdout and stderr piped, for tests
+ * that need the process itself (a server they talk to, a signal they send).
+ */
+export function cliCommand(
+  args: string[],
+  options: { cwd: string; env?: Record<string, string> },
+): Deno.Command {
   const env: Record<string, string> = {};
   for (const [k, v] of Object.entries(Deno.env.toObject())) {
     if (!CONFIG_VARS.test(k)) env[k] = v;
   }
   Object.assign(env, { NO_COLOR: "1" }, options.env);
-  const out = await new Deno.Command(Deno.execPath(), {
+  return new Deno.Command(Deno.execPath(), {
     args: [
       "run",
       "--allow-net",
@@ -49,10 +65,5 @@ export async function runCli(
     clearEnv: true,
     stdout: "piped",
     stderr: "piped",
-  }).output();
-  return {
-    code: out.code,
-    stdout: new TextDecoder().decode(out.stdout),
-    stderr: new TextDecoder().decode(out.stderr),
-  };
+  });
 }

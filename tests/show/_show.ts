@@ -5,7 +5,7 @@
  * @module
  */
 
-import { MAIN } from "../helpers/cli.ts";
+import { cliCommand } from "../helpers/cli.ts";
 
 /** A running `gitlab-pg show`. */
 export interface ShowProcess {
@@ -14,39 +14,12 @@ export interface ShowProcess {
   stop(): Promise<{ code: number; stderr: string }>;
 }
 
-/** Config env vars never inherited from the parent (as in tests/helpers/cli.ts). */
-const CONFIG_VARS =
-  /^(SOURCES__|DESTINATION__|RUNTIME__|PIPELINE_NAME$|DATASET_NAME$|DESTINATION_TYPE$|PIPELINES_DIR$|PG[A-Z]+$)/;
-
 /** Runs `gitlab-pg show --port 0 <args>` in `cwd` with `env`. */
 export async function startShow(
   args: string[],
   options: { cwd: string; env: Record<string, string> },
 ): Promise<ShowProcess> {
-  const env: Record<string, string> = {};
-  for (const [k, v] of Object.entries(Deno.env.toObject())) if (!CONFIG_VARS.test(k)) env[k] = v;
-  Object.assign(env, { NO_COLOR: "1" }, options.env);
-  const child = new Deno.Command(Deno.execPath(), {
-    args: [
-      "run",
-      "--allow-net",
-      "--allow-read",
-      "--allow-write",
-      "--allow-env",
-      "--allow-sys",
-      "--quiet",
-      MAIN,
-      "show",
-      "--port",
-      "0",
-      ...args,
-    ],
-    cwd: options.cwd,
-    env,
-    clearEnv: true,
-    stdout: "piped",
-    stderr: "piped",
-  }).spawn();
+  const child = cliCommand(["show", "--port", "0", ...args], options).spawn();
   const stderr = new Response(child.stderr).text();
   const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
   let out = "";
