@@ -73,6 +73,13 @@ export class JsonInteger {
 }
 
 /**
+ * A number token (after `:`, `,`, `[` or at the start) that plain `JSON.parse` would change: 16
+ * or more digits (beyond 2^53 at most), an integral fraction (`1.0`, `-2.00`) or an exponent.
+ * Digits inside strings may match too; that only costs the slower exact parse.
+ */
+const MAYBE_LOSSY_NUMBER = /(?:^|[:,[])\s*-?(?:\d{16}|\d+\.0+(?=[\s,\]}]|$)|\d+(?:\.\d+)?[eE])/;
+
+/**
  * `JSON.parse` that keeps integers beyond 2^53 exact ({@linkcode JsonInteger}) and integral
  * float literals as floats ({@linkcode JsonFloat}); everything else is as `JSON.parse` gives
  * it. `JSON.stringify` of the result reproduces those numbers exactly.
@@ -84,6 +91,33 @@ export class JsonInteger {
  * ```
  */
 export function parseJsonLossless(text: string): unknown {
+  // A reviver makes JSON.parse several times slower; most bodies have no number it would
+  // change, so the plain parse is used unless a number token could be one.
+  return mayHaveLossyNumber(text) ? parseJsonExact(text) : JSON.parse(text);
+}
+
+/**
+ * Whether `text` may hold a number that plain `JSON.parse` changes (false means it has none).
+ *
+ * @example
+ * ```ts
+ * mayHaveLossyNumber('{"id": 1, "at": "2024-01-01T00:00:00.000Z"}'); // false
+ * mayHaveLossyNumber('{"x": 1.0}'); // true
+ * ```
+ */
+export function mayHaveLossyNumber(text: string): boolean {
+  return MAYBE_LOSSY_NUMBER.test(text);
+}
+
+/**
+ * {@linkcode parseJsonLossless} without the fast path: always parses with the exact reviver.
+ *
+ * @example
+ * ```ts
+ * parseJsonExact("[1.0]"); // [JsonFloat(1)]
+ * ```
+ */
+export function parseJsonExact(text: string): unknown {
   // deno-lint-ignore no-explicit-any
   return (JSON.parse as any)(
     text,

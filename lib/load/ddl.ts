@@ -55,22 +55,58 @@ export function completeColumns(table: Table): Column[] {
   return Object.values(table.columns).filter((c) => c.data_type !== undefined);
 }
 
-/** Existing columns per table of a dataset, from `information_schema.columns`. */
-export async function existingColumns(
-  client: SqlClient,
-  dataset: string,
-): Promise<Map<string, Set<string>>> {
-  const rows = await client.query<{ table_name: string; column_name: string }>(
-    "SELECT table_name, column_name FROM information_schema.columns WHERE table_schema = $1",
-    [dataset],
-  );
-  const out = new Map<string, Set<string>>();
-  for (const r of rows) {
-    let set = out.get(r.table_name);
-    if (!set) out.set(r.table_name, set = new Set());
-    set.add(r.column_name);
+/**
+ * The tables and columns of some datasets as the destination has them, read once per load and
+ * kept current while DDL is planned, so a load asks the catalog one question instead of one
+ * per table (each `information_schema` query costs milliseconds, more over a WAN).
+ */
+export class DestinationTables {
+  readonly #tables = new Map<string, Set<string>>();
+
+  /** Reads the tables (and views) of `datasets` with their columns from `pg_catalog`. */
+  static async read(client: SqlClient, datasets: string[]): Promise<DestinationTables> {
+    const out = new DestinationTables();
+    if (datasets.length === 0) return out;
+    const rows = await client.query<{ ds: string; t: string; c: string }>(
+      "SELECT n.nspname AS ds, c.relname AS t, a.attname AS c FROM pg_catalog.pg_class c " +
+        "JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace " +
+        "JOIN pg_catalog.pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped " +
+        `WHERE c.relkind IN ('r', 'p', 'v', 'm', 'f') AND n.nspname IN (${
+          datasets.map((_, i) => `$${i + 1}`).join(", ")
+        })`,
+      datasets,
+    );
+    for (const r of rows) out.#columnsOf(r.ds, r.t, true).add(r.c);
+    return out;
   }
-  return out;
+
+  #columnsOf(dataset: string, table: string, create: boolean): Set<string> {
+    const key = `${dataset}\u0000${table}`;
+    let set = this.#tables.get(key);
+    if (!set && create) this.#tables.set(key, set = new Set());
+    return set!;
+  }
+
+  /** Whether `dataset.table` exists. */
+  has(dataset: string, table: string): boolean {
+    return this.#tables.has(`${dataset}\u0000${table}`);
+  }
+
+  /** The columns of `dataset.table`, undefined when it does not exist. */
+  columns(dataset: string, table: string): ReadonlySet<string> | undefined {
+    return this.#tables.get(`${dataset}\u0000${table}`);
+  }
+
+  /** Records columns added to (or a table created with them in) `dataset.table`. */
+  add(dataset: string, table: string, columns: Iterable<string>): void {
+    const set = this.#columnsOf(dataset, table, true);
+    for (const c of columns) set.add(c);
+  }
+
+  /** Records that `dataset.table` was dropped. */
+  drop(dataset: string, table: string): void {
+    this.#tables.delete(`${dataset}\u0000${table}`);
+  }
 }
 
 /** What a migration changed. */
@@ -80,38 +116,42 @@ export interface MigrationInfo {
 }
 
 /**
- * Creates the dataset and brings `tables` of `schema` into it: `CREATE TABLE` for missing tables,
- * one `ALTER TABLE … ADD COLUMN …` per table with missing columns.
+ * Plans bringing `tables` of `schema` into `dataset`, as dlt does for Postgres: `CREATE SCHEMA
+ * IF NOT EXISTS`, `CREATE TABLE` for missing tables, one `ALTER TABLE … ADD COLUMN …` per table
+ * with missing columns; nothing is ever dropped or retyped. The statements are appended to
+ * `out` (to be sent as one batch) and `known` is updated as if they had run.
  */
-export async function migrate(
-  client: SqlClient,
+export function planMigration(
+  out: string[],
+  known: DestinationTables,
   dataset: string,
   options: { schema: StoredSchema; tables: string[] },
-): Promise<MigrationInfo> {
-  await client.exec(`CREATE SCHEMA IF NOT EXISTS ${quoteIdent(dataset)}`);
-  const existing = await existingColumns(client, dataset);
+): MigrationInfo {
+  out.push(`CREATE SCHEMA IF NOT EXISTS ${quoteIdent(dataset)}`);
   const info: MigrationInfo = { newTables: [], newColumns: {} };
   for (const name of options.tables) {
     const table = options.schema.tables[name];
     if (!table) continue;
     const cols = completeColumns(table);
     if (cols.length === 0) continue;
-    const have = existing.get(name);
+    const have = known.columns(dataset, name);
     if (!have) {
       const defs = cols.map((c) => columnDef(c, true)).join(",\n  ");
-      await client.exec(`CREATE TABLE ${qualified(dataset, name)} (\n  ${defs}\n)`);
+      out.push(`CREATE TABLE ${qualified(dataset, name)} (\n  ${defs}\n)`);
       if (table.description) {
-        await client.exec(
+        out.push(
           `COMMENT ON TABLE ${qualified(dataset, name)} IS ${quoteLiteral(table.description)}`,
         );
       }
+      known.add(dataset, name, cols.map((c) => c.name));
       info.newTables.push(name);
       continue;
     }
     const missing = cols.filter((c) => !have.has(c.name));
     if (missing.length === 0) continue;
     const adds = missing.map((c) => `ADD COLUMN ${columnDef(c, false)}`).join(", ");
-    await client.exec(`ALTER TABLE ${qualified(dataset, name)}\n${adds}`);
+    out.push(`ALTER TABLE ${qualified(dataset, name)}\n${adds}`);
+    known.add(dataset, name, missing.map((c) => c.name));
     info.newColumns[name] = missing.map((c) => c.name);
   }
   return info;

@@ -20,7 +20,7 @@ import {
 import { mergeStrategyOf } from "../schema/schema.ts";
 import type { StoredSchema, Table } from "../schema/types.ts";
 import { type PackageStorage, readJsonIfExists } from "../storage/package_storage.ts";
-import { completeColumns, migrate, type MigrationInfo } from "./ddl.ts";
+import { completeColumns, DestinationTables, type MigrationInfo, planMigration } from "./ddl.ts";
 import { type CopyJob, openCopyJob } from "./job_file.ts";
 import { qualified, quoteIdent, type SqlClient } from "./sql_client.ts";
 
@@ -80,14 +80,6 @@ export function nestedTablesOf(schema: StoredSchema, root: string): string[] {
 
 function keyColumns(table: Table, hint: "primary_key" | "merge_key"): string[] {
   return Object.values(table.columns).filter((c) => c[hint] === true).map((c) => c.name);
-}
-
-async function tableExists(client: SqlClient, dataset: string, table: string): Promise<boolean> {
-  const rows = await client.query(
-    "SELECT 1 FROM information_schema.tables WHERE table_schema = $1 AND table_name = $2",
-    [dataset, table],
-  );
-  return rows.length > 0;
 }
 
 async function copyJob(client: SqlClient, dataset: string, job: CopyJob): Promise<void> {
@@ -176,6 +168,51 @@ export function deleteInsertSql(
     );
   }
   return stmts;
+}
+
+/** Merge strategies {@linkcode freshMergeSql} reproduces on tables created by the load. */
+const FRESH_MERGE_STRATEGIES = new Set(["delete-insert", "upsert", "insert-only"]);
+
+/** Deletes all but the last written row (highest `ctid`) of each `partition` group. */
+function dedupSql(qualifiedTable: string, partition: string, returning = ""): string {
+  return `DELETE FROM ${qualifiedTable} AS d USING (SELECT c FROM (SELECT ctid AS c, ` +
+    `ROW_NUMBER() OVER (PARTITION BY ${partition} ORDER BY ctid DESC) AS rn FROM ${qualifiedTable}` +
+    `) AS t WHERE t.rn > 1) AS dup WHERE d.ctid = dup.c${returning}`;
+}
+
+/**
+ * The merge of a table chain whose tables this load created (so they held nothing before its
+ * COPY): what {@linkcode deleteInsertSql} or {@linkcode upsertSql} would leave after going
+ * through staging, done in place. Delete-insert keeps the last row per primary (or merge) key
+ * and drops the nested rows of the others; upsert and insert-only keep the last root row per
+ * primary key and the last nested row per `_dlt_id`. Rows are in COPY order, so "last" is the
+ * highest `ctid`, as in staging.
+ */
+export function freshMergeSql(
+  schema: StoredSchema,
+  options: { dataset: string; root: string; nested: string[] },
+): string[] {
+  const { dataset, root, nested } = options;
+  const table = schema.tables[root];
+  const strategy = mergeStrategyOf(schema, root);
+  const pk = keyColumns(table, "primary_key");
+  const id = quoteIdent(C_DLT_ID);
+  if (strategy === "upsert" || strategy === "insert-only") {
+    return [
+      dedupSql(qualified(dataset, root), (pk.length ? pk : [C_DLT_ID]).map(quoteIdent).join(", ")),
+      ...nested.map((t) => dedupSql(qualified(dataset, t), id)),
+    ];
+  }
+  const keys = pk.length ? pk : keyColumns(table, "merge_key");
+  if (keys.length === 0) return [];
+  const partition = keys.map(quoteIdent).join(", ");
+  const removeRoots = dedupSql(qualified(dataset, root), partition, ` RETURNING d.${id}`);
+  if (nested.length === 0) return [removeRoots];
+  const rootId = quoteIdent(C_DLT_ROOT_ID);
+  const removeNested = nested.map((t, i) =>
+    `n${i} AS (DELETE FROM ${qualified(dataset, t)} WHERE ${rootId} IN (SELECT ${id} FROM removed))`
+  );
+  return [`WITH removed AS (${removeRoots}), ${removeNested.join(", ")} SELECT 1`];
 }
 
 /**
@@ -285,7 +322,9 @@ export async function loadPackage(
 
   const info = await client.transaction(async (tx): Promise<LoadPackageInfo> => {
     await tx.query("SELECT pg_advisory_xact_lock(hashtext($1))", [dataset]);
-    if (await tableExists(tx, dataset, LOADS_TABLE)) {
+    // one catalog read for the whole load; DDL is planned against it and sent as one batch
+    const known = await DestinationTables.read(tx, [dataset, staging]);
+    if (known.has(dataset, LOADS_TABLE)) {
       const done = await tx.query(
         `SELECT 1 FROM ${qualified(dataset, LOADS_TABLE)} WHERE load_id = $1`,
         [loadId],
@@ -301,21 +340,22 @@ export async function loadPackage(
         };
       }
     }
+    const ddl: string[] = [];
     // --refresh: drop or empty tables first, in this same transaction (dlt's package state keys)
     for (const t of pkgState.dropped_tables ?? []) {
       for (const ds of [dataset, staging]) {
-        await tx.exec(`DROP TABLE IF EXISTS ${qualified(ds, t)}`);
+        ddl.push(`DROP TABLE IF EXISTS ${qualified(ds, t)}`);
+        known.drop(ds, t);
       }
     }
     for (const t of pkgState.truncated_tables ?? []) {
-      if (await tableExists(tx, dataset, t)) await tx.exec(`DELETE FROM ${qualified(dataset, t)}`);
+      if (known.has(dataset, t)) ddl.push(`DELETE FROM ${qualified(dataset, t)}`);
     }
     const allTables = Object.keys(schema.tables).filter((t) => hasData(schema, t));
-    const migration = await migrate(tx, dataset, { schema, tables: allTables });
-    await writeVersion(tx, dataset, schema, now());
-    await hook("migrated");
+    const migration = planMigration(ddl, known, dataset, { schema, tables: allTables });
+    const created = new Set(migration.newTables);
 
-    // group jobs by root table
+    // group jobs by root table and decide how each chain is loaded
     const jobsByRoot = new Map<string, string[]>();
     for (const p of jobPaths) {
       const job = p.split(/[\\/]/).pop()!;
@@ -328,33 +368,63 @@ export async function loadPackage(
     for (const root of pkgState.replace_tables ?? []) {
       if (!jobsByRoot.has(root)) jobsByRoot.set(root, []);
     }
+    const plans = [...jobsByRoot].map(([root, paths]) => {
+      const rootTable = schema.tables[root];
+      const disposition = rootTable?.write_disposition ?? "append";
+      const nested = nestedTablesOf(schema, root).filter((t) => hasData(schema, t));
+      const chain = [root, ...nested].filter((t) => hasData(schema, t));
+      const replaceStrategy = (rootTable?.["x-replace-strategy"] as string | undefined) ??
+        "truncate-and-insert";
+      const mergeStrategy = disposition === "merge" ? mergeStrategyOf(schema, root) : undefined;
+      // tables created by this very load are empty: rows go straight in (a merge then only
+      // drops the duplicates within the package, as staging would have), no staging copy
+      const fresh = chain.length > 0 && chain.every((t) => created.has(t)) &&
+        (disposition === "replace" || FRESH_MERGE_STRATEGIES.has(mergeStrategy ?? ""));
+      const staged = !fresh && (disposition === "merge" ||
+        (disposition === "replace" && replaceStrategy !== "truncate-and-insert"));
+      return { root, paths, disposition, nested, chain, replaceStrategy, staged, fresh };
+    });
+    // staging tables: created or migrated, and emptied (those that held an earlier package)
+    const stagingTables = plans.filter((p) => p.staged).flatMap((p) => p.chain);
+    if (stagingTables.length) {
+      const stale = stagingTables.filter((t) => known.has(staging, t));
+      planMigration(ddl, known, staging, { schema, tables: stagingTables });
+      if (stale.length) {
+        ddl.push(`TRUNCATE TABLE ${stale.map((t) => qualified(staging, t)).join(", ")}`);
+      }
+    }
+    // dlt's truncate-and-insert, but with DELETE inside the load transaction: readers keep
+    // seeing the old rows until it commits, never an empty or half-filled table
+    for (const plan of plans) {
+      if (plan.disposition !== "replace" || plan.staged) continue;
+      for (const t of plan.chain) {
+        if (known.has(dataset, t) && !created.has(t)) {
+          ddl.push(`DELETE FROM ${qualified(dataset, t)}`);
+        }
+      }
+    }
+    await tx.exec(ddl.join(";\n"));
+    await writeVersion(tx, dataset, schema, now());
+    await hook("migrated");
+
     const loadedTables = new Set<string>();
     let jobCount = 0;
     let uniq = 0;
-    /** COPYs `paths` into `target`. */
-    const copyAll = async (target: string, paths: string[]): Promise<void> => {
+    for (const plan of plans) {
+      const { root, paths, chain, nested } = plan;
       for (const p of paths) {
         const job = await openCopyJob(p);
-        await copyJob(tx, target, job);
+        await copyJob(tx, plan.staged ? staging : dataset, job);
         loadedTables.add(job.table);
         jobCount++;
         options.onJob?.({ table: job.table, path: p });
       }
       await hook("copied");
-    };
-    /** Prepares the chain's staging tables (created or migrated, emptied) and COPYs into them. */
-    const copyToStaging = async (chain: string[], paths: string[]): Promise<void> => {
-      await migrate(tx, staging, { schema, tables: chain });
-      for (const t of chain) await tx.exec(`TRUNCATE TABLE ${qualified(staging, t)}`);
-      await copyAll(staging, paths);
-    };
-    for (const [root, paths] of jobsByRoot) {
-      const rootTable = schema.tables[root];
-      const disposition = rootTable?.write_disposition ?? "append";
-      const nested = nestedTablesOf(schema, root).filter((t) => hasData(schema, t));
-      const chain = [root, ...nested].filter((t) => hasData(schema, t));
-      if (disposition === "merge") {
-        await copyToStaging(chain, paths);
+      if (plan.disposition === "merge" && plan.fresh) {
+        const stmts = freshMergeSql(schema, { dataset, root, nested });
+        if (stmts.length) await tx.exec(stmts.join(";\n"));
+        await hook("merged");
+      } else if (plan.disposition === "merge") {
         if (hasData(schema, root)) {
           const strategy = mergeStrategyOf(schema, root);
           const stmts = strategy === "upsert" || strategy === "insert-only"
@@ -372,30 +442,18 @@ export async function loadPackage(
               nested,
               uniq: `${root}_${uniq++}`.slice(0, 40),
             });
-          for (const stmt of stmts) await tx.exec(stmt);
+          await tx.exec(stmts.join(";\n"));
         }
         await hook("merged");
-        continue;
+      } else if (plan.staged) {
+        const stmts = stagedReplaceSql(chain, {
+          dataset,
+          staging,
+          schema,
+          replaceStrategy: plan.replaceStrategy,
+        });
+        if (stmts.length) await tx.exec(stmts.join(";\n"));
       }
-      const replaceStrategy = (rootTable?.["x-replace-strategy"] as string | undefined) ??
-        "truncate-and-insert";
-      if (disposition === "replace" && replaceStrategy !== "truncate-and-insert") {
-        await copyToStaging(chain, paths);
-        for (const stmt of stagedReplaceSql(chain, { dataset, staging, schema, replaceStrategy })) {
-          await tx.exec(stmt);
-        }
-        continue;
-      }
-      if (disposition === "replace") {
-        // dlt's truncate-and-insert, but with DELETE inside the load transaction: readers keep
-        // seeing the old rows until it commits, never an empty or half-filled table
-        for (const t of chain) {
-          if (await tableExists(tx, dataset, t)) {
-            await tx.exec(`DELETE FROM ${qualified(dataset, t)}`);
-          }
-        }
-      }
-      await copyAll(dataset, paths);
     }
     await tx.query(
       `INSERT INTO ${qualified(dataset, LOADS_TABLE)} ` +

@@ -17,6 +17,7 @@ import {
   coerceValue,
   CoercionError,
   inferDataType,
+  isoToUtc,
   LARGE_INTEGER_TEXT_THRESHOLD,
   pyTypeOf,
 } from "./infer.ts";
@@ -58,10 +59,28 @@ export function compileSettings(schema: StoredSchema): CompiledSettings {
   const preferred = Object.entries(schema.settings?.preferred_types ?? {}).map((
     [pattern, type],
   ) => [compileSimpleRegex(pattern), type] as const);
+  // both are asked for every column of every row: answers are kept per name
+  const hintCache = new Map<string, boolean>();
+  const preferredCache = new Map<string, DataType | undefined>();
   return {
-    hint: (hint, name) => hints.get(hint)?.some((re) => re.test(name)) ?? false,
+    hint: (hint, name) => {
+      const key = `${hint}\u0000${name}`;
+      let yes = hintCache.get(key);
+      if (yes === undefined) {
+        yes = hints.get(hint)?.some((re) => re.test(name)) ?? false;
+        if (hintCache.size > 100_000) hintCache.clear();
+        hintCache.set(key, yes);
+      }
+      return yes;
+    },
     hints: [...hints.keys()],
-    preferredType: (name) => preferred.find(([re]) => re.test(name))?.[1],
+    preferredType: (name) => {
+      if (preferredCache.has(name)) return preferredCache.get(name);
+      const type = preferred.find(([re]) => re.test(name))?.[1];
+      if (preferredCache.size > 100_000) preferredCache.clear();
+      preferredCache.set(name, type);
+      return type;
+    },
     detections: schema.settings?.detections ?? [],
   };
 }
@@ -99,6 +118,29 @@ const DLT_PREFIX = "_dlt";
 function exampleValue(value: unknown): string {
   const text = typeof value === "string" ? JSON.stringify(value) : stringifyJson(value);
   return text.length > 80 ? `${text.slice(0, 77)}...` : text;
+}
+
+/**
+ * `coerceValue` for a value that already has its column's type (strings into text, safe
+ * integers into bigint, fractions into double, booleans into bool, ISO strings into
+ * timestamp); undefined for anything else, which takes the full path.
+ */
+function fastCoerce(value: unknown, column: Column): unknown {
+  switch (column.data_type) {
+    case "text":
+      return typeof value === "string" ? value : undefined;
+    case "bigint":
+      return typeof value === "number" && Number.isSafeInteger(value) ? value : undefined;
+    case "double":
+      return typeof value === "number" && !Number.isInteger(value) ? value : undefined;
+    case "bool":
+      return typeof value === "boolean" ? value : undefined;
+    case "timestamp":
+      return typeof value === "string"
+        ? isoToUtc(value, (column.timezone as boolean | undefined) ?? true)
+        : undefined;
+  }
+  return undefined;
 }
 
 function hugeInteger(value: unknown): boolean {
@@ -159,6 +201,15 @@ export class SchemaEvolution {
       if (raw === null || raw === undefined) {
         this.#coerceNull(columns, table, name);
         continue;
+      }
+      // the common case: a known column and a value of its type (what #coerceNonNull returns)
+      const known = columns[name];
+      if (known !== undefined && known.name) {
+        const fast = fastCoerce(raw, known);
+        if (fast !== undefined) {
+          out.set(name, fast);
+          continue;
+        }
       }
       // beyond dlt's wei range an integer is kept exact as its decimal digits
       const value = hugeInteger(raw) ? String(raw) : raw;

@@ -189,6 +189,9 @@ export function isIsoTimestamp(text: string): boolean {
 
 const pad = (n: number, w = 2) => String(n).padStart(w, "0");
 
+/** A UTC datetime in the common form: fields compared as text, days past 28 left to parseIso. */
+const UTC_ISO = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,9}))?Z$/;
+
 /** Formats UTC milliseconds plus extra microseconds as Python's `isoformat()`. */
 function formatUtc(ms: number, micro: number, timezone: boolean): string {
   const d = new Date(ms);
@@ -211,6 +214,17 @@ function formatUtc(ms: number, micro: number, timezone: boolean): string {
  * ```
  */
 export function isoToUtc(text: string, timezone = true): string | undefined {
+  // GitLab's own form (`2016-01-04T15:31:51.081Z`) needs no date arithmetic
+  const f = UTC_ISO.exec(text);
+  if (
+    f && f[1] >= "1000" && f[2] >= "01" && f[2] <= "12" && f[3] >= "01" && f[3] <= "28" &&
+    f[4] <= "23" && f[5] <= "59" && f[6] <= "59"
+  ) {
+    const micro = f[7] === undefined ? 0 : Number(f[7].slice(0, 6).padEnd(6, "0"));
+    return `${f[1]}-${f[2]}-${f[3]}T${f[4]}:${f[5]}:${f[6]}${micro ? `.${pad(micro, 6)}` : ""}${
+      timezone ? "+00:00" : ""
+    }`;
+  }
   const p = parseIso(text);
   if (!p) return undefined;
   const t = p.time ?? { hour: 0, minute: 0, second: 0, micro: 0 };

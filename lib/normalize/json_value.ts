@@ -8,7 +8,7 @@
  * @module
  */
 
-import { formatJsonFloat, JsonFloat } from "../common/lossless_json.ts";
+import { formatJsonFloat, JsonFloat, mayHaveLossyNumber } from "../common/lossless_json.ts";
 
 export { JsonFloat };
 
@@ -225,6 +225,9 @@ class Parser {
   }
 }
 
+/** An object key V8 would order first (an array index); strings may match too (harmless). */
+const INDEX_KEY = /"(?:0|[1-9][0-9]*)"\s*:/;
+
 /**
  * Parses one JSON text into the normalizer's value model (see the module doc).
  *
@@ -241,6 +244,24 @@ export function parseJson(text: string): JsonValue {
   p.ws();
   if (p.pos < text.length) p.fail("unexpected data after the value");
   return value;
+}
+
+/**
+ * Parses one extracted record line for the normalizer: {@linkcode parseJson}'s values, but
+ * through the several times faster `JSON.parse` when that gives the same values, i.e. when no
+ * number would change and no key is integer-like (V8 moves those first). Objects are then
+ * plain objects instead of `Map`s; the normalizer takes both as dicts ({@linkcode isDict},
+ * {@linkcode dictEntries}).
+ *
+ * @example
+ * ```ts
+ * parseRecord('{"b": 1, "a": 2}'); // { b: 1, a: 2 }
+ * parseRecord('{"b": 1, "2": 2}') instanceof Map; // true (key order kept)
+ * ```
+ */
+export function parseRecord(text: string): unknown {
+  if (!INDEX_KEY.test(text) && !mayHaveLossyNumber(text)) return JSON.parse(text);
+  return parseJson(text);
 }
 
 /**

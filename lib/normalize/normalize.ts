@@ -29,7 +29,7 @@ import {
 } from "../storage/package_storage.ts";
 import { encodeCopyRow } from "./copy_format.ts";
 import { SchemaEvolution } from "./evolve.ts";
-import { parseJson } from "./json_value.ts";
+import { parseRecord } from "./json_value.ts";
 import { normalizeItem } from "./relational.ts";
 
 /** What normalizing one package did. */
@@ -143,11 +143,12 @@ class CopyJobs {
     return out;
   }
 
-  async add(table: string, row: Map<string, unknown>): Promise<void> {
+  /** Buffers a row; returns a promise only when the table's buffer had to be written. */
+  add(table: string, row: Map<string, unknown>): Promise<void> | undefined {
     const out = this.#output(table);
     out.rows.push(row);
     this.rows[table] = (this.rows[table] ?? 0) + 1;
-    if (out.rows.length >= this.#chunkRows) await this.#flush(table, out);
+    return out.rows.length >= this.#chunkRows ? this.#flush(table, out) : undefined;
   }
 
   /** Makes sure a (possibly header-only) job file exists for `table`. */
@@ -172,8 +173,9 @@ class CopyJobs {
       name,
       type: t.columns[name].data_type as DataType | undefined,
     }));
-    for (const row of out.rows) await out.writer.write(encodeCopyRow(row, columns));
+    const lines = out.rows.map((row) => encodeCopyRow(row, columns));
     out.rows = [];
+    await out.writer.writeLines(lines);
     await out.writer.flush();
   }
 
@@ -239,7 +241,7 @@ export async function normalizePackage(
       lines++;
       let parsed;
       try {
-        parsed = parseJson(line);
+        parsed = parseRecord(line);
       } catch (e) {
         throw new Error(
           `Cannot normalize package "${loadId}": bad JSON in "${name}" line ${lines}`,
@@ -259,8 +261,10 @@ export async function normalizePackage(
             continue;
           }
           const coerced = evolution.coerceRow(row, { table: t, parentTable });
-          if (coerced) await jobs.add(t, coerced);
-          else (dropped ??= new Set()).add(row.get(C_DLT_ID));
+          if (coerced) {
+            const flushing = jobs.add(t, coerced);
+            if (flushing) await flushing;
+          } else (dropped ??= new Set()).add(row.get(C_DLT_ID));
         }
       }
     }

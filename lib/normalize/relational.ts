@@ -81,6 +81,32 @@ function isNestedType(
   return type === "json";
 }
 
+/** Column name of a key (dlt's path normalization, `_empty` for a blank key), memoized. */
+const keyNames = new Map<string, string>();
+function keyName(k: string): string {
+  let name = keyNames.get(k);
+  if (name === undefined) {
+    name = isSpace(k) ? EMPTY_KEY_IDENTIFIER : normalizePath(k);
+    if (keyNames.size > 100_000) keyNames.clear();
+    keyNames.set(k, name);
+  }
+  return name;
+}
+
+/** One dict level on the flattening stack. */
+interface Level {
+  dict: Dict;
+  level: number;
+  /** Normalized keys from the record down to this dict. */
+  path: string[];
+  /** Original keys from the record down to this dict. */
+  origPath: string[];
+  /** `origPath` joined with U+0001, plus a trailing U+0001 (empty at the top). */
+  origPrefix: string;
+  /** `path` joined with `__`, plus a trailing `__` (empty at the top). */
+  namePrefix: string;
+}
+
 function flatten(
   ctx: ItemContext,
   table: string,
@@ -88,47 +114,70 @@ function flatten(
   level: number,
 ): [Map<string, unknown>, Map<string, [string[], unknown[]]>] {
   const row = new Map<string, unknown>();
-  // the original key each column came from, to tell a collision from a repeated path
-  const origins = new Map<string, string>();
+  // the original key each column came from, to tell a collision from a repeated path: pairs
+  // of (column, origin), searched from the end only when a column is already in the row
+  const origins: string[] = [];
+  const originOf = (column: string): string | undefined => {
+    for (let i = origins.length - 2; i >= 0; i -= 2) {
+      if (origins[i] === column) return origins[i + 1];
+    }
+    return undefined;
+  };
   // keyed by the joined path: a later key with the same path replaces the list in place
   const lists = new Map<string, [string[], unknown[]]>();
-  const stack: [Dict, number, string[], string[]][] = [[dict, level, [], []]];
+  const stack: Level[] = [{ dict, level, path: [], origPath: [], origPrefix: "", namePrefix: "" }];
   while (stack.length) {
-    const [current, lvl, path, origPath] = stack.pop()!;
-    for (const [k, v] of dictEntries(current)) {
-      const origin = [...origPath, k].join("\u0001");
-      const normKey = isSpace(k) ? EMPTY_KEY_IDENTIFIER : normalizePath(k);
-      const name = path.length ? shortenFragments(...path, normKey) : normKey;
-      if (isDict(v)) {
-        if (!isNestedType(ctx, table, name, lvl)) {
-          stack.push([v, lvl - 1, [...path, normKey], [...origPath, k]]);
-          continue;
-        }
-      } else if (Array.isArray(v)) {
-        if (!isNestedType(ctx, table, name, lvl)) {
-          const listPath = [...path, normalizeTablesPath(k)];
-          lists.set(listPath.join("\u0001"), [listPath, v]);
-          continue;
+    const { dict: current, level: lvl, path, origPath, origPrefix, namePrefix } = stack.pop()!;
+    const isMap = current instanceof Map;
+    const keys = isMap ? [...current.keys()] : Object.keys(current);
+    for (let i = 0; i < keys.length; i++) {
+      const k = keys[i];
+      const v = isMap ? current.get(k) : current[k];
+      const origin = origPrefix + k;
+      const normKey = keyName(k);
+      // shortenFragments(...path, normKey), with the path's part kept joined per level
+      const name = !namePrefix
+        ? normKey
+        : shortenIdentifier(normKey ? namePrefix + normKey : namePrefix.slice(0, -2));
+      if (v !== null && typeof v === "object") {
+        if (isDict(v)) {
+          if (!isNestedType(ctx, table, name, lvl)) {
+            stack.push({
+              dict: v,
+              level: lvl - 1,
+              path: [...path, normKey],
+              origPath: [...origPath, k],
+              origPrefix: origin + "\u0001",
+              namePrefix: normKey ? namePrefix + normKey + "__" : namePrefix,
+            });
+            continue;
+          }
+        } else if (Array.isArray(v)) {
+          if (!isNestedType(ctx, table, name, lvl)) {
+            const listPath = [...path, normalizeTablesPath(k)];
+            lists.set(listPath.join("\u0001"), [listPath, v]);
+            continue;
+          }
         }
       }
-      if (row.has(name) && origins.get(name) !== origin) {
+      if (row.has(name) && originOf(name) !== origin) {
         // two keys of one object normalize to the same column (`fooBar`, `foo_bar`): dlt keeps
         // only the last; we keep both. The key spelled exactly as the column keeps it, the
         // other goes to `<column>_<tag of its original key>` (stable across records).
-        const other = origins.get(name)!;
+        const other = originOf(name)!;
         const exact = (o: string) => o.split("\u0001").at(-1) === normKey;
         const moved = exact(origin) && !exact(other) ? other : origin;
         const alt = shortenIdentifier(`${name}_${identifierTag(moved.replaceAll("\u0001", "."))}`);
         if (moved === other) {
           row.set(alt, row.get(name));
           row.set(name, v);
-          origins.set(name, origin);
+          origins.push(name, origin);
         } else {
           row.set(alt, v);
         }
         continue;
       }
-      origins.set(name, origin);
+      origins.push(name, origin);
       row.set(name, v);
     }
   }
@@ -183,7 +232,8 @@ function propagated(
   return extend;
 }
 
-function* normalizeRow(
+function normalizeRow(
+  out: NormalizedRow[],
   ctx: ItemContext,
   dict: Dict,
   extend: Map<string, unknown> | undefined,
@@ -193,7 +243,7 @@ function* normalizeRow(
   pos: number | undefined,
   level: number,
   root: boolean,
-): Generator<NormalizedRow> {
+): void {
   const table = shortenFragments(...parentPath, ...identPath);
   const [row, lists] = flatten(ctx, table, dict, level);
   if (extend) { for (const [k, v] of extend) row.set(k, v); }
@@ -212,18 +262,19 @@ function* normalizeRow(
   }
   const more = propagated(ctx.schema, table, row, isRoot);
   const childExtend = more ? new Map([...(extend ?? []), ...more]) : extend;
-  yield {
+  out.push({
     table,
     parentTable: parentPath.length ? shortenFragments(...parentPath) : undefined,
     row,
-  };
+  });
   const childParentPath = [...parentPath, ...identPath];
   for (const [listPath, items] of lists.values()) {
-    yield* normalizeList(ctx, items, childExtend, listPath, childParentPath, rowId, level - 1);
+    normalizeList(out, ctx, items, childExtend, listPath, childParentPath, rowId, level - 1);
   }
 }
 
-function* normalizeList(
+function normalizeList(
+  out: NormalizedRow[],
   ctx: ItemContext,
   items: unknown[],
   extend: Map<string, unknown> | undefined,
@@ -231,15 +282,16 @@ function* normalizeList(
   parentPath: string[],
   parentRowId: string,
   level: number,
-): Generator<NormalizedRow> {
+): void {
   const table = shortenFragments(...parentPath, ...identPath);
   const isRoot = !shouldBeNested(ctx.schema, table);
   for (let idx = 0; idx < items.length; idx++) {
     const v = items[idx];
     if (isDict(v)) {
-      yield* normalizeRow(ctx, v, extend, identPath, parentPath, parentRowId, idx, level, false);
+      normalizeRow(out, ctx, v, extend, identPath, parentPath, parentRowId, idx, level, false);
     } else if (Array.isArray(v)) {
-      yield* normalizeRow(
+      normalizeRow(
+        out,
         ctx,
         new Map([["list", v]]),
         extend,
@@ -260,7 +312,7 @@ function* normalizeList(
         row.set(C_DLT_LIST_IDX, idx);
         row.set(C_DLT_ID, nestedRowId(parentRowId, { table, listIdx: idx }));
       }
-      yield { table, parentTable: shortenFragments(...parentPath), row };
+      out.push({ table, parentTable: shortenFragments(...parentPath), row });
     }
   }
 }
@@ -293,10 +345,12 @@ export function maxNestingOf(schema: StoredSchema, table: string): number {
  * }
  * ```
  */
-export function* normalizeItem(item: unknown, context: ItemContext): Generator<NormalizedRow> {
+export function normalizeItem(item: unknown, context: ItemContext): NormalizedRow[] {
   const dict: Dict = isDict(item) ? item : new Map([["value", item]]);
   const table = normalizeTablesPath(context.table);
-  yield* normalizeRow(
+  const out: NormalizedRow[] = [];
+  normalizeRow(
+    out,
     context,
     dict,
     undefined,
@@ -307,4 +361,5 @@ export function* normalizeItem(item: unknown, context: ItemContext): Generator<N
     maxNestingOf(context.schema, table),
     true,
   );
+  return out;
 }

@@ -74,8 +74,10 @@ export interface ShortenOptions {
  * ```
  */
 export function shortenIdentifier(normalized: string, options: ShortenOptions = {}): string {
-  const original = options.original ?? normalized;
   const maxLength = options.maxLength ?? MAX_IDENTIFIER_LENGTH;
+  // UTF-16 length >= code point count: nothing to shorten (the common case, checked cheaply)
+  if (!maxLength || normalized.length <= maxLength) return normalized;
+  const original = options.original ?? normalized;
   const ascii = isAscii(normalized);
   const chars = ascii ? undefined : codePoints(normalized);
   const length = ascii ? normalized.length : chars!.length;

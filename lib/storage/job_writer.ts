@@ -61,13 +61,20 @@ export class JobWriter {
 
   /** Appends one line (without its newline). */
   async write(line: string): Promise<void> {
-    if (this.#file === undefined && this.#chunks.length === 0) this.#startFile();
-    this.#chunks.push(line, "\n");
-    this.#buffered += line.length + 1;
-    this.#fileBytes += line.length + 1;
-    this.lines++;
-    if (this.#buffered >= this.#bufferBytes) await this.flush();
-    if (this.#fileBytes >= this.#maxFileBytes) await this.rotate();
+    await this.writeLines([line]);
+  }
+
+  /** Appends lines (without their newlines): {@linkcode write} for each, awaited once. */
+  async writeLines(lines: string[]): Promise<void> {
+    for (const line of lines) {
+      if (this.#file === undefined && this.#chunks.length === 0) this.#startFile();
+      this.#chunks.push(line, "\n");
+      this.#buffered += line.length + 1;
+      this.#fileBytes += line.length + 1;
+      this.lines++;
+      if (this.#buffered >= this.#bufferBytes) await this.flush();
+      if (this.#fileBytes >= this.#maxFileBytes) await this.rotate();
+    }
   }
 
   #startFile(): void {

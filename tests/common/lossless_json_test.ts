@@ -20,3 +20,36 @@ Deno.test("parseJsonLossless() keeps big integers and 1.0 through JSON.stringify
   // JSON.parse would have lost both
   assert.notEqual(JSON.stringify(JSON.parse(text)), JSON.stringify(v));
 });
+
+Deno.test("parseJsonLossless() takes the plain parse only when no number could change", async () => {
+  const { mayHaveLossyNumber, parseJsonExact } = await import("../../lib/common/lossless_json.ts");
+  // every number JSON.parse would change is caught, wherever it sits
+  const lossy = [
+    "1.0",
+    " -2.00",
+    "[9007199254740993]",
+    '{"a": 1e3}',
+    '{"a":1.5E+2}',
+    '{"a":[1,\n  -12345678901234567890]}',
+    '{"a":"x","b":0.0}',
+    '{"a":{"b":[3, 4.000 ]}}',
+  ];
+  for (const text of lossy) {
+    assert.ok(mayHaveLossyNumber(text), text);
+    assert.equal(JSON.stringify(parseJsonLossless(text)), JSON.stringify(parseJsonExact(text)));
+    assert.notEqual(JSON.stringify(JSON.parse(text)), JSON.stringify(parseJsonExact(text)), text);
+  }
+  // GitLab's own bodies (timestamps with .000Z, versions, SHAs, ids) take the fast path
+  const samples = new URL("../testdata/reference/gitlab-samples/", import.meta.url);
+  let fast = 0;
+  for await (const f of Deno.readDir(samples)) {
+    if (!f.name.endsWith(".json")) continue;
+    const text = await Deno.readTextFile(new URL(f.name, samples));
+    assert.equal(JSON.stringify(parseJsonLossless(text)), JSON.stringify(parseJsonExact(text)));
+    if (!mayHaveLossyNumber(text)) fast++;
+  }
+  assert.ok(fast >= 20, `only ${fast} sample bodies take the fast path`);
+  for (const text of ['{"at":"2024-01-01T10:00:00.000Z","v":"1.0","n":1.5,"id":42}', "[]"]) {
+    assert.equal(mayHaveLossyNumber(text), false, text);
+  }
+});

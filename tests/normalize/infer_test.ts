@@ -154,3 +154,26 @@ Deno.test("SchemaEvolution completes hinted columns and moves them to the end", 
     /column "id" is not nullable/,
   );
 });
+
+Deno.test("isoToUtc() gives the same text for `Z` (fast path) as for `+00:00` (full parser)", () => {
+  let seed = 7;
+  const rnd = (n: number) => (seed = (seed * 1103515245 + 12345) % 2147483648) % n;
+  const two = (n: number) => String(n).padStart(2, "0");
+  for (let i = 0; i < 5000; i++) {
+    // years, months, days and times including out-of-range fields and day 29..31 edge cases
+    const year = String([1000, 1900, 1970, 2000, 2024, 2100, 9999][rnd(7)] + rnd(3));
+    const text = `${year}-${two(rnd(14))}-${two(rnd(33))}T${two(rnd(26))}:${two(rnd(62))}:${
+      two(rnd(62))
+    }${["", ".0", ".000", ".445", ".123456", ".1234567", ".100000000"][rnd(7)]}`;
+    for (const timezone of [true, false]) {
+      assert.equal(
+        isoToUtc(`${text}Z`, timezone),
+        isoToUtc(`${text}+00:00`, timezone),
+        `${text}Z`,
+      );
+    }
+  }
+  assert.equal(isoToUtc("2024-05-08T20:13:40.445Z"), "2024-05-08T20:13:40.445000+00:00");
+  assert.equal(isoToUtc("2024-05-08T20:13:40.000Z", false), "2024-05-08T20:13:40");
+  assert.equal(isoToUtc("2023-02-29T00:00:00Z"), undefined);
+});

@@ -41,3 +41,32 @@ Deno.test("pyFloatRepr() formats like Python repr", () => {
   assert.equal(pyFloatRepr(0.0001), "0.0001");
   assert.equal(pyFloatRepr(-Infinity), "-inf");
 });
+
+Deno.test("parseRecord() takes JSON.parse only where it normalizes exactly like parseJson", async () => {
+  const { parseRecord, normalizeItem, newSchema } = {
+    ...await import("../../lib/normalize/mod.ts"),
+    ...await import("../../lib/schema/mod.ts"),
+  };
+  const rowsOf = (item: unknown) => {
+    let n = 0;
+    return normalizeItem(item, {
+      schema: newSchema("s"),
+      table: "t",
+      loadId: "1",
+      newRowId: () => `id${n++}`,
+    }).map(({ table, row }) => [table, stringifyJson(row)]);
+  };
+  const texts = [
+    '{"id": 1, "at": "2024-01-01T10:00:00.000Z", "author": {"id": 2, "name": "é"}, "l": ["a"]}',
+    '{"b": 1, "2021": {"x": 1}, "a": [1, 2]}', // integer-like key: order must be kept
+    '{"big": 9007199254740993, "f": 1.0, "e": 2e3, "n": {"g": -0.0}}', // numbers JSON.parse changes
+    '{"__proto__": {"x": 1}, "k": null, "s": "say \\"1\\": 2"}',
+  ];
+  for (const text of texts) {
+    assert.deepEqual(rowsOf(parseRecord(text)), rowsOf(parseJson(text)), text);
+  }
+  // plain objects (the fast path) for ordinary records, Maps where key order or numbers need it
+  assert.ok(!(parseRecord(texts[0]) instanceof Map));
+  assert.ok(parseRecord(texts[1]) instanceof Map);
+  assert.ok(parseRecord(texts[2]) instanceof Map);
+});
