@@ -297,13 +297,18 @@ export class HttpClient {
         });
         this.stats.requests++;
         if (context.stats) context.stats.requests++;
-        response = await this.#fetch(this.#authorizedUrl(current), {
-          method: currentMethod,
-          headers: this.#headersFor(current, request.headers, body !== undefined),
-          body,
-          redirect: "manual",
-          signal,
-        });
+        try {
+          response = await this.#fetch(this.#authorizedUrl(current), {
+            method: currentMethod,
+            headers: this.#headersFor(current, request.headers, body !== undefined),
+            body,
+            redirect: "manual",
+            signal,
+          });
+        } catch (e) {
+          this.limiter.release(ticket);
+          throw e;
+        }
         this.limiter.observe(ticket, response.headers);
         const location = response.headers.get("location");
         if (!REDIRECTS.has(response.status) || location === null) break;

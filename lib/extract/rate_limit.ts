@@ -103,14 +103,46 @@ export interface RateLimiterStats {
 }
 
 interface HeaderState {
+  /** `RateLimit-Remaining` of the response to `seq`. */
   remaining: number;
+  /** `RateLimit-Reset` in ms: when the server's window ends. */
   resetAt: number;
+  /** The ticket whose response told this. */
   seq: number;
+  /** Requests started before `seq` still in flight then: the server may count them later. */
+  older: number;
+  /** `RateLimit-Observed` + `RateLimit-Remaining`: the window's size, when sent. */
+  windowSize?: number;
+}
+
+/** A request start reserved after the response the header state comes from. */
+interface Reservation {
+  seq: number;
+  at: number;
 }
 
 /**
- * Paces request starts. `acquire()` before sending, `observe()` with the response headers,
- * `pause()` after a 429 so that every request waits.
+ * Margin after `RateLimit-Reset` before a new window's budget is used (clock skew between
+ * client and server; the header is in whole seconds): 250 ms, or 5% of a shorter window.
+ */
+const RESET_MARGIN_MS = 250;
+/**
+ * Requests started this close before a reset may reach the server after it and count in the
+ * next window, whose budget is reduced by them: 1 s, or 10% of a shorter window.
+ */
+const CROSSING_MS = 1000;
+
+/**
+ * Paces request starts. `acquire()` before sending, `observe()` with the response headers (or
+ * `release()` when there is no response), `pause()` after a 429 so that every request waits.
+ *
+ * Against GitLab's fixed windows (`RateLimit-Remaining` / `RateLimit-Reset`) the budget the
+ * server reports is used at once, as fast as the requests go, and the client waits for the
+ * reset only when it is spent: that is what keeps a run on the rate-limit floor. Requests in
+ * flight are subtracted from the budget (the server counts them on arrival, possibly after
+ * the response that reported it), and so are starts close to a reset for the next window.
+ * Before any header, and in a new window whose size is unknown, starts are spaced evenly at
+ * `RateLimit-Limit` per minute.
  *
  * @example
  * ```ts
@@ -134,6 +166,12 @@ export class RateLimiter {
   #pausedUntil = 0;
   #header?: HeaderState;
   #headerSpacingMs = 0;
+  /** Counts header state changes, so a waiting request can tell it should decide again. */
+  #headerUpdates = 0;
+  /** Starts reserved after the header's response, in order. */
+  #reservations: Reservation[] = [];
+  /** Tickets sent and not yet answered. */
+  readonly #inFlight = new Set<number>();
 
   constructor(options: RateLimiterOptions = {}) {
     const rpm = options.maxRequestsPerMinute;
@@ -145,52 +183,88 @@ export class RateLimiter {
     this.#signal = options.signal;
   }
 
+  /** The earliest start at or after `at` that the server's reported budget allows. */
+  #headerStart(at: number): number {
+    const h = this.#header;
+    if (!h) return Math.max(at, this.#lastStart + this.#headerSpacingMs);
+    // the window's length follows from its size and RateLimit-Limit (per minute)
+    const periodMs = h.windowSize !== undefined && this.#headerSpacingMs > 0
+      ? h.windowSize * this.#headerSpacingMs
+      : MINUTE;
+    const crossingMs = Math.min(CROSSING_MS, periodMs / 10);
+    let beforeReset = 0;
+    let nearOrAfterReset = 0;
+    for (const r of this.#reservations) {
+      if (r.at < h.resetAt) beforeReset++;
+      if (r.at >= h.resetAt - crossingMs) nearOrAfterReset++;
+    }
+    if (at < h.resetAt && h.remaining - h.older - beforeReset > 0) return at;
+    // this window is spent (or over): the next one, with its size when known
+    const next = Math.max(at, h.resetAt + Math.min(RESET_MARGIN_MS, periodMs / 20));
+    if (h.windowSize !== undefined && h.windowSize - nearOrAfterReset > 0) return next;
+    return Math.max(next, this.#lastStart + this.#headerSpacingMs);
+  }
+
   /**
    * Reserves the earliest allowed start for a request to `path` (after the API root) and waits
    * until then. `ignorePause`: this request already waited out the pause it caused.
    */
   async acquire(path: string, options: { ignorePause?: boolean } = {}): Promise<RateTicket> {
-    const now = this.#now();
-    let at = Math.max(now, this.#lastStart + Math.max(this.#spacingMs, this.#headerSpacingMs));
-    if (!options.ignorePause) at = Math.max(at, this.#pausedUntil);
-    const header = this.#header;
-    if (header && now < header.resetAt) {
-      const budget = header.remaining - (this.#seq - header.seq);
-      if (budget <= 0) {
-        at = Math.max(at, header.resetAt);
-      } else {
-        at = Math.max(at, this.#lastStart + (header.resetAt - now) / budget);
-      }
-    }
+    const ticket = { seq: ++this.#seq };
+    this.#inFlight.add(ticket.seq);
     const matching = this.#limits.filter((l) => l.limit.pattern.test(path));
-    for (const { limit, starts } of matching) {
-      if (starts.length >= limit.requests) {
-        at = Math.max(at, starts[starts.length - limit.requests] + limit.periodMs);
+    for (;;) {
+      const now = this.#now();
+      let at = Math.max(now, this.#lastStart + this.#spacingMs);
+      if (!options.ignorePause) at = Math.max(at, this.#pausedUntil);
+      at = this.#headerStart(at);
+      for (const { limit, starts } of matching) {
+        if (starts.length >= limit.requests) {
+          at = Math.max(at, starts[starts.length - limit.requests] + limit.periodMs);
+        }
       }
+      at = Math.min(at, now + this.#maxWaitMs);
+      this.#lastStart = Math.max(this.#lastStart, at);
+      const reservation = { seq: ticket.seq, at };
+      this.#reservations.push(reservation);
+      // a server that stops sending headers must not make this grow without end
+      if (this.#reservations.length > 100_000) this.#reservations.splice(0, 50_000);
+      if (at <= now) {
+        this.#commit(matching, at);
+        return ticket;
+      }
+      const seen = this.#headerUpdates;
+      this.stats.waits++;
+      this.stats.waitedMs += at - now;
+      await this.#sleep(at - now, this.#signal);
+      if (this.#headerUpdates === seen) {
+        this.#commit(matching, at);
+        return ticket;
+      }
+      // the server told more while this waited (a new window, a spent budget): decide again
+      this.#reservations = this.#reservations.filter((r) => r !== reservation);
     }
-    at = Math.min(at, now + this.#maxWaitMs);
-    this.#lastStart = Math.max(this.#lastStart, at);
+  }
+
+  /** Records a start for the endpoint limits it counts against. */
+  #commit(matching: { limit: EndpointLimit; starts: number[] }[], at: number): void {
     for (const { limit, starts } of matching) {
       starts.push(at);
       if (starts.length > limit.requests * 2) starts.splice(0, starts.length - limit.requests);
     }
-    const ticket = { seq: ++this.#seq };
-    if (at > now) {
-      this.stats.waits++;
-      this.stats.waitedMs += at - now;
-      await this.#sleep(at - now, this.#signal);
-    }
-    return ticket;
   }
 
   /**
-   * Learns from a response's `RateLimit-Remaining`, `RateLimit-Reset` (Unix seconds) and
-   * `RateLimit-Limit` (per minute). Responses without them change nothing.
+   * Learns from a response's `RateLimit-Remaining`, `RateLimit-Reset` (Unix seconds),
+   * `RateLimit-Observed` and `RateLimit-Limit` (per minute). Responses without them change
+   * nothing but the count of requests in flight.
    */
   observe(ticket: RateTicket, headers: Headers): void {
+    this.#inFlight.delete(ticket.seq);
     const remaining = Number(headers.get("ratelimit-remaining") ?? NaN);
     const reset = Number(headers.get("ratelimit-reset") ?? NaN);
     const limit = Number(headers.get("ratelimit-limit") ?? NaN);
+    const observed = Number(headers.get("ratelimit-observed") ?? NaN);
     if (limit > 0) this.#headerSpacingMs = MINUTE / limit;
     if (!Number.isFinite(remaining) || !Number.isFinite(reset) || reset <= 0) return;
     const resetAt = reset * 1000;
@@ -199,8 +273,27 @@ export class RateLimiter {
       current === undefined || resetAt > current.resetAt ||
       (resetAt === current.resetAt && ticket.seq > current.seq)
     ) {
-      this.#header = { remaining: Math.max(0, remaining), resetAt, seq: ticket.seq };
+      let older = 0;
+      for (const seq of this.#inFlight) if (seq < ticket.seq) older++;
+      this.#header = {
+        remaining: Math.max(0, remaining),
+        resetAt,
+        seq: ticket.seq,
+        older,
+        // observed + remaining is the window's size while some is left (a 429's observed
+        // counts rejected requests too, so a spent window tells nothing)
+        windowSize: Number.isFinite(observed) && observed >= 0 && remaining > 0
+          ? observed + remaining
+          : current?.windowSize,
+      };
+      this.#reservations = this.#reservations.filter((r) => r.seq > ticket.seq);
+      this.#headerUpdates++;
     }
+  }
+
+  /** Forgets a request that got no response (network error, timeout). */
+  release(ticket: RateTicket): void {
+    this.#inFlight.delete(ticket.seq);
   }
 
   /** Holds every request not yet started for `ms` (after a 429). */

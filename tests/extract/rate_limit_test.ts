@@ -34,21 +34,36 @@ Deno.test("RateLimiter waits for RateLimit-Reset when RateLimit-Remaining is use
     new Headers({ "ratelimit-remaining": "0", "ratelimit-reset": String(1_000_000 / 1000 + 7) }),
   );
   await limiter.acquire("/projects");
-  assert.deepEqual(t.waits, [7000]);
+  assert.deepEqual(t.waits, [7250]); // the reset plus a margin for clock skew
 });
 
-Deno.test("RateLimiter spreads the remaining budget until the reset and counts requests in flight", async () => {
+Deno.test("RateLimiter uses the reported budget at once, minus requests in flight", async () => {
   const t = fakeTime(1_000_000);
   const limiter = new RateLimiter({ now: t.now, sleep: t.sleep });
   const first = await limiter.acquire("/a");
-  await limiter.acquire("/b"); // in flight when the first answer arrives
+  const older = await limiter.acquire("/b"); // sent before `third`, answered after it
+  const third = await limiter.acquire("/c");
+  limiter.observe(first, new Headers({ "ratelimit-limit": "10" })); // 10 per minute: 60 s windows
   limiter.observe(
-    first,
-    new Headers({ "ratelimit-remaining": "5", "ratelimit-reset": String(1_000_000 / 1000 + 8) }),
+    third,
+    new Headers({
+      "ratelimit-remaining": "4",
+      "ratelimit-observed": "6",
+      "ratelimit-reset": String(1_000_000 / 1000 + 8),
+    }),
   );
-  // 5 left, 1 already started since: 4 over 8 s → one every 2 s
-  await limiter.acquire("/c");
-  assert.deepEqual(t.waits, [2000]);
+  // 4 left, but `older` may still be counted: 3 start at once, the next waits for the reset
+  for (let i = 0; i < 3; i++) await limiter.acquire("/d");
+  assert.deepEqual(t.waits, []);
+  await limiter.acquire("/e");
+  assert.deepEqual(t.waits, [8250]);
+  limiter.observe(older, new Headers());
+  // the new window holds 10 (observed + remaining); 1 start is in it already
+  for (let i = 0; i < 9; i++) await limiter.acquire("/f");
+  assert.deepEqual(t.waits, [8250]);
+  // then, with no answer from the new window yet, starts are spaced at RateLimit-Limit
+  await limiter.acquire("/g");
+  assert.deepEqual(t.waits, [8250, 6000]);
 });
 
 Deno.test("RateLimiter paces on RateLimit-Limit per minute and pause() holds everyone", async () => {
@@ -93,6 +108,30 @@ Deno.test("HttpClient against a rate-limited GitLab: paced on its headers, no 42
   const limited = gitlab.requests.filter((r) => r.status === 429).length;
   assert.ok(limited <= 1, `${limited} responses were 429`);
   assert.ok(client.limiter.stats.waits > 0);
+});
+
+Deno.test("HttpClient spends each window's budget at once instead of spacing", async () => {
+  // 20 per 2 s window (600/min), 16 in flight, 1 + 25 requests
+  await using gitlab = await startFakeGitlab({
+    rateLimit: { requestsPerMinute: 20, windowMs: 2000 },
+  });
+  const client = new HttpClient({
+    baseUrl: gitlab.url,
+    source: { api_key: "glpat-test" },
+    maxInFlight: 16,
+  });
+  // one request first, so the headers are known before the burst (as in a real run)
+  await client.request({ url: "projects", params: { per_page: 1 } });
+  const started = Date.now();
+  await Promise.all(
+    Array.from({ length: 25 }, () => client.request({ url: "projects", params: { per_page: 1 } })),
+  );
+  const elapsed = Date.now() - started;
+  const limited = gitlab.requests.filter((r) => r.status === 429).length;
+  assert.ok(limited <= 1, `${limited} responses were 429`);
+  // spaced at 600/min the 25 would take 2.4 s at least; the rest of this window's budget
+  // goes at once and the others at the reset (at most 2 s away, plus a 250 ms margin)
+  assert.ok(elapsed < 2_400, `took ${elapsed} ms`);
 });
 
 Deno.test("HttpClient: a 429 without headers backs off and holds the other requests", async () => {
