@@ -5,8 +5,11 @@
  *
  * Flags: --scale N (data size, default 2), --latency MS (default 50), --jitter MS (default 10),
  * --rpm N (rate limit, default 600), --window-ms MS (rate-limit window, default 10000),
- * --concurrency N (default: the CLI's), --only a,b (scenarios: latency, ratelimit, copy,
+ * --concurrency N (default: the CLI's), --bulk N (records per project and resource in the
+ * full-page COPY scenario, default 3000), --only a,b (scenarios: latency, ratelimit, copy,
  * memory, pglite).
+ *
+ * The CLI runs with the V8 flags of the `start` task (as the compiled binary does).
  *
  * @module
  */
@@ -29,11 +32,18 @@ const { values } = parseArgs({
     rpm: { type: "string", default: "600" },
     "window-ms": { type: "string", default: "10000" },
     concurrency: { type: "string" },
+    bulk: { type: "string", default: "3000" },
     only: { type: "string" },
   },
 });
 const scale = Number(values.scale);
 const only = new Set((values.only ?? "latency,ratelimit,copy,memory,pglite").split(","));
+
+/** The V8 flags of deno.json's `start` task, which `compile` bakes into the binary too. */
+const V8_FLAGS = (() => {
+  const config = JSON.parse(Deno.readTextFileSync(new URL("../../deno.json", import.meta.url)));
+  return (config.tasks.start as string).match(/--v8-flags=\S+/)?.[0];
+})();
 
 /** The fake's size at a scale: more projects (each with all its children). */
 function sizeAt(n: number): Partial<FakeSizes> {
@@ -60,7 +70,12 @@ const PEAK_MARK = "BENCH_PEAK_RSS_KB=";
 
 async function runLoad(
   gitlab: FakeGitlab,
-  options: { concurrency?: number; destination: "postgres" | "pglite"; keep?: boolean },
+  options: {
+    concurrency?: number;
+    destination: "postgres" | "pglite";
+    keep?: boolean;
+    resources?: string;
+  },
 ): Promise<RunResult> {
   const cwd = await Deno.makeTempDir({ prefix: "gitlab_pg_bench_" });
   const dataset = uniqueDataset("bench");
@@ -79,7 +94,9 @@ async function runLoad(
   });
   if (options.destination === "postgres") env.DESTINATION__POSTGRES__CREDENTIALS = TEST_PG_URL;
   else env.DESTINATION_TYPE = "pglite";
-  const args = ["run", "-A", "--quiet", MAIN, "run", "--json", "--progress", "none"];
+  const args = ["run", "-A", "--quiet", ...(V8_FLAGS ? [V8_FLAGS] : []), MAIN, "run"];
+  args.push("--json", "--progress", "none");
+  if (options.resources) args.push("--resources", options.resources);
   const c = options.concurrency ?? (values.concurrency ? Number(values.concurrency) : undefined);
   if (c !== undefined) args.push("--concurrency", String(c));
   const before = gitlab.requests.length;
@@ -230,11 +247,10 @@ if (only.has("ratelimit")) {
   );
 }
 
-if (only.has("copy")) {
-  await using gitlab = await startFakeGitlab({ size: sizeAt(scale) });
-  console.log(`\n3. Zero latency, Postgres, vs raw COPY of the same rows`);
-  const r = await runLoad(gitlab, { destination: "postgres", keep: true });
-  line("full load", r);
+/** A full load kept on disk, then the raw COPY of its own job files, both printed. */
+async function copyComparison(label: string, gitlab: FakeGitlab, resources?: string) {
+  const r = await runLoad(gitlab, { destination: "postgres", keep: true, resources });
+  line(label, r);
   try {
     const copy = await rawCopyRate(r.dataset, r.pipelinesDir);
     const copyRate = copy.rows / (copy.ms / 1000);
@@ -248,6 +264,34 @@ if (only.has("copy")) {
   } finally {
     await dropDataset(r.dataset);
     await Deno.remove(join(r.pipelinesDir, ".."), { recursive: true }).catch(() => {});
+  }
+}
+
+if (only.has("copy")) {
+  console.log(`\n3. Zero latency, Postgres, vs raw COPY of the same rows`);
+  {
+    // GitLab's shape: every table, many small child lists (about 5 rows per request)
+    await using gitlab = await startFakeGitlab({ size: sizeAt(scale) });
+    await copyComparison("all 21 resources", gitlab);
+  }
+  {
+    // full 100-record pages: what the non-network path (parse, normalize, COPY) can do
+    const n = Number(values.bulk);
+    await using gitlab = await startFakeGitlab({
+      size: {
+        groups: 1,
+        subgroupsPerGroup: 0,
+        projectsPerGroup: 4,
+        issuesPerProject: n,
+        mergeRequestsPerProject: n,
+        commitsPerProject: n,
+      },
+    });
+    await copyComparison(
+      `full pages (4 x ${n} each)`,
+      gitlab,
+      "issues,merge_requests,commits",
+    );
   }
 }
 
