@@ -195,7 +195,7 @@ export class SchemaEvolution {
     const base = existing ?? newTable(table, { parent: parentTable });
     const columns = base.columns;
     const out = new Map<string, unknown>();
-    const examples = new Map<string, unknown>();
+    let examples: Map<string, unknown> | undefined;
     let added: Record<string, Column> | undefined;
     for (const [name, raw] of row) {
       if (raw === null || raw === undefined) {
@@ -217,11 +217,11 @@ export class SchemaEvolution {
       out.set(col, coerced);
       if (column) {
         (added ??= {})[col] = column;
-        examples.set(col, value);
+        (examples ??= new Map()).set(col, value);
       }
     }
     if (added) {
-      const keep = this.#applyContract(target, existing, added, out, examples);
+      const keep = this.#applyContract(target, existing, added, out, examples!);
       if (!keep) {
         this.info.discardedRows[table] = (this.info.discardedRows[table] ?? 0) + 1;
         return undefined;
