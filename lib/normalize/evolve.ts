@@ -60,16 +60,17 @@ export function compileSettings(schema: StoredSchema): CompiledSettings {
     [pattern, type],
   ) => [compileSimpleRegex(pattern), type] as const);
   // both are asked for every column of every row: answers are kept per name
-  const hintCache = new Map<string, boolean>();
+  const hintCache = new Map<string, Map<string, boolean>>();
   const preferredCache = new Map<string, DataType | undefined>();
   return {
     hint: (hint, name) => {
-      const key = `${hint}\u0000${name}`;
-      let yes = hintCache.get(key);
+      let names = hintCache.get(hint);
+      if (!names) hintCache.set(hint, names = new Map());
+      let yes = names.get(name);
       if (yes === undefined) {
         yes = hints.get(hint)?.some((re) => re.test(name)) ?? false;
-        if (hintCache.size > 100_000) hintCache.clear();
-        hintCache.set(key, yes);
+        if (names.size > 100_000) names.clear();
+        names.set(name, yes);
       }
       return yes;
     },

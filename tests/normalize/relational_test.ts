@@ -241,3 +241,20 @@ Deno.test("normalizeItem() keeps both values when two keys of one object normali
   const [single] = rowsOf(withTable(), parseJson('{"fooBar": 3}'));
   assert.equal(single.row.foo_bar, 3);
 });
+
+Deno.test("generateDltId() gives 14-character base64 ids of 10 fresh random bytes", async () => {
+  const { generateDltId } = await import("../../lib/normalize/ids.ts");
+  const { Buffer } = await import("node:buffer");
+  const ids = new Set<string>();
+  // more than one 4 KiB pool of random bytes
+  for (let i = 0; i < 2_000; i++) {
+    const id = generateDltId();
+    assert.match(id, /^[A-Za-z0-9+/]{14}$/);
+    const bytes = Buffer.from(id, "base64");
+    assert.equal(bytes.length, 10);
+    // the same text as Node's base64 of those bytes, `=` stripped (dlt's format)
+    assert.equal(bytes.toString("base64").replace(/=+$/, ""), id);
+    ids.add(id);
+  }
+  assert.equal(ids.size, 2_000);
+});
