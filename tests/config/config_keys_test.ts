@@ -17,3 +17,18 @@ Deno.test("describeConfigKeys() lists every key once with its env var", async ()
   );
   await assertGolden("keys", table.join("\n"));
 });
+
+Deno.test("the README's configuration table lists every key, env var and default", async () => {
+  const readme = await Deno.readTextFile(new URL("../../README.md", import.meta.url));
+  const start = readme.indexOf("| TOML key");
+  const rows = readme.slice(start, readme.indexOf("\n\n", start)).split("\n").slice(2);
+  const cells = rows.map((r) => r.split("|").slice(1, -1).map((c) => c.trim()));
+  const keys = describeConfigKeys();
+  assert.equal(cells.length, keys.length);
+  keys.forEach((k, i) => {
+    assert.equal(cells[i][0], k.key ? `\`${k.key}\`` : "—");
+    assert.equal(cells[i][1], `\`${k.env}\``);
+    assert.equal(cells[i][2], k.default ? `\`${k.default}\`` : "");
+    assert.equal(cells[i][3], `${k.description}${k.secret ? " (secret)" : ""}`);
+  });
+});
