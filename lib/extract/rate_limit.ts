@@ -170,7 +170,7 @@ export class RateLimiter {
   #headerUpdates = 0;
   /** Starts reserved after the header's response, in order. */
   #reservations: Reservation[] = [];
-  /** Tickets sent and not yet answered. */
+  /** Tickets handed out (waiting or sent) and not yet answered or released. */
   readonly #inFlight = new Set<number>();
 
   constructor(options: RateLimiterOptions = {}) {
@@ -213,6 +213,7 @@ export class RateLimiter {
     const ticket = { seq: ++this.#seq };
     this.#inFlight.add(ticket.seq);
     const matching = this.#limits.filter((l) => l.limit.pattern.test(path));
+    let waited = false;
     for (;;) {
       const now = this.#now();
       let at = Math.max(now, this.#lastStart + this.#spacingMs);
@@ -234,7 +235,8 @@ export class RateLimiter {
         return ticket;
       }
       const seen = this.#headerUpdates;
-      this.stats.waits++;
+      if (!waited) this.stats.waits++;
+      waited = true;
       this.stats.waitedMs += at - now;
       await this.#sleep(at - now, this.#signal);
       if (this.#headerUpdates === seen) {

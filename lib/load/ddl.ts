@@ -76,15 +76,8 @@ export class DestinationTables {
         })`,
       datasets,
     );
-    for (const r of rows) out.#columnsOf(r.ds, r.t, true).add(r.c);
+    for (const r of rows) out.add(r.ds, r.t, [r.c]);
     return out;
-  }
-
-  #columnsOf(dataset: string, table: string, create: boolean): Set<string> {
-    const key = `${dataset}\u0000${table}`;
-    let set = this.#tables.get(key);
-    if (!set && create) this.#tables.set(key, set = new Set());
-    return set!;
   }
 
   /** Whether `dataset.table` exists. */
@@ -99,7 +92,9 @@ export class DestinationTables {
 
   /** Records columns added to (or a table created with them in) `dataset.table`. */
   add(dataset: string, table: string, columns: Iterable<string>): void {
-    const set = this.#columnsOf(dataset, table, true);
+    const key = `${dataset}\u0000${table}`;
+    let set = this.#tables.get(key);
+    if (!set) this.#tables.set(key, set = new Set());
     for (const c of columns) set.add(c);
   }
 

@@ -99,9 +99,7 @@ interface Level {
   level: number;
   /** Normalized keys from the record down to this dict. */
   path: string[];
-  /** Original keys from the record down to this dict. */
-  origPath: string[];
-  /** `origPath` joined with U+0001, plus a trailing U+0001 (empty at the top). */
+  /** The original keys from the record down to this dict, each followed by U+0001. */
   origPrefix: string;
   /** `path` joined with `__`, plus a trailing `__` (empty at the top). */
   namePrefix: string;
@@ -125,9 +123,9 @@ function flatten(
   };
   // keyed by the joined path: a later key with the same path replaces the list in place
   const lists = new Map<string, [string[], unknown[]]>();
-  const stack: Level[] = [{ dict, level, path: [], origPath: [], origPrefix: "", namePrefix: "" }];
+  const stack: Level[] = [{ dict, level, path: [], origPrefix: "", namePrefix: "" }];
   while (stack.length) {
-    const { dict: current, level: lvl, path, origPath, origPrefix, namePrefix } = stack.pop()!;
+    const { dict: current, level: lvl, path, origPrefix, namePrefix } = stack.pop()!;
     const isMap = current instanceof Map;
     const keys = isMap ? [...current.keys()] : Object.keys(current);
     for (let i = 0; i < keys.length; i++) {
@@ -146,7 +144,6 @@ function flatten(
               dict: v,
               level: lvl - 1,
               path: [...path, normKey],
-              origPath: [...origPath, k],
               origPrefix: origin + "\u0001",
               namePrefix: normKey ? namePrefix + normKey + "__" : namePrefix,
             });

@@ -61,20 +61,28 @@ export class JobWriter {
 
   /** Appends one line (without its newline). */
   async write(line: string): Promise<void> {
-    await this.writeLines([line]);
+    if (this.#append(line)) await this.#spill();
   }
 
   /** Appends lines (without their newlines): {@linkcode write} for each, awaited once. */
   async writeLines(lines: string[]): Promise<void> {
-    for (const line of lines) {
-      if (this.#file === undefined && this.#chunks.length === 0) this.#startFile();
-      this.#chunks.push(line, "\n");
-      this.#buffered += line.length + 1;
-      this.#fileBytes += line.length + 1;
-      this.lines++;
-      if (this.#buffered >= this.#bufferBytes) await this.flush();
-      if (this.#fileBytes >= this.#maxFileBytes) await this.rotate();
-    }
+    for (const line of lines) if (this.#append(line)) await this.#spill();
+  }
+
+  /** Buffers one line; true when the buffer or the file is full. */
+  #append(line: string): boolean {
+    if (this.#file === undefined && this.#chunks.length === 0) this.#startFile();
+    this.#chunks.push(line, "\n");
+    this.#buffered += line.length + 1;
+    this.#fileBytes += line.length + 1;
+    this.lines++;
+    return this.#buffered >= this.#bufferBytes || this.#fileBytes >= this.#maxFileBytes;
+  }
+
+  /** Writes a full buffer out and starts a new file when this one is full. */
+  async #spill(): Promise<void> {
+    if (this.#buffered >= this.#bufferBytes) await this.flush();
+    if (this.#fileBytes >= this.#maxFileBytes) await this.rotate();
   }
 
   #startFile(): void {

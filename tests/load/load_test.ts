@@ -75,6 +75,22 @@ async function writePackage(
   return loadId;
 }
 
+/** `[id, title]` of every issue, by id. */
+async function issueRows(client: SqlClient, dataset: string): Promise<string[][]> {
+  const rows = await client.query<{ id: string; title: string }>(
+    `SELECT id::text, title FROM "${dataset}".issues ORDER BY id`,
+  );
+  return rows.map((r) => [r.id, r.title]);
+}
+
+/** Every label value, sorted. */
+async function labelValues(client: SqlClient, dataset: string): Promise<string[]> {
+  const rows = await client.query<{ value: string }>(
+    `SELECT value FROM "${dataset}".issues__labels ORDER BY value`,
+  );
+  return rows.map((l) => l.value);
+}
+
 function withDestinations(
   name: string,
   fn: (client: SqlClient, dataset: string, storage: PackageStorage) => Promise<void>,
@@ -175,18 +191,12 @@ withDestinations(
       { id: 3, title: "three dup", labels: ["e"] },
     ]);
     await loadPackage(client, { storage, loadId: second, dataset });
-    const rows = await client.query<{ id: string; title: string }>(
-      `SELECT id::text, title FROM "${dataset}".issues ORDER BY id`,
-    );
-    assert.deepEqual(rows.map((r) => [r.id, r.title]), [
+    assert.deepEqual(await issueRows(client, dataset), [
       ["1", "one"],
       ["2", "two v2"],
       ["3", "three dup"],
     ]);
-    const labels = await client.query<{ value: string }>(
-      `SELECT value FROM "${dataset}".issues__labels ORDER BY value`,
-    );
-    assert.deepEqual(labels.map((l) => l.value), ["a", "b", "e"]);
+    assert.deepEqual(await labelValues(client, dataset), ["a", "b", "e"]);
   },
 );
 
@@ -264,18 +274,12 @@ withDestinations(
       { id: 3, title: "three", labels: ["d"] },
     ], { stableIds: true });
     await loadPackage(client, { storage, loadId: second, dataset });
-    const rows = await client.query<{ id: string; title: string }>(
-      `SELECT id::text, title FROM "${dataset}".issues ORDER BY id`,
-    );
-    assert.deepEqual(rows.map((r) => [r.id, r.title]), [
+    assert.deepEqual(await issueRows(client, dataset), [
       ["1", "one"],
       ["2", "two v2"],
       ["3", "three"],
     ]);
-    const labels = await client.query<{ value: string }>(
-      `SELECT value FROM "${dataset}".issues__labels ORDER BY value`,
-    );
-    assert.deepEqual(labels.map((l) => l.value), ["a", "b", "d"]);
+    assert.deepEqual(await labelValues(client, dataset), ["a", "b", "d"]);
   },
 );
 
@@ -357,10 +361,10 @@ for (const strategy of ["insert-from-staging", "staging-optimized"]) {
           `SELECT id::text FROM "${dataset}".issues ORDER BY id`,
         );
         assert.deepEqual(rows.map((r) => r.id), issues.map((i) => String(i.id)));
-        const labels = await client.query<{ value: string }>(
-          `SELECT value FROM "${dataset}".issues__labels ORDER BY value`,
+        assert.deepEqual(
+          await labelValues(client, dataset),
+          issues.flatMap((i) => i.labels).sort(),
         );
-        assert.deepEqual(labels.map((l) => l.value), issues.flatMap((i) => i.labels).sort());
       }
     },
   );
