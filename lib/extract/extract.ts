@@ -12,9 +12,10 @@
 import type { Catalog, Json, PaginatorConfig, ResolvedResource } from "../catalog/types.ts";
 import type { GitlabSourceConfig } from "../config/types.ts";
 import { HttpError, UserError } from "../common/errors.ts";
+import { join } from "node:path";
 import { JobWriter } from "../storage/job_writer.ts";
 import { HttpClient, type HttpClientOptions, type HttpRequest } from "./http_client.ts";
-import { BufferBudget, type Emit, runOrdered } from "./pool.ts";
+import { BufferBudget, type Emit, runOrdered, type Spill } from "./pool.ts";
 import type { Cursors } from "./incremental.ts";
 import { createPaginator } from "./paginators/mod.ts";
 import {
@@ -83,6 +84,17 @@ export type ExtractHttpOptions = Pick<
 
 /** What a request series hands downstream, in order: a record line or a warning. */
 type Output = { table: string; line: string } | { warning: string };
+
+/** An output as one line of a spill file: `<table>\t<json line>`, or `\t<json warning>`. */
+function encodeOutput(item: Output): string {
+  return "warning" in item ? `\t${JSON.stringify(item.warning)}` : `${item.table}\t${item.line}`;
+}
+
+function decodeOutput(line: string): Output {
+  const tab = line.indexOf("\t");
+  if (tab === 0) return { warning: JSON.parse(line.slice(1)) };
+  return { table: line.slice(0, tab), line: line.slice(tab + 1) };
+}
 
 /** Options of {@linkcode extract}. */
 export interface ExtractOptions {
@@ -277,6 +289,11 @@ export async function extract(catalog: Catalog, options: ExtractOptions): Promis
   // records waiting in the ordered pools of all levels together (memory stays flat)
 
   const budget = new BufferBudget(2000);
+  // what a series that is not first in line fetches waits on disk, not in memory, so every
+  // series keeps fetching (removed with the package if the run dies)
+  const spillDir = join(options.packageDir, "spill");
+  await Deno.mkdir(spillDir, { recursive: true });
+  const spill: Spill<Output> = { dir: spillDir, encode: encodeOutput, decode: decodeOutput };
   const client = new HttpClient({
     ...options.http,
     baseUrl: options.baseUrl,
@@ -403,7 +420,7 @@ export async function extract(catalog: Catalog, options: ExtractOptions): Promis
         kept.records.length * n,
         (i, out) => runChild(kids[i % n], { name: r.name, record: kept.records[(i / n) | 0] }, out),
         emit,
-        { concurrency, budget },
+        { concurrency, budget, spill },
       );
       if (options.limit !== undefined && pages >= options.limit) break;
       if (kept.stop) break;
@@ -488,9 +505,11 @@ export async function extract(catalog: Catalog, options: ExtractOptions): Promis
     await runOrdered<Output>(roots.length, (i, emit) => runRoot(roots[i], emit), output, {
       concurrency,
       budget,
+      spill,
     });
   } finally {
     for (const w of writers.values()) await w.close();
+    await Deno.remove(spillDir, { recursive: true }).catch(() => {});
     info.requests = client.stats.requests;
     info.retries = client.stats.retries;
     info.bytes = client.stats.bytes;

@@ -2,10 +2,16 @@
  * Bounded concurrency for extract: a semaphore for requests in flight, and an ordered pool
  * that runs tasks concurrently but forwards what they emit in task order, so the output is
  * the same as a sequential run. Backpressure: a task that is not first in line buffers at most
- * `maxBuffered` items, then waits until the tasks before it are done.
+ * `maxBuffered` items in memory, then either spills them to a file on disk and goes on (with
+ * the `spill` option: requests keep running for every task while memory stays flat) or waits
+ * until the tasks before it are done.
  *
  * @module
  */
+
+import { join } from "node:path";
+import { uniqId } from "../storage/package_storage.ts";
+import { readLines } from "../storage/read_lines.ts";
 
 /**
  * A counting semaphore.
@@ -86,13 +92,35 @@ export class BufferBudget {
 export type Emit<T> = (item: T) => Promise<void>;
 
 /** Options of {@linkcode runOrdered}. */
-export interface RunOrderedOptions {
+export interface RunOrderedOptions<T = unknown> {
   /** Tasks running at once. @default {1} */
   concurrency?: number;
   /** Items a task that is not first in line may buffer before it waits. @default {200} */
   maxBuffered?: number;
   /** A cap shared with other pools on the items buffered in all. @default {no shared cap} */
   budget?: BufferBudget;
+  /**
+   * Where a task that is not first in line puts its items when its buffer (or the budget) is
+   * full, instead of waiting: appended to a file of its own in `dir`, read back in order when
+   * the task's turn comes, then deleted. @default {undefined: the task waits}
+   */
+  spill?: Spill<T>;
+}
+
+/** How {@linkcode runOrdered} writes buffered items to disk and reads them back. */
+export interface Spill<T> {
+  /** An existing folder for the spill files. */
+  dir: string;
+  /** One item as one line of text (no `\n` in it). */
+  encode: (item: T) => string;
+  /** The item back from its line. */
+  decode: (line: string) => T;
+}
+
+/** A file of spilled items of one task; `written` settles when its last append is on disk. */
+interface SpillFile {
+  path: string;
+  written: Promise<void>;
 }
 
 class PoolAborted extends Error {
@@ -103,6 +131,8 @@ class PoolAborted extends Error {
 
 interface Slot<T> {
   buffer: T[];
+  /** Items spilled to disk, older than those in `buffer`. */
+  spilled?: SpillFile;
   done: Promise<void>;
   error?: { value: unknown };
   waiters: (() => void)[];
@@ -128,7 +158,7 @@ export async function runOrdered<T>(
   count: number,
   task: (index: number, emit: Emit<T>) => Promise<void>,
   emit: Emit<T>,
-  options: RunOrderedOptions = {},
+  options: RunOrderedOptions<T> = {},
 ): Promise<void> {
   const concurrency = Math.max(1, options.concurrency ?? 1);
   const maxBuffered = Math.max(1, options.maxBuffered ?? 200);
@@ -143,12 +173,53 @@ export async function runOrdered<T>(
   let wake: (() => void) | undefined;
 
   const budget = options.budget;
+  const spill = options.spill;
+  const spillFiles = new Set<string>();
+  /** Moves the slot's buffer to the end of its spill file (started when it has none). */
+  const spillBuffer = async (slot: Slot<T>) => {
+    const items = slot.buffer.splice(0);
+    budget?.release(items.length);
+    let text = "";
+    for (const item of items) text += spill!.encode(item) + "\n";
+    // the buffer empties and the file takes its items in the same tick: a drain always sees
+    // every item in one of the two
+    let file = slot.spilled;
+    if (!file) {
+      const path = join(spill!.dir, `${uniqId(6)}.spill`);
+      spillFiles.add(path);
+      file = slot.spilled = { path, written: Promise.resolve() };
+    }
+    const f = file;
+    f.written = f.written.then(() => Deno.writeTextFile(f.path, text, { append: true }));
+    await f.written;
+  };
+  /** Emits, in order, what a slot spilled and buffered, until both are empty. */
+  const drain = async (slot: Slot<T>) => {
+    for (;;) {
+      const file = slot.spilled;
+      if (file) {
+        slot.spilled = undefined; // later spills of the task start a new file
+        await file.written;
+        for await (const line of readLines(file.path)) await emit(spill!.decode(line));
+        await Deno.remove(file.path);
+        spillFiles.delete(file.path);
+      } else if (slot.buffer.length > 0) {
+        const items = slot.buffer.splice(0);
+        budget?.release(items.length);
+        for (const item of items) await emit(item);
+      } else return;
+    }
+  };
   const emitFor = (i: number): Emit<T> => async (item) => {
     if (failed) throw new PoolAborted();
     if (i === open) return await emit(item);
     const slot = slots[i];
     slot.buffer.push(item);
     if (budget) budget.used++;
+    if (spill) {
+      if (slot.buffer.length >= maxBuffered || budget?.full) await spillBuffer(slot);
+      return;
+    }
     while (i !== open && (slot.buffer.length >= maxBuffered || budget?.full)) {
       await new Promise<void>((resolve) => {
         slot.waiters.push(resolve);
@@ -191,6 +262,8 @@ export async function runOrdered<T>(
       for (const w of s.waiters.splice(0)) w();
     }
     await Promise.allSettled(slots.map((s) => s.done));
+    await Promise.allSettled(slots.map((s) => s.spilled?.written));
+    for (const path of spillFiles) await Deno.remove(path).catch(() => {});
   };
 
   for (let i = 0; i < count; i++) {
@@ -201,11 +274,7 @@ export async function runOrdered<T>(
     }
     const slot = slots[i];
     try {
-      while (slot.buffer.length > 0) {
-        const items = slot.buffer.splice(0);
-        budget?.release(items.length);
-        for (const item of items) await emit(item);
-      }
+      await drain(slot);
     } catch (e) {
       await abortAll();
       throw e;

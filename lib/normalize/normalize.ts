@@ -19,6 +19,7 @@ import { fromStoredJson, toStoredJson } from "../schema/export.ts";
 import { completeColumnNames, pipelineStateTable } from "../schema/schema.ts";
 import type { DataType, StoredSchema } from "../schema/types.ts";
 import { JobWriter } from "../storage/job_writer.ts";
+import { readLines } from "../storage/read_lines.ts";
 import {
   NEW_JOBS,
   PACKAGE_STATE_FILE,
@@ -77,31 +78,6 @@ export interface NormalizePackageOptions {
 }
 
 const EXTRACTED_SUFFIXES = [".typed-jsonl", ".jsonl", ".typed-jsonl.gz", ".jsonl.gz"];
-
-/** Reads a (possibly gzipped) file line by line without loading it whole. */
-async function* readLines(path: string): AsyncGenerator<string> {
-  const file = await Deno.open(path, { read: true });
-  let stream: ReadableStream<Uint8Array> = file.readable;
-  if (path.endsWith(".gz")) {
-    stream = stream.pipeThrough(
-      new DecompressionStream("gzip") as unknown as TransformStream<Uint8Array, Uint8Array>,
-    );
-  }
-  let rest = "";
-  for await (const chunk of stream.pipeThrough(new TextDecoderStream())) {
-    rest += chunk;
-    let nl = rest.indexOf("\n");
-    if (nl < 0) continue;
-    let start = 0;
-    while (nl >= 0) {
-      yield rest.slice(start, nl);
-      start = nl + 1;
-      nl = rest.indexOf("\n", start);
-    }
-    rest = rest.slice(start);
-  }
-  if (rest) yield rest;
-}
 
 interface TableOutput {
   writer: JobWriter;

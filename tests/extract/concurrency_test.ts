@@ -114,3 +114,105 @@ Deno.test("extract() with concurrency and injected 429, 5xx, resets and truncate
   assert.deepEqual(faulty.jobs, clean.jobs);
   assert.deepEqual(faulty.info.tables, clean.info.tables);
 });
+
+Deno.test("runOrdered() with spill: tasks behind a slow first one run to the end, output in order", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "gitlab-pg-spill-" });
+  try {
+    const out: string[] = [];
+    const finished: number[] = [];
+    const others = Promise.withResolvers<void>();
+    const done = runOrdered<string>(
+      3,
+      async (i, emit) => {
+        await emit(`${i}:first`);
+        // task 0 goes on only when tasks 1 and 2 are done: they must not wait for it
+        if (i === 0) await others.promise;
+        for (let k = 0; k < 50; k++) await emit(`${i}:${k}\twith a tab`);
+        finished.push(i);
+        if (finished.length === 2 && i !== 0) others.resolve();
+      },
+      (item) => Promise.resolve(void out.push(item)),
+      {
+        concurrency: 3,
+        maxBuffered: 4,
+        spill: { dir, encode: (s) => JSON.stringify(s), decode: (l) => JSON.parse(l) },
+      },
+    );
+    const timeout = setTimeout(() => others.reject(new Error("tasks 1 and 2 waited")), 5000);
+    await done.finally(() => clearTimeout(timeout));
+    assert.deepEqual(finished, [1, 2, 0]);
+    const expected = [0, 1, 2].flatMap((i) => [
+      `${i}:first`,
+      ...Array.from({ length: 50 }, (_, k) => `${i}:${k}\twith a tab`),
+    ]);
+    assert.deepEqual(out, expected);
+    assert.deepEqual([...Deno.readDirSync(dir)], [], "spill files are removed");
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("runOrdered() with spill removes its files when a task fails", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "gitlab-pg-spill-" });
+  try {
+    const gate = Promise.withResolvers<void>();
+    const err = await runOrdered<number>(
+      3,
+      async (i, emit) => {
+        if (i === 0) {
+          await gate.promise;
+          throw new Error("task 0 failed");
+        }
+        for (let k = 0; k < 20; k++) await emit(k);
+        if (i === 2) gate.resolve();
+      },
+      () => Promise.resolve(),
+      { concurrency: 3, maxBuffered: 2, spill: { dir, encode: String, decode: Number } },
+    ).catch((e) => e);
+    assert.equal(err?.message, "task 0 failed");
+    assert.deepEqual([...Deno.readDirSync(dir)], []);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("extract(): a slow page of the first project does not hold the other projects' pages", async () => {
+  await using gitlab = await startFakeGitlab({
+    size: { groups: 1, subgroupsPerGroup: 0, projectsPerGroup: 3, issuesPerProject: 400 },
+  });
+  const cat = catalog([
+    projects(),
+    issues({
+      endpoint: {
+        method: "GET",
+        path: "projects/{resources.projects.id}/issues",
+        params: { per_page: 50, scope: "all" },
+      },
+    }),
+  ]);
+  const sequential = await runExtract(cat, gitlab.url, { concurrency: 1 });
+  const firstProject = (sequential.jobs.projects[0] as { id: number }).id;
+  // page 2 of the first project's issues answers only when every other issue page has been
+  // answered (or after 10 s): with the old in-memory backpressure the others stopped after
+  // 200 buffered records and waited for it
+  const slowPage = new RegExp(`/projects/${firstProject}/issues\\?.*\\bpage=2\\b`);
+  const otherPages = (url: string) => /\/issues\?/.test(url) && !url.includes(`/${firstProject}/`);
+  const others = Promise.withResolvers<"released">();
+  let otherAnswered = 0;
+  const gated: typeof fetch = async (input, init) => {
+    const url = String(input);
+    if (slowPage.test(url)) {
+      await Promise.race([others.promise, new Promise((r) => setTimeout(r, 10_000))]);
+      const released = await Promise.race([others.promise, Promise.resolve("timeout")]);
+      if (released !== "released") throw new Error("the other projects' pages waited");
+    }
+    const response = await fetch(input, init);
+    // 2 projects x 400 issues / 50 per page
+    if (otherPages(url) && ++otherAnswered === 16) others.resolve("released");
+    return response;
+  };
+  const concurrent = await runExtract(cat, gitlab.url, { concurrency: 4, fetch: gated });
+  assert.equal(otherAnswered, 16);
+  assert.deepEqual(concurrent.jobs, sequential.jobs);
+  assert.deepEqual(concurrent.info.tables, sequential.info.tables);
+});
