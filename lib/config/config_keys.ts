@@ -76,6 +76,11 @@ export function describeConfigKeys(): ConfigKeyInfo[] {
       true,
     ),
     row(
+      "normalize.workers",
+      "",
+      "Threads normalizing root tables in parallel, for packages of 8 MiB or more (1 = one pass; unset: CPUs up to 4, from 128 MiB)",
+    ),
+    row(
       "sources.gitlab.base_url",
       "",
       "GitLab API root, e.g. https://gitlab.example.com/api/v4 (unset: CI_API_V4_URL)",

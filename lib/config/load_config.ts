@@ -268,6 +268,7 @@ export async function loadConfig(options: LoadConfigOptions = {}): Promise<Confi
     ),
     export_schema_path: expandHome(text("export_schema_path", "schemas/export")),
     runtime: { log_level: "WARNING" },
+    normalize: {},
     source: resolveSource(providers, env, problems),
   };
   const importPath = text("import_schema_path", "");
@@ -292,6 +293,8 @@ export async function loadConfig(options: LoadConfigOptions = {}): Promise<Confi
     config.runtime.slack_incoming_hook = slackHook.value.trim();
     registerSecret(config.runtime.slack_incoming_hook);
   }
+  const workers = lookup(providers, ["normalize.workers"]);
+  if (workers) config.normalize.workers = problems.check(workers, (v) => asInt(v, 1, 64));
   const credentials = resolveCredentials(providers, env, problems);
   if (credentials) config.postgres = { credentials };
 

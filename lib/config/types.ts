@@ -82,6 +82,13 @@ export interface Config {
      */
     slack_incoming_hook?: string;
   };
+  normalize: {
+    /**
+     * Threads normalizing a package's root tables in parallel, the main one included (dlt's
+     * `[normalize] workers`); 1 = one pass. @default {undefined: the CPUs, at most 4}
+     */
+    workers?: number;
+  };
   source: GitlabSourceConfig;
   /** Set when any Postgres credential was given; `port` and `connect_timeout` then filled in. */
   postgres?: { credentials: PostgresCredentials };

@@ -12,26 +12,26 @@
  */
 
 import { join } from "node:path";
-import { C_DLT_ID, C_DLT_PARENT_ID, STATE_TABLE } from "../schema/names.ts";
 import type { SchemaContract } from "../schema/contract.ts";
 import { bumpVersion } from "../schema/hash.ts";
 import { fromStoredJson, toStoredJson } from "../schema/export.ts";
-import { completeColumnNames, pipelineStateTable } from "../schema/schema.ts";
-import type { DataType, StoredSchema } from "../schema/types.ts";
-import { JobWriter } from "../storage/job_writer.ts";
-import { readLines } from "../storage/read_lines.ts";
+import type { StoredSchema } from "../schema/types.ts";
 import {
   NEW_JOBS,
   PACKAGE_STATE_FILE,
   type PackageStorage,
   parseJobFileName,
-  uniqId,
   writeFileAtomic,
 } from "../storage/package_storage.ts";
-import { encodeCopyRow } from "./copy_format.ts";
-import { SchemaEvolution } from "./evolve.ts";
-import { parseRecord } from "./json_value.ts";
-import { normalizeItem } from "./relational.ts";
+import type { SchemaEvolution } from "./evolve.ts";
+import {
+  type GroupReply,
+  type GroupRequest,
+  type GroupResult,
+  type GroupSettings,
+  normalizeGroup,
+  runGroup,
+} from "./group.ts";
 
 /** What normalizing one package did. */
 export interface NormalizeInfo {
@@ -55,6 +55,8 @@ export interface NormalizeInfo {
   schemaVersion: number;
   /** Schema version hash after normalizing. */
   schemaVersionHash: string;
+  /** Threads that normalized the package (1: the main thread alone). */
+  threads: number;
 }
 
 /** Options of {@linkcode normalizePackage}. */
@@ -75,95 +77,32 @@ export interface NormalizePackageOptions {
    * there leaves a half-written package in `load/new/`). @default {undefined}
    */
   hook?: (point: string) => void | Promise<void>;
+  /**
+   * Threads normalizing at most (the main one included): the files of different root tables
+   * are normalized in parallel, each table's files in order by one thread, and the results
+   * merged in file order, so the package is the same as with 1 (dlt's `normalize.workers`).
+   * Each extra thread costs a V8 isolate (about 50 to 80 MB at peak) and ~100 ms to start.
+   * @default {the number of CPUs, at most 4, for packages of parallelMinBytes or more}
+   */
+  workers?: number;
+  /**
+   * Extracted bytes under which one thread does it all.
+   * @default {8 MiB when workers is given, else 128 MiB: only big packages pay for a worker}
+   */
+  parallelMinBytes?: number;
+}
+
+/** Below this many extracted bytes a worker's start (~100 ms) outweighs what it saves. */
+const PARALLEL_MIN_BYTES = 8 << 20;
+/** Without a configured `workers`, only packages this big pay a worker's memory. */
+const AUTO_PARALLEL_MIN_BYTES = 128 << 20;
+
+/** Default of {@linkcode NormalizePackageOptions.workers}: the CPUs, at most 4. */
+export function defaultNormalizeWorkers(): number {
+  return Math.max(1, Math.min(4, navigator.hardwareConcurrency || 1));
 }
 
 const EXTRACTED_SUFFIXES = [".typed-jsonl", ".jsonl", ".typed-jsonl.gz", ".jsonl.gz"];
-
-interface TableOutput {
-  writer: JobWriter;
-  /** Columns of the current file. */
-  header?: string[];
-  rows: Map<string, unknown>[];
-}
-
-/** Buffers rows per table and writes them as COPY job files. */
-class CopyJobs {
-  readonly #dir: string;
-  readonly #schema: StoredSchema;
-  readonly #chunkRows: number;
-  readonly #maxFileBytes?: number;
-  readonly #tables = new Map<string, TableOutput>();
-  readonly #extra: string[] = [];
-  readonly rows: Record<string, number> = {};
-
-  constructor(dir: string, schema: StoredSchema, chunkRows: number, maxFileBytes?: number) {
-    this.#dir = dir;
-    this.#schema = schema;
-    this.#chunkRows = chunkRows;
-    this.#maxFileBytes = maxFileBytes;
-  }
-
-  #output(table: string): TableOutput {
-    let out = this.#tables.get(table);
-    if (!out) {
-      const o: TableOutput = {
-        rows: [],
-        writer: new JobWriter(this.#dir, table, "copy", {
-          maxFileBytes: this.#maxFileBytes,
-          header: () => JSON.stringify(o.header ?? []),
-        }),
-      };
-      out = o;
-      this.#tables.set(table, out);
-    }
-    return out;
-  }
-
-  /** Buffers a row; returns a promise only when the table's buffer had to be written. */
-  add(table: string, row: Map<string, unknown>): Promise<void> | undefined {
-    const out = this.#output(table);
-    out.rows.push(row);
-    this.rows[table] = (this.rows[table] ?? 0) + 1;
-    return out.rows.length >= this.#chunkRows ? this.#flush(table, out) : undefined;
-  }
-
-  /** Makes sure a (possibly header-only) job file exists for `table`. */
-  async touch(table: string): Promise<void> {
-    const out = this.#output(table);
-    this.rows[table] ??= 0;
-    if (out.writer.files.length === 0 && out.rows.length === 0) {
-      const header = completeColumnNames(this.#schema.tables[table]);
-      const path = join(this.#dir, NEW_JOBS, `${table}.${uniqId(5)}.0.copy`);
-      await Deno.writeTextFile(path, JSON.stringify(header) + "\n");
-      this.#extra.push(path);
-    }
-  }
-
-  async #flush(table: string, out: TableOutput): Promise<void> {
-    if (out.rows.length === 0) return;
-    const t = this.#schema.tables[table];
-    const names = completeColumnNames(t);
-    if (out.header && out.header.join("\u0000") !== names.join("\u0000")) await out.writer.rotate();
-    out.header = names;
-    const columns = names.map((name) => ({
-      name,
-      type: t.columns[name].data_type as DataType | undefined,
-    }));
-    const lines = out.rows.map((row) => encodeCopyRow(row, columns));
-    out.rows = [];
-    await out.writer.writeLines(lines);
-    await out.writer.flush();
-  }
-
-  async close(): Promise<string[]> {
-    const files: string[] = [...this.#extra];
-    for (const [table, out] of this.#tables) {
-      await this.#flush(table, out);
-      files.push(...await out.writer.close());
-    }
-    return files;
-  }
-}
 
 /**
  * Normalizes the extracted package `loadId`: reads `schema.json`, `load_package_state.json`
@@ -190,75 +129,35 @@ export async function normalizePackage(
       cause: e,
     });
   });
-  const schema = fromStoredJson(schemaText);
-  await storage.remove("normalizing", loadId);
-  const target = await storage.create("normalizing", loadId);
-
-  const evolution = new SchemaEvolution(schema, { schemaContract: options.schemaContract });
-  const jobs = new CopyJobs(target, schema, options.chunkRows ?? 200, options.maxFileBytes);
   const inputs = (await storage.jobs("extracted", loadId)).filter((p) =>
     EXTRACTED_SUFFIXES.some((s) => p.endsWith(s))
   );
-  for (const path of inputs) {
-    await options.hook?.("normalize_file");
-    const name = path.split(/[\\/]/).pop()!.replace(/\.gz$/, "");
-    const { table } = parseJobFileName(name);
-    if (table === STATE_TABLE) schema.tables[STATE_TABLE] ??= pipelineStateTable();
-    const context = {
-      schema,
-      table,
-      loadId,
-      preferredType: evolution.settings.preferredType,
-      newRowId: options.newRowId,
-    };
-    let lines = 0;
-    for await (const line of readLines(path)) {
-      if (!line.trim()) continue;
-      lines++;
-      let parsed;
-      try {
-        parsed = parseRecord(line);
-      } catch (e) {
-        throw new Error(
-          `Cannot normalize package "${loadId}": bad JSON in "${name}" line ${lines}`,
-          {
-            cause: e,
-          },
-        );
-      }
-      // dlt writes a list of items per line; a line may also hold a single record
-      const items = Array.isArray(parsed) ? parsed : [parsed];
-      for (const item of items) {
-        // rows dropped by the schema contract take their nested rows with them, as in dlt
-        let dropped: Set<unknown> | undefined;
-        for (const { table: t, parentTable, row } of normalizeItem(item, context)) {
-          if (dropped?.has(row.get(C_DLT_PARENT_ID))) {
-            dropped.add(row.get(C_DLT_ID));
-            continue;
-          }
-          const coerced = evolution.coerceRow(row, { table: t, parentTable });
-          if (coerced) {
-            const flushing = jobs.add(t, coerced);
-            if (flushing) await flushing;
-          } else (dropped ??= new Set()).add(row.get(C_DLT_ID));
-        }
-      }
-    }
-    if (lines === 0 && schema.tables[table]) {
-      // an empty file (e.g. replace with no data): make sure the root table has its dlt
-      // columns and write an empty job, as dlt does
-      const root = schema.tables[table];
-      if (!root["x-normalizer"]?.["seen-data"]) {
-        for (const { table: t, parentTable, row } of normalizeItem(new Map(), context)) {
-          evolution.coerceRow(row, { table: t, parentTable });
-        }
-      }
-      await jobs.touch(table);
-    }
+  const settings: GroupSettings = {
+    loadId,
+    target: "",
+    chunkRows: options.chunkRows ?? 200,
+    maxFileBytes: options.maxFileBytes,
+    schemaContract: options.schemaContract,
+  };
+  const groups = await parallelGroups(inputs, options);
+  let result: NormalizedGroups | undefined;
+  if (groups) {
+    // a failure here is reproduced, with its exact error, by the one pass below
+    await storage.remove("normalizing", loadId);
+    settings.target = await storage.create("normalizing", loadId);
+    result = await normalizeInParallel(schemaText, groups, settings, options).catch(() =>
+      undefined
+    );
   }
-  const files = await jobs.close();
-
-  for (const table of Object.keys(jobs.rows)) {
+  if (!result) {
+    await storage.remove("normalizing", loadId);
+    settings.target = await storage.create("normalizing", loadId);
+    const group = await normalizeGroup(fromStoredJson(schemaText), inputs, settings, options);
+    result = { ...group, files: await group.jobs.close(), threads: 1 };
+  }
+  const { schema, evolution, files, rows } = result;
+  const target = settings.target;
+  for (const table of Object.keys(rows)) {
     const t = schema.tables[table];
     const x = (t["x-normalizer"] ??= {});
     delete x["evolve-columns-once"];
@@ -277,7 +176,7 @@ export async function normalizePackage(
   const jobsDir = join(normalized, NEW_JOBS);
   return {
     loadId,
-    rows: jobs.rows,
+    rows,
     newTables: evolution.info.newTables,
     newColumns: evolution.info.newColumns,
     newVariantColumns: evolution.info.newVariantColumns,
@@ -286,5 +185,154 @@ export async function normalizePackage(
     jobs: files.map((f) => join(jobsDir, f.split(/[\\/]/).pop()!)).sort(),
     schemaVersion: schema.version,
     schemaVersionHash: schema.version_hash,
+    threads: result.threads,
   };
+}
+
+/** The files of one root table, contiguous in the package's file order. */
+interface FileGroup {
+  paths: string[];
+  bytes: number;
+}
+
+/** Groups merged: the evolved schema, what evolved, rows, job files and threads used. */
+interface NormalizedGroups {
+  schema: StoredSchema;
+  evolution: Pick<SchemaEvolution, "updates" | "info">;
+  rows: Record<string, number>;
+  files: string[];
+  threads: number;
+}
+
+/**
+ * The package's files grouped by root table when they are worth normalizing in parallel (two
+ * tables or more, enough bytes, more than one worker allowed, no test id hook); undefined
+ * otherwise.
+ */
+async function parallelGroups(
+  inputs: string[],
+  options: NormalizePackageOptions,
+): Promise<FileGroup[] | undefined> {
+  const workers = options.workers ?? defaultNormalizeWorkers();
+  if (workers < 2 || options.newRowId) return undefined;
+  const groups: FileGroup[] = [];
+  const seen = new Set<string>();
+  let last = "";
+  let bytes = 0;
+  for (const path of inputs) {
+    const { table } = parseJobFileName(path.split(/[\\/]/).pop()!.replace(/\.gz$/, ""));
+    const size = (await Deno.stat(path)).size;
+    bytes += size;
+    if (table !== last) {
+      if (seen.has(table)) return undefined; // not contiguous: keep the one-pass order
+      seen.add(table);
+      groups.push({ paths: [], bytes: 0 });
+      last = table;
+    }
+    groups[groups.length - 1].paths.push(path);
+    groups[groups.length - 1].bytes += size;
+  }
+  const minBytes = options.parallelMinBytes ??
+    (options.workers === undefined ? AUTO_PARALLEL_MIN_BYTES : PARALLEL_MIN_BYTES);
+  if (groups.length < 2 || bytes < minBytes) return undefined;
+  return groups;
+}
+
+/**
+ * Normalizes the groups in the main thread and in up to `workers - 1` workers, largest group
+ * first, each from the package's schema; merges them in file order. Undefined when two groups
+ * changed the same table (the caller then does one pass, as it does when this throws).
+ */
+async function normalizeInParallel(
+  schemaText: string,
+  groups: FileGroup[],
+  settings: GroupSettings,
+  options: NormalizePackageOptions,
+): Promise<NormalizedGroups | undefined> {
+  const threads = Math.min(options.workers ?? defaultNormalizeWorkers(), groups.length);
+  const queue = groups.map((_, i) => i).sort((a, b) => groups[b].bytes - groups[a].bytes);
+  const results: GroupResult[] = [];
+  let failed = false;
+  const take = async (): Promise<number | undefined> => {
+    const i = failed ? undefined : queue.shift();
+    if (i !== undefined) {
+      for (const _ of groups[i].paths) {
+        await options.hook?.("normalize_file");
+      }
+    }
+    return i;
+  };
+  const request = (i: number): GroupRequest => ({ schemaText, paths: groups[i].paths, settings });
+  const workers: Worker[] = [];
+  try {
+    const inWorker = async () => {
+      const worker = new Worker(new URL("./worker.ts", import.meta.url).href, { type: "module" });
+      workers.push(worker);
+      for (let i = await take(); i !== undefined; i = await take()) {
+        const reply = await new Promise<GroupReply>((resolve, reject) => {
+          worker.onmessage = (e: MessageEvent<GroupReply>) => resolve(e.data);
+          worker.onerror = (e) => {
+            e.preventDefault();
+            reject(new Error(`normalize worker failed: ${e.message}`));
+          };
+          worker.postMessage(request(i));
+        });
+        if (!reply.ok) throw new Error(reply.message);
+        results[i] = reply.result;
+      }
+    };
+    const inMain = async () => {
+      for (let i = await take(); i !== undefined; i = await take()) {
+        results[i] = await runGroup(request(i));
+      }
+    };
+    // every thread stops before this returns: the caller may redo the package in one pass
+    const runs = [inMain(), ...Array.from({ length: threads - 1 }, inWorker)].map((p) =>
+      p.catch((e) => {
+        failed = true;
+        throw e;
+      })
+    );
+    const settled = await Promise.allSettled(runs);
+    for (const s of settled) if (s.status === "rejected") throw s.reason;
+  } finally {
+    for (const w of workers) w.terminate();
+  }
+
+  const schema = fromStoredJson(schemaText);
+  const evolution: NormalizedGroups["evolution"] = {
+    updates: {},
+    info: {
+      newTables: [],
+      newColumns: {},
+      newVariantColumns: {},
+      discardedRows: {},
+      discardedValues: {},
+    },
+  };
+  const rows: Record<string, number> = {};
+  const files: string[] = [];
+  const owner = new Map<string, number>();
+  results.forEach((r, i) => {
+    for (const [name] of r.tables) {
+      if (owner.has(name)) return;
+      owner.set(name, i);
+    }
+  });
+  for (const [i, r] of results.entries()) {
+    for (const [name, table] of r.tables) {
+      if (owner.get(name) !== i) return undefined; // two groups changed one table
+      schema.tables[name] = table;
+    }
+    Object.assign(evolution.updates, r.updates);
+    Object.assign(rows, r.rows);
+    files.push(...r.files);
+    const info = evolution.info;
+    info.newTables.push(...r.info.newTables);
+    Object.assign(info.newColumns, r.info.newColumns);
+    Object.assign(info.newVariantColumns, r.info.newVariantColumns);
+    Object.assign(info.discardedRows, r.info.discardedRows);
+    Object.assign(info.discardedValues, r.info.discardedValues);
+  }
+  return { schema, evolution, rows, files, threads };
 }

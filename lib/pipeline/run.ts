@@ -199,7 +199,11 @@ export async function runPipeline(
     // 1. finish pending packages
     for (const loadId of await storage.list("extracted")) {
       log(`Normalizing pending package ${loadId}`);
-      await normalizePackage(storage, loadId, { schemaContract: options.schemaContract, hook });
+      await normalizePackage(storage, loadId, {
+        schemaContract: options.schemaContract,
+        hook,
+        workers: config.normalize.workers,
+      });
     }
     for (const loadId of await storage.list("normalized")) {
       log(`Loading pending package ${loadId}`);
@@ -305,7 +309,11 @@ export async function runPipeline(
     const normInfo: NormalizeInfo = await normalizePackage(storage, loadId, {
       schemaContract: options.schemaContract,
       hook,
+      workers: config.normalize.workers,
     });
+    if (normInfo.threads > 1) {
+      log(`Normalized package ${loadId}: root tables in ${normInfo.threads} threads`);
+    }
     await hook("normalized");
     const done = await loadOne(client, storage, loadId, { dataset, now, hook });
     packages.push({

@@ -44,6 +44,7 @@ Deno.test("loadConfig() reports values of the wrong type with key and env var", 
       `api_key = 1234\n[destination.postgres.credentials]\nport = "http"\n`,
     env: {
       SOURCES__GITLAB__MAX_TABLE_NESTING: "-1",
+      NORMALIZE__WORKERS: "0",
       DESTINATION__POSTGRES__CREDENTIALS__CONNECT_TIMEOUT: "soon",
     },
   });

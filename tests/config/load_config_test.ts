@@ -14,6 +14,7 @@ Deno.test("loadConfig() returns defaults without files or env", async () => {
     pipelines_dir: "/home/ci/.gitlab-pg/pipelines",
     export_schema_path: "schemas/export",
     runtime: { log_level: "WARNING" },
+    normalize: {},
     source: { projects: [], groups: [] },
   });
 });
@@ -35,6 +36,8 @@ export_schema_path = "out/schema"
 import_schema_path = "in/schema"
 [runtime]
 log_level = "info"
+[normalize]
+workers = 2
 [sources.gitlab]
 base_url = "https://gitlab.example.com/gitlab/api/v4/"
 projects = ["group/sub/project", 42]
@@ -51,6 +54,7 @@ max_table_nesting = 2
     export_schema_path: "out/schema",
     import_schema_path: "in/schema",
     runtime: { log_level: "INFO" },
+    normalize: { workers: 2 },
     source: {
       base_url: "https://gitlab.example.com/gitlab/api/v4",
       projects: ["group/sub/project", "42"],
@@ -125,6 +129,7 @@ Deno.test("loadConfig() reads every top-level key from its env var", async () =>
       EXPORT_SCHEMA_PATH: "e",
       IMPORT_SCHEMA_PATH: "i",
       RUNTIME__LOG_LEVEL: "Error",
+      NORMALIZE__WORKERS: "3",
       SOURCES__GITLAB__BASE_URL: "http://127.0.0.1:8080/api/v4",
       SOURCES__GITLAB__MAX_TABLE_NESTING: "0",
     },
@@ -136,6 +141,7 @@ Deno.test("loadConfig() reads every top-level key from its env var", async () =>
   assert.equal(config.export_schema_path, "e");
   assert.equal(config.import_schema_path, "i");
   assert.equal(config.runtime.log_level, "ERROR");
+  assert.equal(config.normalize.workers, 3);
   assert.equal(config.source.base_url, "http://127.0.0.1:8080/api/v4");
   assert.equal(config.source.max_table_nesting, 0);
 });

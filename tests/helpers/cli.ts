@@ -17,7 +17,7 @@ export interface CliResult {
 
 /** Env vars that configure gitlab-pg; never inherited by the subprocess. */
 const CONFIG_VARS =
-  /^(SOURCES__|DESTINATION__|RUNTIME__|PIPELINE_NAME$|DATASET_NAME$|DESTINATION_TYPE$|PIPELINES_DIR$|EXPORT_SCHEMA_PATH$|IMPORT_SCHEMA_PATH$|CI_API_V4_URL$|CI_JOB_TOKEN$|PG[A-Z]+$)/;
+  /^(SOURCES__|DESTINATION__|RUNTIME__|NORMALIZE__|PIPELINE_NAME$|DATASET_NAME$|DESTINATION_TYPE$|PIPELINES_DIR$|EXPORT_SCHEMA_PATH$|IMPORT_SCHEMA_PATH$|CI_API_V4_URL$|CI_JOB_TOKEN$|PG[A-Z]+$)/;
 
 /**
  * Runs `gitlab-pg <args>` in `cwd` with `env`. The parent's environment is inherited (Deno's

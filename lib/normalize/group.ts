@@ -1,0 +1,251 @@
+/**
+ * Normalizing a group of extracted files (those of one root table, or all of a package) into
+ * COPY job files: the per-file loop of the normalize stage, run in the main thread or in a
+ * worker (`worker.ts`) when a package's root tables are normalized in parallel.
+ *
+ * @module
+ */
+
+import { join } from "node:path";
+import { C_DLT_ID, C_DLT_PARENT_ID, STATE_TABLE } from "../schema/names.ts";
+import type { SchemaContract } from "../schema/contract.ts";
+import { fromStoredJson } from "../schema/export.ts";
+import { completeColumnNames, pipelineStateTable } from "../schema/schema.ts";
+import type { DataType, StoredSchema, Table } from "../schema/types.ts";
+import { JobWriter } from "../storage/job_writer.ts";
+import { readLines } from "../storage/read_lines.ts";
+import { NEW_JOBS, parseJobFileName, uniqId } from "../storage/package_storage.ts";
+import { encodeCopyRow } from "./copy_format.ts";
+import { type EvolutionInfo, SchemaEvolution } from "./evolve.ts";
+import { parseRecord } from "./json_value.ts";
+import { normalizeItem } from "./relational.ts";
+
+/** What every group of a package shares (plain data: it is posted to workers). */
+export interface GroupSettings {
+  /** The package. */
+  loadId: string;
+  /** The normalized package being written (`load/new/<id>/`). */
+  target: string;
+  /** Rows buffered per table before they are written. */
+  chunkRows: number;
+  /** Size after which a job file is closed and a new one started. */
+  maxFileBytes?: number;
+  /** The run's schema contract. */
+  schemaContract?: Partial<SchemaContract>;
+}
+
+/** Test hooks of a group run (functions: main thread only). */
+export interface GroupHooks {
+  /** Random root row ids (tests). */
+  newRowId?: () => string;
+  /** Called with `"normalize_file"` before each file is read. */
+  hook?: (point: string) => void | Promise<void>;
+}
+
+/** A group normalized: its schema (evolved in place), evolution and open job writers. */
+export interface GroupRun {
+  schema: StoredSchema;
+  evolution: SchemaEvolution;
+  jobs: CopyJobs;
+  rows: Record<string, number>;
+}
+
+/** What a worker posts back for a group: the tables it created or changed, in schema order. */
+export interface GroupResult {
+  tables: [string, Table][];
+  rows: Record<string, number>;
+  files: string[];
+  updates: Record<string, Table>;
+  info: EvolutionInfo;
+}
+
+/** A message to a normalize worker. */
+export interface GroupRequest {
+  schemaText: string;
+  paths: string[];
+  settings: GroupSettings;
+}
+
+/** A worker's answer: the group's result, or why it failed. */
+export type GroupReply = { ok: true; result: GroupResult } | { ok: false; message: string };
+
+interface TableOutput {
+  writer: JobWriter;
+  /** Columns of the current file. */
+  header?: string[];
+  rows: Map<string, unknown>[];
+}
+
+/** Buffers rows per table and writes them as COPY job files. */
+export class CopyJobs {
+  readonly #dir: string;
+  readonly #schema: StoredSchema;
+  readonly #chunkRows: number;
+  readonly #maxFileBytes?: number;
+  readonly #tables = new Map<string, TableOutput>();
+  readonly #extra: string[] = [];
+  readonly rows: Record<string, number> = {};
+
+  constructor(dir: string, schema: StoredSchema, chunkRows: number, maxFileBytes?: number) {
+    this.#dir = dir;
+    this.#schema = schema;
+    this.#chunkRows = chunkRows;
+    this.#maxFileBytes = maxFileBytes;
+  }
+
+  #output(table: string): TableOutput {
+    let out = this.#tables.get(table);
+    if (!out) {
+      const o: TableOutput = {
+        rows: [],
+        writer: new JobWriter(this.#dir, table, "copy", {
+          maxFileBytes: this.#maxFileBytes,
+          header: () => JSON.stringify(o.header ?? []),
+        }),
+      };
+      out = o;
+      this.#tables.set(table, out);
+    }
+    return out;
+  }
+
+  /** Buffers a row; returns a promise only when the table's buffer had to be written. */
+  add(table: string, row: Map<string, unknown>): Promise<void> | undefined {
+    const out = this.#output(table);
+    out.rows.push(row);
+    this.rows[table] = (this.rows[table] ?? 0) + 1;
+    return out.rows.length >= this.#chunkRows ? this.#flush(table, out) : undefined;
+  }
+
+  /** Makes sure a (possibly header-only) job file exists for `table`. */
+  async touch(table: string): Promise<void> {
+    const out = this.#output(table);
+    this.rows[table] ??= 0;
+    if (out.writer.files.length === 0 && out.rows.length === 0) {
+      const header = completeColumnNames(this.#schema.tables[table]);
+      const path = join(this.#dir, NEW_JOBS, `${table}.${uniqId(5)}.0.copy`);
+      await Deno.writeTextFile(path, JSON.stringify(header) + "\n");
+      this.#extra.push(path);
+    }
+  }
+
+  async #flush(table: string, out: TableOutput): Promise<void> {
+    if (out.rows.length === 0) return;
+    const t = this.#schema.tables[table];
+    const names = completeColumnNames(t);
+    if (out.header && out.header.join("\u0000") !== names.join("\u0000")) await out.writer.rotate();
+    out.header = names;
+    const columns = names.map((name) => ({
+      name,
+      type: t.columns[name].data_type as DataType | undefined,
+    }));
+    const lines = out.rows.map((row) => encodeCopyRow(row, columns));
+    out.rows = [];
+    await out.writer.writeLines(lines);
+    await out.writer.flush();
+  }
+
+  async close(): Promise<string[]> {
+    const files: string[] = [...this.#extra];
+    for (const [table, out] of this.#tables) {
+      await this.#flush(table, out);
+      files.push(...await out.writer.close());
+    }
+    return files;
+  }
+}
+
+/**
+ * Normalizes `paths` (extracted job files, in order) into COPY jobs under `settings.target`,
+ * evolving `schema` in place. The job writers are left open: {@linkcode CopyJobs.close} them.
+ */
+export async function normalizeGroup(
+  schema: StoredSchema,
+  paths: string[],
+  settings: GroupSettings,
+  hooks: GroupHooks = {},
+): Promise<GroupRun> {
+  const { loadId } = settings;
+  const evolution = new SchemaEvolution(schema, { schemaContract: settings.schemaContract });
+  const jobs = new CopyJobs(settings.target, schema, settings.chunkRows, settings.maxFileBytes);
+  for (const path of paths) {
+    await hooks.hook?.("normalize_file");
+    const name = path.split(/[\\/]/).pop()!.replace(/\.gz$/, "");
+    const { table } = parseJobFileName(name);
+    if (table === STATE_TABLE) schema.tables[STATE_TABLE] ??= pipelineStateTable();
+    const context = {
+      schema,
+      table,
+      loadId,
+      preferredType: evolution.settings.preferredType,
+      newRowId: hooks.newRowId,
+    };
+    let lines = 0;
+    for await (const line of readLines(path)) {
+      if (!line.trim()) continue;
+      lines++;
+      let parsed;
+      try {
+        parsed = parseRecord(line);
+      } catch (e) {
+        throw new Error(
+          `Cannot normalize package "${loadId}": bad JSON in "${name}" line ${lines}`,
+          {
+            cause: e,
+          },
+        );
+      }
+      // dlt writes a list of items per line; a line may also hold a single record
+      const items = Array.isArray(parsed) ? parsed : [parsed];
+      for (const item of items) {
+        // rows dropped by the schema contract take their nested rows with them, as in dlt
+        let dropped: Set<unknown> | undefined;
+        for (const { table: t, parentTable, row } of normalizeItem(item, context)) {
+          if (dropped?.has(row.get(C_DLT_PARENT_ID))) {
+            dropped.add(row.get(C_DLT_ID));
+            continue;
+          }
+          const coerced = evolution.coerceRow(row, { table: t, parentTable });
+          if (coerced) {
+            const flushing = jobs.add(t, coerced);
+            if (flushing) await flushing;
+          } else (dropped ??= new Set()).add(row.get(C_DLT_ID));
+        }
+      }
+    }
+    if (lines === 0 && schema.tables[table]) {
+      // an empty file (e.g. replace with no data): make sure the root table has its dlt
+      // columns and write an empty job, as dlt does
+      const root = schema.tables[table];
+      if (!root["x-normalizer"]?.["seen-data"]) {
+        for (const { table: t, parentTable, row } of normalizeItem(new Map(), context)) {
+          evolution.coerceRow(row, { table: t, parentTable });
+        }
+      }
+      await jobs.touch(table);
+    }
+  }
+  return { schema, evolution, jobs, rows: jobs.rows };
+}
+
+/**
+ * Runs a group for a worker: parses the package's schema, normalizes, closes the job files and
+ * returns the tables the group created or changed (in schema order) with its counts.
+ */
+export async function runGroup(request: GroupRequest): Promise<GroupResult> {
+  const before = fromStoredJson(request.schemaText);
+  const initial = new Map(Object.entries(before.tables).map(([k, v]) => [k, JSON.stringify(v)]));
+  const run = await normalizeGroup(before, request.paths, request.settings);
+  const files = await run.jobs.close();
+  const tables: [string, Table][] = [];
+  for (const [name, table] of Object.entries(run.schema.tables)) {
+    if (initial.get(name) !== JSON.stringify(table)) tables.push([name, table]);
+  }
+  return {
+    tables,
+    rows: run.rows,
+    files,
+    updates: run.evolution.updates,
+    info: run.evolution.info,
+  };
+}
