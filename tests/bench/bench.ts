@@ -50,6 +50,18 @@ function sizeAt(n: number): Partial<FakeSizes> {
   return { groups: 2, subgroupsPerGroup: 1, projectsPerGroup: 2 * n, issuesPerProject: 20 };
 }
 
+/** 4 projects with `n` issues, merge requests and commits each: full 100-record pages. */
+function bulkSize(n: number): Partial<FakeSizes> {
+  return {
+    groups: 1,
+    subgroupsPerGroup: 0,
+    projectsPerGroup: 4,
+    issuesPerProject: n,
+    mergeRequestsPerProject: n,
+    commitsPerProject: n,
+  };
+}
+
 interface RunResult {
   wallMs: number;
   requests: number;
@@ -75,6 +87,8 @@ async function runLoad(
     destination: "postgres" | "pglite";
     keep?: boolean;
     resources?: string;
+    /** Extra environment of the CLI (e.g. NORMALIZE__WORKERS). */
+    env?: Record<string, string>;
   },
 ): Promise<RunResult> {
   const cwd = await Deno.makeTempDir({ prefix: "gitlab_pg_bench_" });
@@ -82,7 +96,7 @@ async function runLoad(
   const groups = gitlab.data.groups.filter((g) => g.parent_id === null).map((g) => g.full_path);
   const env: Record<string, string> = {};
   for (const [k, v] of Object.entries(Deno.env.toObject())) {
-    if (!/^(SOURCES__|DESTINATION|DATASET_NAME|PIPELINE|PG[A-Z]+$)/.test(k)) env[k] = v;
+    if (!/^(SOURCES__|DESTINATION|DATASET_NAME|PIPELINE|NORMALIZE__|PG[A-Z]+$)/.test(k)) env[k] = v;
   }
   Object.assign(env, {
     NO_COLOR: "1",
@@ -92,6 +106,7 @@ async function runLoad(
     DATASET_NAME: dataset,
     PIPELINES_DIR: join(cwd, "pipelines"),
   });
+  Object.assign(env, options.env);
   if (options.destination === "postgres") env.DESTINATION__POSTGRES__CREDENTIALS = TEST_PG_URL;
   else env.DESTINATION_TYPE = "pglite";
   const args = ["run", "-A", "--quiet", ...(V8_FLAGS ? [V8_FLAGS] : []), MAIN, "run"];
@@ -146,11 +161,14 @@ async function runLoad(
 
 /**
  * Raw COPY of the same rows: the load's own COPY job files (in `load/loaded/<id>/new_jobs/`)
- * streamed with plain `COPY … FROM STDIN` into temp tables shaped like the loaded tables, timed.
+ * streamed with plain `COPY … FROM STDIN` into empty tables shaped like the loaded ones, timed:
+ * `temp` into TEMP tables (no WAL), `logged` into regular tables in a scratch schema, the kind
+ * of table the load itself writes.
  */
 async function rawCopyRate(
   dataset: string,
   pipelinesDir: string,
+  kind: "temp" | "logged",
 ): Promise<{ rows: number; ms: number }> {
   const client = await connectPostgres(TEST_PG_URL);
   const files: string[] = [];
@@ -160,29 +178,49 @@ async function rawCopyRate(
       if (f.name.endsWith(".copy")) files.push(join(loaded, pkg.name, "new_jobs", f.name));
     }
   }
+  const scratch = `${dataset}_rawcopy`;
   try {
     return await client.transaction(async (tx) => {
       let rows = 0;
       let ms = 0;
       const created = new Set<string>();
+      if (kind === "logged") await tx.exec(`CREATE SCHEMA "${scratch}"`);
+      const target = (table: string) =>
+        kind === "temp" ? `"copy_${table}"` : `"${scratch}"."${table}"`;
       for (const path of files) {
         const job = await openCopyJob(path);
         if (!created.has(job.table)) {
           await tx.exec(
-            `CREATE TEMP TABLE "copy_${job.table}" (LIKE "${dataset}"."${job.table}")`,
+            `CREATE ${kind === "temp" ? "TEMP " : ""}TABLE ${
+              target(job.table)
+            } (LIKE "${dataset}"."${job.table}")`,
           );
           created.add(job.table);
         }
         rows += (await Deno.readTextFile(path)).split("\n").filter(Boolean).length - 1;
         const cols = job.columns.map((c) => `"${c}"`).join(",");
         const started = performance.now();
-        await tx.copyFrom(`COPY "copy_${job.table}" (${cols}) FROM STDIN`, job.rows());
+        await tx.copyFrom(`COPY ${target(job.table)} (${cols}) FROM STDIN`, job.rows());
         ms += performance.now() - started;
       }
+      if (kind === "logged") await tx.exec(`DROP SCHEMA "${scratch}" CASCADE`);
       return { rows, ms };
     });
   } finally {
     await client.close();
+  }
+}
+
+/** Seconds of each step of the run, from its trace. */
+async function stepSeconds(pipelinesDir: string): Promise<string> {
+  try {
+    const trace = JSON.parse(
+      await Deno.readTextFile(join(pipelinesDir, "gitlab_pipeline", "trace.json")),
+    );
+    return (trace.steps as { step: string; duration_seconds: number }[])
+      .map((s) => `${s.step} ${s.duration_seconds.toFixed(2)} s`).join(", ");
+  } catch {
+    return "no trace";
   }
 }
 
@@ -220,6 +258,24 @@ if (only.has("latency")) {
       JSON.stringify(one.tables) === JSON.stringify(many.tables)
     }`,
   );
+  // big projects: long page series per project, where concurrency must not stall behind the
+  // first series in line
+  const n = Math.round(Number(values.bulk) / 3);
+  await using bulk = await startFakeGitlab({
+    size: bulkSize(n),
+    latencyMs: latency,
+    jitterMs: Number(values.jitter),
+  });
+  const resources = "issues,merge_requests,commits";
+  const bulkOne = await runLoad(bulk, { concurrency: 1, destination: "postgres", resources });
+  line(`full pages 4 x ${n}, conc. 1`, bulkOne);
+  const bulkMany = await runLoad(bulk, { destination: "postgres", resources });
+  line(`full pages, conc. default`, bulkMany);
+  console.log(
+    `  requests/s ratio: ${
+      fmt((bulkMany.requests / bulkMany.wallMs) / (bulkOne.requests / bulkOne.wallMs), 2)
+    }x; same rows: ${JSON.stringify(bulkOne.tables) === JSON.stringify(bulkMany.tables)}`,
+  );
 }
 
 if (only.has("ratelimit")) {
@@ -248,19 +304,28 @@ if (only.has("ratelimit")) {
 }
 
 /** A full load kept on disk, then the raw COPY of its own job files, both printed. */
-async function copyComparison(label: string, gitlab: FakeGitlab, resources?: string) {
-  const r = await runLoad(gitlab, { destination: "postgres", keep: true, resources });
+async function copyComparison(
+  label: string,
+  gitlab: FakeGitlab,
+  resources?: string,
+  env?: Record<string, string>,
+) {
+  const r = await runLoad(gitlab, { destination: "postgres", keep: true, resources, env });
   line(label, r);
   try {
-    const copy = await rawCopyRate(r.dataset, r.pipelinesDir);
-    const copyRate = copy.rows / (copy.ms / 1000);
+    console.log(`  steps: ${await stepSeconds(r.pipelinesDir)}`);
     const loadRate = r.rows / (r.wallMs / 1000);
-    console.log(
-      `  raw COPY: ${copy.rows} rows in ${fmt(copy.ms, 0)} ms = ${fmt(copyRate, 0)} rows/s`,
-    );
-    console.log(
-      `  loaded rows/s ÷ raw COPY rows/s = 1/${fmt(copyRate / loadRate, 1)} (target: within 3x)`,
-    );
+    for (const kind of ["temp", "logged"] as const) {
+      const copy = await rawCopyRate(r.dataset, r.pipelinesDir, kind);
+      const copyRate = copy.rows / (copy.ms / 1000);
+      console.log(
+        `  raw COPY into ${kind === "temp" ? "TEMP" : "regular"} tables: ${copy.rows} rows in ${
+          fmt(copy.ms, 0)
+        } ms = ${fmt(copyRate, 0)} rows/s; loaded rows/s ÷ that = 1/${
+          fmt(copyRate / loadRate, 1)
+        } (target: within 3x)`,
+      );
+    }
   } finally {
     await dropDataset(r.dataset);
     await Deno.remove(join(r.pipelinesDir, ".."), { recursive: true }).catch(() => {});
@@ -277,21 +342,12 @@ if (only.has("copy")) {
   {
     // full 100-record pages: what the non-network path (parse, normalize, COPY) can do
     const n = Number(values.bulk);
-    await using gitlab = await startFakeGitlab({
-      size: {
-        groups: 1,
-        subgroupsPerGroup: 0,
-        projectsPerGroup: 4,
-        issuesPerProject: n,
-        mergeRequestsPerProject: n,
-        commitsPerProject: n,
-      },
+    await using gitlab = await startFakeGitlab({ size: bulkSize(n) });
+    const resources = "issues,merge_requests,commits";
+    await copyComparison(`full pages (4 x ${n} each)`, gitlab, resources);
+    await copyComparison(`same, normalize.workers = 2`, gitlab, resources, {
+      NORMALIZE__WORKERS: "2",
     });
-    await copyComparison(
-      `full pages (4 x ${n} each)`,
-      gitlab,
-      "issues,merge_requests,commits",
-    );
   }
 }
 
