@@ -9,10 +9,10 @@
  * @module
  */
 
+import { join } from "node:path";
 import type { Catalog, Json, PaginatorConfig, ResolvedResource } from "../catalog/types.ts";
 import type { GitlabSourceConfig } from "../config/types.ts";
 import { HttpError, UserError } from "../common/errors.ts";
-import { join } from "node:path";
 import { JobWriter } from "../storage/job_writer.ts";
 import { HttpClient, type HttpClientOptions, type HttpRequest } from "./http_client.ts";
 import { BufferBudget, type Emit, runOrdered, type Spill } from "./pool.ts";

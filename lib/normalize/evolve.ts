@@ -108,6 +108,17 @@ export interface EvolutionInfo {
   discardedValues: Record<string, number>;
 }
 
+/** An {@linkcode EvolutionInfo} of nothing changed yet. */
+export function emptyEvolutionInfo(): EvolutionInfo {
+  return {
+    newTables: [],
+    newColumns: {},
+    newVariantColumns: {},
+    discardedRows: {},
+    discardedValues: {},
+  };
+}
+
 /** Options of {@linkcode SchemaEvolution}. */
 export interface SchemaEvolutionOptions {
   /** The run's schema contract, over the source's and the tables'. @default {{}} */
@@ -165,13 +176,7 @@ export class SchemaEvolution {
   /** Compiled settings of the schema. */
   readonly settings: CompiledSettings;
   /** What changed so far. */
-  readonly info: EvolutionInfo = {
-    newTables: [],
-    newColumns: {},
-    newVariantColumns: {},
-    discardedRows: {},
-    discardedValues: {},
-  };
+  readonly info: EvolutionInfo = emptyEvolutionInfo();
   /** Aggregated schema updates per table (dlt's `schema_updates.json` content). */
   readonly updates: Record<string, Table> = {};
   readonly #contractOverride: Partial<SchemaContract>;

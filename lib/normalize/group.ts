@@ -47,7 +47,12 @@ export interface GroupRun {
   schema: StoredSchema;
   evolution: SchemaEvolution;
   jobs: CopyJobs;
-  rows: Record<string, number>;
+}
+
+/** The file name and table of an extracted job file (`<table>.<file_id>.<retry>.<format>`). */
+export function extractedJob(path: string): { name: string; table: string } {
+  const name = path.split(/[\\/]/).pop()!.replace(/\.gz$/, "");
+  return { name, table: parseJobFileName(name).table };
 }
 
 /** What a worker posts back for a group: the tables it created or changed, in schema order. */
@@ -170,8 +175,7 @@ export async function normalizeGroup(
   const jobs = new CopyJobs(settings.target, schema, settings.chunkRows, settings.maxFileBytes);
   for (const path of paths) {
     await hooks.hook?.("normalize_file");
-    const name = path.split(/[\\/]/).pop()!.replace(/\.gz$/, "");
-    const { table } = parseJobFileName(name);
+    const { name, table } = extractedJob(path);
     if (table === STATE_TABLE) schema.tables[STATE_TABLE] ??= pipelineStateTable();
     const context = {
       schema,
@@ -225,7 +229,7 @@ export async function normalizeGroup(
       await jobs.touch(table);
     }
   }
-  return { schema, evolution, jobs, rows: jobs.rows };
+  return { schema, evolution, jobs };
 }
 
 /**
@@ -243,7 +247,7 @@ export async function runGroup(request: GroupRequest): Promise<GroupResult> {
   }
   return {
     tables,
-    rows: run.rows,
+    rows: run.jobs.rows,
     files,
     updates: run.evolution.updates,
     info: run.evolution.info,

@@ -20,11 +20,11 @@ import {
   NEW_JOBS,
   PACKAGE_STATE_FILE,
   type PackageStorage,
-  parseJobFileName,
   writeFileAtomic,
 } from "../storage/package_storage.ts";
-import type { SchemaEvolution } from "./evolve.ts";
+import { emptyEvolutionInfo, type SchemaEvolution } from "./evolve.ts";
 import {
+  extractedJob,
   type GroupReply,
   type GroupRequest,
   type GroupResult,
@@ -81,7 +81,7 @@ export interface NormalizePackageOptions {
    * Threads normalizing at most (the main one included): the files of different root tables
    * are normalized in parallel, each table's files in order by one thread, and the results
    * merged in file order, so the package is the same as with 1 (dlt's `normalize.workers`).
-   * Each extra thread costs a V8 isolate (about 50 to 80 MB at peak) and ~100 ms to start.
+   * Each extra thread costs a V8 isolate (about 50 to 90 MB at peak) and ~100 ms to start.
    * @default {the number of CPUs, at most 4, for packages of parallelMinBytes or more}
    */
   workers?: number;
@@ -139,21 +139,23 @@ export async function normalizePackage(
     maxFileBytes: options.maxFileBytes,
     schemaContract: options.schemaContract,
   };
-  const groups = await parallelGroups(inputs, options);
-  let result: NormalizedGroups | undefined;
-  if (groups) {
-    // a failure here is reproduced, with its exact error, by the one pass below
+  /** An empty `load/new/<id>/` (what an earlier attempt wrote there is gone). */
+  const freshTarget = async () => {
     await storage.remove("normalizing", loadId);
     settings.target = await storage.create("normalizing", loadId);
-    result = await normalizeInParallel(schemaText, groups, settings, options).catch(() =>
-      undefined
-    );
+  };
+  const plan = await parallelPlan(inputs, options);
+  let result: NormalizedGroups | undefined;
+  if (plan) {
+    await freshTarget();
+    // a failure here is reproduced, with its exact error, by the one pass below
+    result = await normalizeInParallel(schemaText, plan, settings, options).catch(() => undefined);
   }
   if (!result) {
-    await storage.remove("normalizing", loadId);
-    settings.target = await storage.create("normalizing", loadId);
+    await freshTarget();
     const group = await normalizeGroup(fromStoredJson(schemaText), inputs, settings, options);
-    result = { ...group, files: await group.jobs.close(), threads: 1 };
+    const files = await group.jobs.close();
+    result = { ...group, rows: group.jobs.rows, files, threads: 1 };
   }
   const { schema, evolution, files, rows } = result;
   const target = settings.target;
@@ -195,6 +197,12 @@ interface FileGroup {
   bytes: number;
 }
 
+/** Groups of a package to normalize in parallel, and the threads to use. */
+interface ParallelPlan {
+  groups: FileGroup[];
+  threads: number;
+}
+
 /** Groups merged: the evolved schema, what evolved, rows, job files and threads used. */
 interface NormalizedGroups {
   schema: StoredSchema;
@@ -205,27 +213,25 @@ interface NormalizedGroups {
 }
 
 /**
- * The package's files grouped by root table when they are worth normalizing in parallel (two
- * tables or more, enough bytes, more than one worker allowed, no test id hook); undefined
- * otherwise.
+ * The package's files grouped by root table, and the threads to use, when they are worth
+ * normalizing in parallel (two tables or more, enough bytes, more than one worker allowed, no
+ * test id hook); undefined otherwise. The files come sorted by name (`<table>.<file_id>…`), so
+ * each table's files are contiguous.
  */
-async function parallelGroups(
+async function parallelPlan(
   inputs: string[],
   options: NormalizePackageOptions,
-): Promise<FileGroup[] | undefined> {
+): Promise<ParallelPlan | undefined> {
   const workers = options.workers ?? defaultNormalizeWorkers();
   if (workers < 2 || options.newRowId) return undefined;
   const groups: FileGroup[] = [];
-  const seen = new Set<string>();
   let last = "";
   let bytes = 0;
   for (const path of inputs) {
-    const { table } = parseJobFileName(path.split(/[\\/]/).pop()!.replace(/\.gz$/, ""));
+    const { table } = extractedJob(path);
     const size = (await Deno.stat(path)).size;
     bytes += size;
     if (table !== last) {
-      if (seen.has(table)) return undefined; // not contiguous: keep the one-pass order
-      seen.add(table);
       groups.push({ paths: [], bytes: 0 });
       last = table;
     }
@@ -235,7 +241,7 @@ async function parallelGroups(
   const minBytes = options.parallelMinBytes ??
     (options.workers === undefined ? AUTO_PARALLEL_MIN_BYTES : PARALLEL_MIN_BYTES);
   if (groups.length < 2 || bytes < minBytes) return undefined;
-  return groups;
+  return { groups, threads: Math.min(workers, groups.length) };
 }
 
 /**
@@ -245,11 +251,10 @@ async function parallelGroups(
  */
 async function normalizeInParallel(
   schemaText: string,
-  groups: FileGroup[],
+  { groups, threads }: ParallelPlan,
   settings: GroupSettings,
   options: NormalizePackageOptions,
 ): Promise<NormalizedGroups | undefined> {
-  const threads = Math.min(options.workers ?? defaultNormalizeWorkers(), groups.length);
   const queue = groups.map((_, i) => i).sort((a, b) => groups[b].bytes - groups[a].bytes);
   const results: GroupResult[] = [];
   let failed = false;
@@ -300,28 +305,14 @@ async function normalizeInParallel(
   }
 
   const schema = fromStoredJson(schemaText);
-  const evolution: NormalizedGroups["evolution"] = {
-    updates: {},
-    info: {
-      newTables: [],
-      newColumns: {},
-      newVariantColumns: {},
-      discardedRows: {},
-      discardedValues: {},
-    },
-  };
+  const evolution: NormalizedGroups["evolution"] = { updates: {}, info: emptyEvolutionInfo() };
   const rows: Record<string, number> = {};
   const files: string[] = [];
-  const owner = new Map<string, number>();
-  results.forEach((r, i) => {
-    for (const [name] of r.tables) {
-      if (owner.has(name)) return;
-      owner.set(name, i);
-    }
-  });
-  for (const [i, r] of results.entries()) {
+  const merged = new Set<string>();
+  for (const r of results) {
     for (const [name, table] of r.tables) {
-      if (owner.get(name) !== i) return undefined; // two groups changed one table
+      if (merged.has(name)) return undefined; // two groups changed one table
+      merged.add(name);
       schema.tables[name] = table;
     }
     Object.assign(evolution.updates, r.updates);

@@ -196,14 +196,15 @@ export async function runPipeline(
       await importSchemaFile(schema, resolve(cwd, config.import_schema_path));
     }
 
+    const normalizeOptions = {
+      schemaContract: options.schemaContract,
+      hook,
+      workers: config.normalize.workers,
+    };
     // 1. finish pending packages
     for (const loadId of await storage.list("extracted")) {
       log(`Normalizing pending package ${loadId}`);
-      await normalizePackage(storage, loadId, {
-        schemaContract: options.schemaContract,
-        hook,
-        workers: config.normalize.workers,
-      });
+      await normalizePackage(storage, loadId, normalizeOptions);
     }
     for (const loadId of await storage.list("normalized")) {
       log(`Loading pending package ${loadId}`);
@@ -306,11 +307,7 @@ export async function runPipeline(
     await saveLocalState(workdir, state as PipelineState);
 
     // 3. normalize and load it
-    const normInfo: NormalizeInfo = await normalizePackage(storage, loadId, {
-      schemaContract: options.schemaContract,
-      hook,
-      workers: config.normalize.workers,
-    });
+    const normInfo: NormalizeInfo = await normalizePackage(storage, loadId, normalizeOptions);
     if (normInfo.threads > 1) {
       log(`Normalized package ${loadId}: root tables in ${normInfo.threads} threads`);
     }
