@@ -78,7 +78,7 @@ export function describeConfigKeys(): ConfigKeyInfo[] {
     row(
       "normalize.workers",
       "",
-      "Threads normalizing root tables in parallel, for packages of 8 MiB or more (1 = one pass; unset: CPUs up to 4, from 128 MiB)",
+      "Threads normalizing root tables in parallel, for packages of 8 MiB or more (1 = one pass; unset: CPUs up to 4, from 32 MiB)",
     ),
     row(
       "sources.gitlab.base_url",

@@ -160,6 +160,16 @@ function hugeInteger(value: unknown): boolean {
     (value > LARGE_INTEGER_TEXT_THRESHOLD || value < -LARGE_INTEGER_TEXT_THRESHOLD);
 }
 
+/** A new map with the entries of `row` before key `stop`. */
+function entriesBefore(row: Map<string, unknown>, stop: string): Map<string, unknown> {
+  const out = new Map<string, unknown>();
+  for (const [k, v] of row) {
+    if (k === stop) break;
+    out.set(k, v);
+  }
+  return out;
+}
+
 /**
  * Fits normalized rows into a live schema, evolving it.
  *
@@ -190,7 +200,8 @@ export class SchemaEvolution {
 
   /**
    * Coerces the values of a row of `table` into the schema and returns the row to write:
-   * nulls dropped, values coerced, failing values moved to variant columns. New tables and
+   * nulls dropped, values coerced, failing values moved to variant columns (`row` itself is
+   * changed and usually returned). New tables and
    * columns are added to the schema right away, as the schema contract allows: returns
    * undefined when the contract discards the row, throws `DataValidationError` when it
    * freezes the change.
@@ -200,12 +211,16 @@ export class SchemaEvolution {
     const existing = this.schema.tables[table];
     const base = existing ?? newTable(table, { parent: parentTable });
     const columns = base.columns;
-    const out = new Map<string, unknown>();
+    // the row itself is the result (nulls deleted, values replaced in place: no second map per
+    // row) until a value goes to another column (a variant); from there on a new map, holding
+    // the entries before it, takes the rest in order
+    let out = row;
     let examples: Map<string, unknown> | undefined;
     let added: Record<string, Column> | undefined;
     for (const [name, raw] of row) {
       if (raw === null || raw === undefined) {
         this.#coerceNull(columns, table, name);
+        if (out === row) row.delete(name);
         continue;
       }
       // the common case: a known column and a value of its type (what #coerceNonNull returns)
@@ -213,13 +228,14 @@ export class SchemaEvolution {
       if (known !== undefined && known.name) {
         const fast = fastCoerce(raw, known);
         if (fast !== undefined) {
-          out.set(name, fast);
+          if (out !== row || fast !== raw) out.set(name, fast);
           continue;
         }
       }
       // beyond dlt's wei range an integer is kept exact as its decimal digits
       const value = hugeInteger(raw) ? String(raw) : raw;
       const [col, column, coerced] = this.#coerceNonNull(columns, table, name, value, false);
+      if (out === row && col !== name) out = entriesBefore(row, name);
       out.set(col, coerced);
       if (column) {
         (added ??= {})[col] = column;

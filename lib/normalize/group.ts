@@ -147,7 +147,6 @@ export class CopyJobs {
     const lines = out.rows.map((row) => encodeCopyRow(row, columns));
     out.rows = [];
     await out.writer.writeLines(lines);
-    await out.writer.flush();
   }
 
   async close(): Promise<string[]> {

@@ -5,9 +5,9 @@
  * @module
  */
 
-import { createHash } from "node:crypto";
 import { DLT_ID_LENGTH_BYTES } from "../schema/names.ts";
 import { stringifyJson } from "./json_value.ts";
+import { shake128Base64 } from "../common/shake128.ts";
 
 /**
  * base64 (standard alphabet, `=` stripped) of the first `bytes` bytes of shake_128 of the
@@ -19,10 +19,7 @@ import { stringifyJson } from "./json_value.ts";
  * ```
  */
 export function digest128(text: string, bytes: number = DLT_ID_LENGTH_BYTES): string {
-  return createHash("shake128", { outputLength: bytes })
-    .update(text, "utf8")
-    .digest("base64")
-    .replace(/=+$/, "");
+  return shake128Base64(text, bytes);
 }
 
 const BASE64 = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
@@ -107,9 +104,5 @@ export function rowHash(
   } else {
     for (const [k, v] of row) if (!k.startsWith("_dlt")) filtered.set(k, v);
   }
-  const bytes = new TextEncoder().encode(stringifyJson(filtered, { sortKeys: true }));
-  return createHash("shake128", { outputLength: DLT_ID_LENGTH_BYTES })
-    .update(bytes)
-    .digest("base64")
-    .replace(/=+$/, "");
+  return shake128Base64(stringifyJson(filtered, { sortKeys: true }), DLT_ID_LENGTH_BYTES);
 }

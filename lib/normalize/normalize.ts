@@ -87,7 +87,7 @@ export interface NormalizePackageOptions {
   workers?: number;
   /**
    * Extracted bytes under which one thread does it all.
-   * @default {8 MiB when workers is given, else 128 MiB: only big packages pay for a worker}
+   * @default {8 MiB when workers is given, else 32 MiB: only big packages pay for a worker}
    */
   parallelMinBytes?: number;
 }
@@ -95,7 +95,7 @@ export interface NormalizePackageOptions {
 /** Below this many extracted bytes a worker's start (~100 ms) outweighs what it saves. */
 const PARALLEL_MIN_BYTES = 8 << 20;
 /** Without a configured `workers`, only packages this big pay a worker's memory. */
-const AUTO_PARALLEL_MIN_BYTES = 128 << 20;
+const AUTO_PARALLEL_MIN_BYTES = 32 << 20;
 
 /** Default of {@linkcode NormalizePackageOptions.workers}: the CPUs, at most 4. */
 export function defaultNormalizeWorkers(): number {

@@ -93,16 +93,68 @@ function keyName(k: string): string {
   return name;
 }
 
-/** One dict level on the flattening stack. */
-interface Level {
-  dict: Dict;
-  level: number;
+/**
+ * Column names of a key at one place in a record, memoized: a node per dict path (the keys
+ * from the record down to a dict), holding the names of its keys and its child dict nodes.
+ * Records of one resource share their paths, so their column names are the same strings each
+ * time (hashed once) instead of a concatenation and a shortening per key and record.
+ */
+interface NameNode {
   /** Normalized keys from the record down to this dict. */
   path: string[];
   /** The original keys from the record down to this dict, each followed by U+0001. */
   origPrefix: string;
   /** `path` joined with `__`, plus a trailing `__` (empty at the top). */
   namePrefix: string;
+  /** Key → column name (`shortenFragments(...path, keyName(key))`). */
+  names: Map<string, string>;
+  /** Key → the node of the dict under it. */
+  children: Map<string, NameNode>;
+}
+
+const newNode = (path: string[], origPrefix: string, namePrefix: string): NameNode => ({
+  path,
+  origPrefix,
+  namePrefix,
+  names: new Map(),
+  children: new Map(),
+});
+/** Entries memoized under {@linkcode nameRoot}; past 100,000 the memo starts over. */
+let nameEntries = 0;
+let nameRoot = newNode([], "", "");
+
+function columnName(node: NameNode, k: string): string {
+  let name = node.names.get(k);
+  if (name === undefined) {
+    const normKey = keyName(k);
+    const prefix = node.namePrefix;
+    name = !prefix ? normKey : shortenIdentifier(normKey ? prefix + normKey : prefix.slice(0, -2));
+    node.names.set(k, name);
+    nameEntries++;
+  }
+  return name;
+}
+
+function childNode(node: NameNode, k: string): NameNode {
+  let child = node.children.get(k);
+  if (child === undefined) {
+    const normKey = keyName(k);
+    child = newNode(
+      [...node.path, normKey],
+      node.origPrefix + k + "\u0001",
+      normKey ? node.namePrefix + normKey + "__" : node.namePrefix,
+    );
+    node.children.set(k, child);
+    nameEntries++;
+  }
+  return child;
+}
+
+/** One dict level on the flattening stack. */
+interface Level {
+  dict: Dict;
+  level: number;
+  node: NameNode;
 }
 
 function flatten(
@@ -112,69 +164,69 @@ function flatten(
   level: number,
 ): [Map<string, unknown>, Map<string, [string[], unknown[]]>] {
   const row = new Map<string, unknown>();
-  // the original key each column came from, to tell a collision from a repeated path: pairs
-  // of (column, origin), searched from the end only when a column is already in the row
+  // the original key each column came from, to tell a collision from a repeated path: triples
+  // of (column, original prefix, key), searched from the end only when a column is already in
+  // the row (the original path is joined only then)
   const origins: string[] = [];
   const originOf = (column: string): string | undefined => {
-    for (let i = origins.length - 2; i >= 0; i -= 2) {
-      if (origins[i] === column) return origins[i + 1];
+    for (let i = origins.length - 3; i >= 0; i -= 3) {
+      if (origins[i] === column) return origins[i + 1] + origins[i + 2];
     }
     return undefined;
   };
   // keyed by the joined path: a later key with the same path replaces the list in place
   const lists = new Map<string, [string[], unknown[]]>();
-  const stack: Level[] = [{ dict, level, path: [], origPrefix: "", namePrefix: "" }];
+  if (nameEntries > 100_000) {
+    nameRoot = newNode([], "", "");
+    nameEntries = 0;
+  }
+  const stack: Level[] = [{ dict, level, node: nameRoot }];
   while (stack.length) {
-    const { dict: current, level: lvl, path, origPrefix, namePrefix } = stack.pop()!;
+    const { dict: current, level: lvl, node } = stack.pop()!;
     const isMap = current instanceof Map;
     const keys = isMap ? [...current.keys()] : Object.keys(current);
     for (let i = 0; i < keys.length; i++) {
       const k = keys[i];
       const v = isMap ? current.get(k) : current[k];
-      const origin = origPrefix + k;
-      const normKey = keyName(k);
-      // shortenFragments(...path, normKey), with the path's part kept joined per level
-      const name = !namePrefix
-        ? normKey
-        : shortenIdentifier(normKey ? namePrefix + normKey : namePrefix.slice(0, -2));
+      const name = columnName(node, k);
       if (v !== null && typeof v === "object") {
         if (isDict(v)) {
           if (!isNestedType(ctx, table, name, lvl)) {
-            stack.push({
-              dict: v,
-              level: lvl - 1,
-              path: [...path, normKey],
-              origPrefix: origin + "\u0001",
-              namePrefix: normKey ? namePrefix + normKey + "__" : namePrefix,
-            });
+            stack.push({ dict: v, level: lvl - 1, node: childNode(node, k) });
             continue;
           }
         } else if (Array.isArray(v)) {
           if (!isNestedType(ctx, table, name, lvl)) {
-            const listPath = [...path, normalizeTablesPath(k)];
+            const listPath = [...node.path, normalizeTablesPath(k)];
             lists.set(listPath.join("\u0001"), [listPath, v]);
             continue;
           }
         }
       }
-      if (row.has(name) && originOf(name) !== origin) {
-        // two keys of one object normalize to the same column (`fooBar`, `foo_bar`): dlt keeps
-        // only the last; we keep both. The key spelled exactly as the column keeps it, the
-        // other goes to `<column>_<tag of its original key>` (stable across records).
+      if (row.has(name)) {
         const other = originOf(name)!;
-        const exact = (o: string) => o.split("\u0001").at(-1) === normKey;
-        const moved = exact(origin) && !exact(other) ? other : origin;
-        const alt = shortenIdentifier(`${name}_${identifierTag(moved.replaceAll("\u0001", "."))}`);
-        if (moved === other) {
-          row.set(alt, row.get(name));
-          row.set(name, v);
-          origins.push(name, origin);
-        } else {
-          row.set(alt, v);
+        const origin = node.origPrefix + k;
+        if (other !== origin) {
+          // two keys of one object normalize to the same column (`fooBar`, `foo_bar`): dlt
+          // keeps only the last; we keep both. The key spelled exactly as the column keeps
+          // it, the other goes to `<column>_<tag of its original key>` (stable across records).
+          const normKey = keyName(k);
+          const exact = (o: string) => o.split("\u0001").at(-1) === normKey;
+          const moved = exact(origin) && !exact(other) ? other : origin;
+          const alt = shortenIdentifier(
+            `${name}_${identifierTag(moved.replaceAll("\u0001", "."))}`,
+          );
+          if (moved === other) {
+            row.set(alt, row.get(name));
+            row.set(name, v);
+            origins.push(name, node.origPrefix, k);
+          } else {
+            row.set(alt, v);
+          }
+          continue;
         }
-        continue;
       }
-      origins.push(name, origin);
+      origins.push(name, node.origPrefix, k);
       row.set(name, v);
     }
   }
@@ -218,30 +270,42 @@ function propagated(
     | { root?: Record<string, string>; tables?: Record<string, Record<string, string>> }
     | undefined;
   if (!propagation) return undefined;
-  const mappings: Record<string, string> = {
-    ...(isRoot ? propagation.root ?? {} : {}),
-    ...(propagation.tables?.[table] ?? {}),
-  };
+  // `{...root, ...own}` without building it per row: a key in both keeps its place among the
+  // root ones and takes the table's target
+  const own = propagation.tables?.[table];
+  const root = isRoot ? propagation.root : undefined;
   let extend: Map<string, unknown> | undefined;
-  for (const [from, as] of Object.entries(mappings)) {
-    if (row.has(from)) (extend ??= new Map()).set(as, row.get(from));
+  if (root) {
+    for (const from in root) {
+      if (row.has(from)) (extend ??= new Map()).set(own?.[from] ?? root[from], row.get(from));
+    }
+  }
+  if (own) {
+    for (const from in own) {
+      if (root && from in root) continue;
+      if (row.has(from)) (extend ??= new Map()).set(own[from], row.get(from));
+    }
   }
   return extend;
 }
 
+/**
+ * One dict of the record becomes a row of `table` (whose path of normalized names is `path`),
+ * then its lists become rows of nested tables.
+ */
 function normalizeRow(
   out: NormalizedRow[],
   ctx: ItemContext,
   dict: Dict,
   extend: Map<string, unknown> | undefined,
-  identPath: string[],
-  parentPath: string[],
+  path: string[],
+  table: string,
+  parentTable: string | undefined,
   parentRowId: string | undefined,
   pos: number | undefined,
   level: number,
   root: boolean,
 ): void {
-  const table = shortenFragments(...parentPath, ...identPath);
   const [row, lists] = flatten(ctx, table, dict, level);
   if (extend) { for (const [k, v] of extend) row.set(k, v); }
   const isRoot = root || !shouldBeNested(ctx.schema, table);
@@ -259,44 +323,43 @@ function normalizeRow(
   }
   const more = propagated(ctx.schema, table, row, isRoot);
   const childExtend = more ? new Map([...(extend ?? []), ...more]) : extend;
-  out.push({
-    table,
-    parentTable: parentPath.length ? shortenFragments(...parentPath) : undefined,
-    row,
-  });
-  const childParentPath = [...parentPath, ...identPath];
+  out.push({ table, parentTable, row });
   for (const [listPath, items] of lists.values()) {
-    normalizeList(out, ctx, items, childExtend, listPath, childParentPath, rowId, level - 1);
+    normalizeList(out, ctx, items, childExtend, [...path, ...listPath], table, rowId, level - 1);
   }
 }
 
+/** The elements of a list become rows of the nested table at `path`. */
 function normalizeList(
   out: NormalizedRow[],
   ctx: ItemContext,
   items: unknown[],
   extend: Map<string, unknown> | undefined,
-  identPath: string[],
-  parentPath: string[],
+  path: string[],
+  parentTable: string,
   parentRowId: string,
   level: number,
 ): void {
-  const table = shortenFragments(...parentPath, ...identPath);
+  const table = shortenFragments(...path);
   const isRoot = !shouldBeNested(ctx.schema, table);
   for (let idx = 0; idx < items.length; idx++) {
     const v = items[idx];
     if (isDict(v)) {
-      normalizeRow(out, ctx, v, extend, identPath, parentPath, parentRowId, idx, level, false);
+      normalizeRow(out, ctx, v, extend, path, table, parentTable, parentRowId, idx, level, false);
     } else if (Array.isArray(v)) {
+      const wrapped = new Map([["list", v]]);
+      const lvl = level - 1;
       normalizeRow(
         out,
         ctx,
-        new Map([["list", v]]),
+        wrapped,
         extend,
-        identPath,
-        parentPath,
+        path,
+        table,
+        parentTable,
         parentRowId,
         idx,
-        level - 1,
+        lvl,
         false,
       );
     } else {
@@ -309,7 +372,7 @@ function normalizeList(
         row.set(C_DLT_LIST_IDX, idx);
         row.set(C_DLT_ID, nestedRowId(parentRowId, { table, listIdx: idx }));
       }
-      out.push({ table, parentTable: shortenFragments(...parentPath), row });
+      out.push({ table, parentTable, row });
     }
   }
 }
@@ -346,16 +409,19 @@ export function normalizeItem(item: unknown, context: ItemContext): NormalizedRo
   const dict: Dict = isDict(item) ? item : new Map([["value", item]]);
   const table = normalizeTablesPath(context.table);
   const out: NormalizedRow[] = [];
+  const level = maxNestingOf(context.schema, table);
+  const name = shortenFragments(table);
   normalizeRow(
     out,
     context,
     dict,
     undefined,
     [table],
-    [],
+    name,
     undefined,
     undefined,
-    maxNestingOf(context.schema, table),
+    undefined,
+    level,
     true,
   );
   return out;

@@ -8,7 +8,7 @@
  * @module
  */
 
-import { createHash } from "node:crypto";
+import { shake128Base64 } from "../common/shake128.ts";
 import { MAX_IDENTIFIER_LENGTH, PATH_SEPARATOR } from "./names.ts";
 
 /** Identifier used for empty or whitespace-only keys. */
@@ -47,10 +47,7 @@ function isAscii(s: string): boolean {
  * ```
  */
 export function identifierTag(identifier: string): string {
-  return createHash("shake128", { outputLength: 4 })
-    .update(identifier, "utf8")
-    .digest("base64")
-    .replace(/=+$/, "")
+  return shake128Base64(identifier, 4)
     .replaceAll("/", "a")
     .replaceAll("+", "b")
     .toLowerCase();

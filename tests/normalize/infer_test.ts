@@ -123,6 +123,18 @@ Deno.test("SchemaEvolution puts failing values into variant columns", () => {
   assert.deepEqual([...ok], [["id", 12], ["score", 3]]);
   const obj = ev.coerceRow(row({ id: new Map([["a", 1]]) }), t)!;
   assert.deepEqual([...obj.keys()], ["id__v_json"]);
+  // a variant in the middle of a row: nulls dropped and values coerced before and after it,
+  // the variant at the place of its value
+  const mid = ev.coerceRow(
+    row({ a: null, id: "12", score: "x", when: "2016-01-04T15:31:51Z", z: null, n: "y" }),
+    t,
+  )!;
+  assert.deepEqual([...mid], [
+    ["id", 12],
+    ["score__v_text", "x"],
+    ["when", "2016-01-04T15:31:51+00:00"],
+    ["n", "y"],
+  ]);
 });
 
 Deno.test("SchemaEvolution completes hinted columns and moves them to the end", () => {
