@@ -207,7 +207,9 @@ function keccakF(s: Int32Array): void {
 /** Bytes absorbed per permutation (1344-bit rate). */
 const RATE = 168;
 const encoder = new TextEncoder();
+/** Reused for texts up to 64 KiB of UTF-8; a longer text gets a buffer of its own. */
 let scratch = new Uint8Array(256);
+const SCRATCH_MAX = 64 << 10;
 
 /** XORs `bytes[from, from + n)` into the state's first `n` bytes. */
 function absorb(bytes: Uint8Array, from: number, n: number): void {
@@ -228,16 +230,20 @@ const BASE64 = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/
 export function shake128Base64(text: string, outputBytes: number): string {
   if (outputBytes > RATE) throw new RangeError(`SHAKE128 output over ${RATE} bytes`);
   // UTF-8 is at most 3 bytes per UTF-16 unit
-  if (scratch.length < text.length * 3) scratch = new Uint8Array(text.length * 3);
-  const length = encoder.encodeInto(text, scratch).written;
+  let bytes = scratch;
+  if (bytes.length < text.length * 3) {
+    bytes = new Uint8Array(text.length * 3);
+    if (bytes.length <= SCRATCH_MAX) scratch = bytes;
+  }
+  const length = encoder.encodeInto(text, bytes).written;
   state.fill(0);
   let at = 0;
   for (; length - at >= RATE; at += RATE) {
-    absorb(scratch, at, RATE);
+    absorb(bytes, at, RATE);
     keccakF(state);
   }
   const rest = length - at;
-  absorb(scratch, at, rest);
+  absorb(bytes, at, rest);
   // SHAKE's domain bits (1111) and the first padding bit, then the last padding bit
   stateBytes[rest] ^= 0x1f;
   stateBytes[RATE - 1] ^= 0x80;

@@ -62,6 +62,12 @@ Deno.test("shake128Base64() hashes the UTF-8 bytes: non-ASCII, astral and lone s
   }
 });
 
+Deno.test("shake128Base64() hashes long texts (beyond its reused 64 KiB buffer)", () => {
+  for (const text of ["é".repeat(40_000), "x".repeat(70_000), "short after long"]) {
+    assert.equal(shake128Base64(text, 10), reference(text, 10), `${text.length} characters`);
+  }
+});
+
 Deno.test("shake128Base64() refuses more output than one block", () => {
   assert.throws(() => shake128Base64("a", 169), RangeError);
 });
