@@ -56,6 +56,15 @@ function serveNasty(files: Record<string, string>) {
   };
 }
 
+/** The fake API serving the nasty dataset's three files. */
+async function serveNastyDataset() {
+  return serveNasty({
+    nasty: await readData("records.json"),
+    shallow: await readData("shallow.json"),
+    scalars: await readData("scalars.json"),
+  });
+}
+
 /** The items of a top-level JSON array, as text. */
 function splitTopLevel(text: string): string[] {
   const body = text.trim().slice(1, -1);
@@ -106,11 +115,7 @@ Deno.test({
   sanitizeResources: false,
   sanitizeOps: false,
   async fn() {
-    const server = serveNasty({
-      nasty: await readData("records.json"),
-      shallow: await readData("shallow.json"),
-      scalars: await readData("scalars.json"),
-    });
+    const server = await serveNastyDataset();
     const cwd = await Deno.makeTempDir();
     const dataset = uniqueDataset("nasty");
     const env = {
@@ -322,11 +327,7 @@ Deno.test({
   sanitizeResources: false,
   sanitizeOps: false,
   async fn() {
-    const server = serveNasty({
-      nasty: await readData("records.json"),
-      shallow: await readData("shallow.json"),
-      scalars: await readData("scalars.json"),
-    });
+    const server = await serveNastyDataset();
     const cwd = await Deno.makeTempDir();
     try {
       const res = await runCli(["run", "--catalog", CATALOG, "--json"], {

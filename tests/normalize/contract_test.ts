@@ -15,17 +15,23 @@ import { PackageStorage } from "../../lib/storage/package_storage.ts";
 
 const LOAD_ID = "1714567890.123456";
 
-/** A schema whose table "items" has seen `{id: 1, name: "a", tags: ["x"]}`. */
-function seenSchema(contract?: unknown): StoredSchema {
-  const schema = newSchema("src");
-  applyTableHints(schema, {
+/** The hints of the append resource "items", with a schema contract when given. */
+function itemsHints(contract?: unknown): Parameters<typeof applyTableHints>[1] {
+  const hints = {
     table: "items",
     resource: "items",
-    write_disposition: "append",
+    write_disposition: "append" as const,
     primary_key: [],
     merge_key: [],
     columns: {},
-  });
+  };
+  return contract === undefined ? hints : { ...hints, schema_contract: contract };
+}
+
+/** A schema whose table "items" has seen `{id: 1, name: "a", tags: ["x"]}`. */
+function seenSchema(contract?: unknown): StoredSchema {
+  const schema = newSchema("src");
+  applyTableHints(schema, itemsHints());
   const ev = new SchemaEvolution(schema);
   const dlt = { _dlt_load_id: LOAD_ID, _dlt_id: "r" };
   ev.coerceRow(new Map(Object.entries({ id: 1, name: "a", ...dlt })), { table: "items" });
@@ -35,15 +41,7 @@ function seenSchema(contract?: unknown): StoredSchema {
     parentTable: "items",
   });
   // the resource's contract, as a later run declares it
-  applyTableHints(schema, {
-    table: "items",
-    resource: "items",
-    write_disposition: "append",
-    primary_key: [],
-    merge_key: [],
-    columns: {},
-    schema_contract: contract,
-  });
+  applyTableHints(schema, itemsHints(contract));
   return schema;
 }
 
