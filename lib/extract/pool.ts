@@ -274,7 +274,10 @@ export async function runOrdered<T>(
     }
     const slot = slots[i];
     try {
-      await drain(slot);
+      // The task may emit between drain's last look and this function resuming: look again
+      // here, so that the check and `open = i` are in one synchronous step and no item is
+      // left in a buffer nobody drains.
+      do await drain(slot); while (slot.spilled || slot.buffer.length > 0);
     } catch (e) {
       await abortAll();
       throw e;
@@ -294,6 +297,5 @@ export async function runOrdered<T>(
       const first = slots.find((s) => s.error && !(s.error.value instanceof PoolAborted));
       throw first?.error?.value ?? new PoolAborted();
     }
-    slot.buffer = [];
   }
 }
