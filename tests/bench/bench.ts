@@ -225,6 +225,14 @@ async function stepSeconds(pipelinesDir: string): Promise<string> {
 }
 
 const fmt = (n: number, digits = 1) => n.toFixed(digits);
+
+/** "same rows" when both runs loaded the same rows per table, else the tables that differ. */
+function sameRows(a: RunResult, b: RunResult): string {
+  const diff = [...new Set([...Object.keys(a.tables), ...Object.keys(b.tables)])]
+    .filter((t) => a.tables[t] !== b.tables[t])
+    .map((t) => `${t} ${a.tables[t] ?? 0} vs ${b.tables[t] ?? 0}`);
+  return diff.length === 0 ? "same rows per table" : `ROWS DIFFER: ${diff.join(", ")}`;
+}
 const line = (label: string, r: RunResult) =>
   console.log(
     `  ${label.padEnd(28)} wall ${fmt(r.wallMs / 1000, 2)} s, ${r.requests} requests (${
@@ -254,9 +262,7 @@ if (only.has("latency")) {
   line(`concurrency ${values.concurrency ?? "default (16)"}`, many);
   const speedup = (many.requests / many.wallMs) / (one.requests / one.wallMs);
   console.log(
-    `  requests/s ratio: ${fmt(speedup, 2)}x (target >= 8x); same rows: ${
-      JSON.stringify(one.tables) === JSON.stringify(many.tables)
-    }`,
+    `  requests/s ratio: ${fmt(speedup, 2)}x (target >= 8x); ${sameRows(one, many)}`,
   );
   // big projects: long page series per project, where concurrency must not stall behind the
   // first series in line
@@ -274,7 +280,7 @@ if (only.has("latency")) {
   console.log(
     `  requests/s ratio: ${
       fmt((bulkMany.requests / bulkMany.wallMs) / (bulkOne.requests / bulkOne.wallMs), 2)
-    }x; same rows: ${JSON.stringify(bulkOne.tables) === JSON.stringify(bulkMany.tables)}`,
+    }x; ${sameRows(bulkOne, bulkMany)}`,
   );
 }
 
@@ -309,7 +315,7 @@ async function copyComparison(
   gitlab: FakeGitlab,
   resources?: string,
   env?: Record<string, string>,
-) {
+): Promise<RunResult> {
   const r = await runLoad(gitlab, { destination: "postgres", keep: true, resources, env });
   line(label, r);
   try {
@@ -330,6 +336,7 @@ async function copyComparison(
     await dropDataset(r.dataset);
     await Deno.remove(join(r.pipelinesDir, ".."), { recursive: true }).catch(() => {});
   }
+  return r;
 }
 
 if (only.has("copy")) {
@@ -344,10 +351,11 @@ if (only.has("copy")) {
     const n = Number(values.bulk);
     await using gitlab = await startFakeGitlab({ size: bulkSize(n) });
     const resources = "issues,merge_requests,commits";
-    await copyComparison(`full pages (4 x ${n} each)`, gitlab, resources);
-    await copyComparison(`same, normalize.workers = 2`, gitlab, resources, {
+    const a = await copyComparison(`full pages (4 x ${n} each)`, gitlab, resources);
+    const b = await copyComparison(`same, normalize.workers = 2`, gitlab, resources, {
       NORMALIZE__WORKERS: "2",
     });
+    console.log(`  the two runs: ${sameRows(a, b)}`);
   }
 }
 
