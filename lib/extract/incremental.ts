@@ -19,9 +19,9 @@
  * @module
  */
 
-import { createHash } from "node:crypto";
 import type { IncrementalConfig, Json, ResolvedResource } from "../catalog/types.ts";
 import { UserError } from "../common/errors.ts";
+import { shake128Base64 } from "../common/shake128.ts";
 import { findValues } from "./jsonpath.ts";
 import type { ParentRecord } from "./resolve.ts";
 
@@ -97,16 +97,18 @@ function pythonFloat(n: number): string {
  * of values (several), or the whole record (no key).
  */
 export function uniqueHash(record: Json, primaryKey: string[]): string {
-  let key: Json = record;
-  if (primaryKey.length > 0 && typeof record === "object" && record !== null) {
-    const r = record as Record<string, Json>;
-    key = primaryKey.length === 1 ? r[primaryKey[0]] ?? null : primaryKey.map((k) => r[k] ?? null);
-  }
-  return createHash("shake128", { outputLength: 15 })
-    .update(pythonJsonDumps(key), "utf8")
-    .digest("base64")
-    .replace(/=+$/, "");
+  return shake128Base64(pythonJsonDumps(hashKey(record, primaryKey)), 15);
 }
+
+/** What {@linkcode uniqueHash} hashes: the primary-key value(s), or the whole record. */
+function hashKey(record: Json, primaryKey: string[]): Json {
+  if (primaryKey.length === 0 || typeof record !== "object" || record === null) return record;
+  const r = record as Record<string, Json>;
+  return primaryKey.length === 1 ? r[primaryKey[0]] ?? null : primaryKey.map((k) => r[k] ?? null);
+}
+
+/** Boundary keys kept unhashed at most; beyond, they are hashed (memory stays bounded). */
+const MAX_PENDING_KEYS = 1000;
 
 /** Shifts `value` back by `lag` (seconds for date/time strings) in the direction of the func. */
 export function applyLag(value: Json, lag: number, func: "max" | "min"): Json {
@@ -140,7 +142,14 @@ export class Cursor {
   #dedup: boolean;
   #startHashes: Set<string>;
   #lastValue: Json;
+  /** Boundary hashes (records at the last value), in the order first seen. */
   #hashes: string[];
+  /**
+   * Keys of boundary records not hashed yet, after those of `#hashes`: a record is hashed only
+   * if it is still at the boundary when the state is taken (with ascending pages, only the
+   * last few are), not for every record that moves the cursor.
+   */
+  #pending: Json[] = [];
   #primaryKey: string[];
   #seen = false;
 
@@ -234,20 +243,36 @@ export class Cursor {
 
   #track(value: Json, record: Json): void {
     this.#seen = true;
-    const hash = this.#dedup ? uniqueHash(record, this.#primaryKey) : undefined;
     const cmp = this.#lastValue === null ? 1 : compareCursorValues(value, this.#lastValue);
     if (this.#lastValue === null || (this.#func === "max" ? cmp > 0 : cmp < 0)) {
       this.#lastValue = value;
-      this.#hashes = hash ? [hash] : [];
-    } else if (cmp === 0 && hash && !this.#hashes.includes(hash)) {
-      this.#hashes.push(hash);
+      this.#hashes = [];
+      this.#pending = this.#dedup ? [hashKey(record, this.#primaryKey)] : [];
+    } else if (cmp === 0 && this.#dedup) {
+      this.#pending.push(hashKey(record, this.#primaryKey));
+      if (this.#pending.length >= MAX_PENDING_KEYS) this.#hashPending();
     }
+  }
+
+  /** Moves the pending boundary keys into `#hashes` as hashes, each hash once. */
+  #hashPending(): void {
+    if (this.#pending.length === 0) return;
+    const known = new Set(this.#hashes);
+    for (const key of this.#pending) {
+      const hash = shake128Base64(pythonJsonDumps(key), 15);
+      if (!known.has(hash)) {
+        known.add(hash);
+        this.#hashes.push(hash);
+      }
+    }
+    this.#pending = [];
   }
 
   /** The state to persist, or undefined for a backfill (`end_value` set). */
   state(previous: CursorState | undefined): CursorState | undefined {
     if (this.endValue !== null) return undefined;
     if (!this.#seen && previous) return previous;
+    this.#hashPending();
     return {
       ...(previous ?? {}),
       initial_value: previous?.initial_value ?? this.initialValue,

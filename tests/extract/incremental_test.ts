@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { createHash } from "node:crypto";
 import type { IncrementalConfig, ResolvedResource } from "../../lib/catalog/types.ts";
 import {
   applyLag,
@@ -103,4 +104,52 @@ Deno.test("pythonJsonDumps() matches Python's json.dumps(sort_keys=True)", () =>
   assert.equal(pythonJsonDumps({ b: [1, 2.5], a: "é" }), '{"a": "\\u00e9", "b": [1, 2.5]}');
   assert.equal(pythonJsonDumps(1.0), "1");
   assert.equal(uniqueHash({ id: 1 }, ["id"]).length, 20);
+});
+
+Deno.test("uniqueHash() is dlt's digest128 of the key's json.dumps (shake_128, 15 bytes)", () => {
+  const expected = (text: string) =>
+    createHash("shake128", { outputLength: 15 }).update(text, "utf8").digest("base64")
+      .replace(/=+$/, "");
+  assert.equal(uniqueHash({ id: 1, x: "é" }, ["id"]), expected("1"));
+  assert.equal(uniqueHash({ a: 1, b: "x" }, ["b", "a"]), expected('["x", 1]'));
+  assert.equal(uniqueHash({ b: "é", a: [1.5] }, []), expected('{"a": [1.5], "b": "\\u00e9"}'));
+});
+
+Deno.test("Cursor boundary hashes: the records at the last value, each once, in the order seen", () => {
+  // hashes are taken when the state is, not per record: check against the eager definition
+  const n = (id: number, t: number) => ({ id, t });
+  const pages = [
+    [n(1, 1), n(2, 2), n(3, 2), n(2, 2)],
+    [n(4, 3), n(5, 1), n(6, 3), n(4, 3)],
+    // more records at one value than are kept unhashed, with repeats
+    Array.from({ length: 2500 }, (_, i) => n(100 + (i % 1700), 9)),
+    [n(7, 8)],
+  ];
+  const cursorResource = (primaryKey: string[]) =>
+    ({
+      name: "r",
+      primaryKey,
+      endpoint: { path: "r", incremental: { cursor_path: "t" } },
+    }) as unknown as ResolvedResource;
+  for (const pk of [["id"], []]) {
+    const state: ResourcesState = {};
+    const cursors = new Cursors(state);
+    const cursor = cursors.open(cursorResource(pk))!;
+    const expected: string[] = [];
+    let last = -Infinity;
+    for (const page of pages) {
+      for (const r of cursor.filter(page).records) {
+        const { t } = r as { t: number };
+        const hash = uniqueHash(r, pk);
+        if (t > last) expected.splice(0, expected.length, hash);
+        else if (t === last && !expected.includes(hash)) expected.push(hash);
+        last = Math.max(last, t);
+      }
+    }
+    cursors.commit();
+    const slot = state.r.incremental as Record<string, { last_value: number; unique_hashes: [] }>;
+    assert.equal(slot.t.last_value, 9);
+    assert.equal(expected.length, 1700);
+    assert.deepEqual(slot.t.unique_hashes, expected, `primary key ${JSON.stringify(pk)}`);
+  }
 });
