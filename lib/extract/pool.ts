@@ -11,7 +11,7 @@
 
 import { join } from "node:path";
 import { uniqId } from "../storage/package_storage.ts";
-import { readLines } from "../storage/read_lines.ts";
+import { readLineBatches } from "../storage/read_lines.ts";
 
 /**
  * A counting semaphore.
@@ -117,10 +117,34 @@ export interface Spill<T> {
   decode: (line: string) => T;
 }
 
-/** A file of spilled items of one task; `written` settles when its last append is on disk. */
+/**
+ * A file of spilled items of one task, open for appending until drained; `written` settles
+ * when its last append is on disk.
+ */
 interface SpillFile {
   path: string;
+  file?: Deno.FsFile;
   written: Promise<void>;
+}
+
+const encoder = new TextEncoder();
+
+/** Appends `text` to the spill file (opened at its first append). */
+async function appendSpill(f: SpillFile, text: string): Promise<void> {
+  f.file ??= await Deno.open(f.path, { write: true, create: true, append: true });
+  const data = encoder.encode(text);
+  let written = 0;
+  while (written < data.length) written += await f.file.write(data.subarray(written));
+}
+
+/** Waits for the file's appends and closes it (whatever they did). */
+async function closeSpill(f: SpillFile): Promise<void> {
+  try {
+    await f.written;
+  } finally {
+    f.file?.close();
+    f.file = undefined;
+  }
 }
 
 class PoolAborted extends Error {
@@ -190,7 +214,7 @@ export async function runOrdered<T>(
       file = slot.spilled = { path, written: Promise.resolve() };
     }
     const f = file;
-    f.written = f.written.then(() => Deno.writeTextFile(f.path, text, { append: true }));
+    f.written = f.written.then(() => appendSpill(f, text));
     await f.written;
   };
   /** Emits, in order, what a slot spilled and buffered, until both are empty. */
@@ -199,8 +223,10 @@ export async function runOrdered<T>(
       const file = slot.spilled;
       if (file) {
         slot.spilled = undefined; // later spills of the task start a new file
-        await file.written;
-        for await (const line of readLines(file.path)) await emit(spill!.decode(line));
+        await closeSpill(file);
+        for await (const lines of readLineBatches(file.path)) {
+          for (const line of lines) await emit(spill!.decode(line));
+        }
         await Deno.remove(file.path);
         spillFiles.delete(file.path);
       } else if (slot.buffer.length > 0) {
@@ -262,7 +288,7 @@ export async function runOrdered<T>(
       for (const w of s.waiters.splice(0)) w();
     }
     await Promise.allSettled(slots.map((s) => s.done));
-    await Promise.allSettled(slots.map((s) => s.spilled?.written));
+    await Promise.allSettled(slots.map((s) => s.spilled && closeSpill(s.spilled)));
     for (const path of spillFiles) await Deno.remove(path).catch(() => {});
   };
 
