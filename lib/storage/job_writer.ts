@@ -24,7 +24,9 @@ export interface JobWriterOptions {
 const encoder = new TextEncoder();
 
 /**
- * Writes lines into `<package>/new_jobs/<table>.<file_id>.0.<format>` files.
+ * Writes lines into `<package>/new_jobs/<table>.<file_id>.0.<format>` files; the ids (10 hex
+ * characters, as dlt's) of one writer's files sort in the order they were written (up to
+ * 65,536 files).
  *
  * @example
  * ```ts
@@ -45,6 +47,10 @@ export class JobWriter {
   #chunks: string[] = [];
   #buffered = 0;
   #fileBytes = 0;
+  /** Random first 6 hex characters of this writer's file ids. */
+  readonly #idBase = uniqId(3);
+  /** Files started so far: the last 4 hex characters of the next file id. */
+  #fileCount = 0;
   /** Files written so far (closed and current). */
   readonly files: string[] = [];
   /** Lines written (headers excluded). */
@@ -86,7 +92,11 @@ export class JobWriter {
   }
 
   #startFile(): void {
-    this.#path = join(this.#dir, `${this.#table}.${uniqId(5)}.0.${this.#format}`);
+    // Ids that sort in the order the files were written (a random base, then a counter):
+    // readers take a table's files sorted by name, and the order of rows matters (the last
+    // of two rows with one primary key wins a merge).
+    const id = `${this.#idBase}${(this.#fileCount++).toString(16).padStart(4, "0")}`;
+    this.#path = join(this.#dir, `${this.#table}.${id}.0.${this.#format}`);
     this.files.push(this.#path);
     this.#fileBytes = 0;
     if (this.#header) {

@@ -73,6 +73,13 @@ Deno.test("JobWriter writes a header per file and rotates at the size limit", as
     }
     assert.equal(rows, 500);
     assert.equal(w.lines, 500);
+    // readers take the files sorted by name: that must be the order they were written in
+    const sorted = await new PackageStorage(root).jobs("normalizing", "1.5");
+    assert.deepEqual(sorted, files);
+    const rowsInNameOrder = (await Promise.all(sorted.map((f) => Deno.readTextFile(f))))
+      .flatMap((text) => text.trimEnd().split("\n").slice(1));
+    assert.deepEqual(rowsInNameOrder, Array.from({ length: 500 }, (_, i) => `row${i}`));
+    for (const f of files) assert.match(f, /\/t\.[0-9a-f]{10}\.0\.copy$/, "dlt's 10-hex file id");
   } finally {
     await Deno.remove(root, { recursive: true });
   }
