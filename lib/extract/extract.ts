@@ -82,18 +82,38 @@ export type ExtractHttpOptions = Pick<
   | "endpointLimits"
 >;
 
-/** What a request series hands downstream, in order: a record line or a warning. */
-type Output = { table: string; line: string } | { warning: string };
+/**
+ * What a request series hands downstream, in order: the record lines of a page (one item per
+ * page, so the ordered pools pass pages, not records) or a warning.
+ */
+type Output = { table: string; lines: string[] } | { warning: string };
 
-/** An output as one line of a spill file: `<table>\t<json line>`, or `\t<json warning>`. */
+/** Records count in the pools' buffers and budget; a warning counts as one. */
+const outputWeight = (item: Output): number => "warning" in item ? 1 : item.lines.length;
+
+/** An output as lines of a spill file: `<table>\t<json line>` each, or `\t<json warning>`. */
 function encodeOutput(item: Output): string {
-  return "warning" in item ? `\t${JSON.stringify(item.warning)}` : `${item.table}\t${item.line}`;
+  if ("warning" in item) return `\t${JSON.stringify(item.warning)}`;
+  const prefix = `${item.table}\t`;
+  return prefix + item.lines.join(`\n${prefix}`);
 }
 
-function decodeOutput(line: string): Output {
-  const tab = line.indexOf("\t");
-  if (tab === 0) return { warning: JSON.parse(line.slice(1)) };
-  return { table: line.slice(0, tab), line: line.slice(tab + 1) };
+/** Lines of a spill file back: warnings, and the record lines of each run of one table. */
+function decodeOutputs(lines: string[]): Output[] {
+  const out: Output[] = [];
+  let last: { table: string; lines: string[] } | undefined;
+  for (const line of lines) {
+    const tab = line.indexOf("\t");
+    if (tab === 0) {
+      out.push({ warning: JSON.parse(line.slice(1)) });
+      last = undefined;
+      continue;
+    }
+    const table = line.slice(0, tab);
+    if (last?.table !== table) out.push(last = { table, lines: [] });
+    last.lines.push(line.slice(tab + 1));
+  }
+  return out;
 }
 
 /** Options of {@linkcode extract}. */
@@ -293,7 +313,7 @@ export async function extract(catalog: Catalog, options: ExtractOptions): Promis
   // series keeps fetching (removed with the package if the run dies)
   const spillDir = join(options.packageDir, "spill");
   await Deno.mkdir(spillDir, { recursive: true });
-  const spill: Spill<Output> = { dir: spillDir, encode: encodeOutput, decode: decodeOutput };
+  const spill: Spill<Output> = { dir: spillDir, encode: encodeOutput, decode: decodeOutputs };
   const client = new HttpClient({
     ...options.http,
     baseUrl: options.baseUrl,
@@ -400,10 +420,8 @@ export async function extract(catalog: Catalog, options: ExtractOptions): Promis
       stats.records += records.length;
       const cursor = options.cursors?.open(r, parent);
       const kept = cursor ? cursor.filter(records) : { records, stop: false };
-      if (writes) {
-        for (const rec of kept.records) {
-          await emit({ table: r.tableName, line: JSON.stringify(rec) });
-        }
+      if (writes && kept.records.length > 0) {
+        await emit({ table: r.tableName, lines: kept.records.map((rec) => JSON.stringify(rec)) });
       }
       const total = totalPages.get(r.name);
       options.onProgress?.({
@@ -420,7 +438,7 @@ export async function extract(catalog: Catalog, options: ExtractOptions): Promis
         kept.records.length * n,
         (i, out) => runChild(kids[i % n], { name: r.name, record: kept.records[(i / n) | 0] }, out),
         emit,
-        { concurrency, budget, spill },
+        { concurrency, budget, spill, weight: outputWeight },
       );
       if (options.limit !== undefined && pages >= options.limit) break;
       if (kept.stop) break;
@@ -451,8 +469,8 @@ export async function extract(catalog: Catalog, options: ExtractOptions): Promis
       options.onWarning?.(item.warning);
       return;
     }
-    await writerOf(item.table).write(item.line);
-    info.tables[item.table] += 1;
+    await writerOf(item.table).writeLines(item.lines);
+    info.tables[item.table] += item.lines.length;
   };
 
   function writerOf(table: string): JobWriter {
@@ -506,6 +524,7 @@ export async function extract(catalog: Catalog, options: ExtractOptions): Promis
       concurrency,
       budget,
       spill,
+      weight: outputWeight,
     });
   } finally {
     for (const w of writers.values()) await w.close();

@@ -95,10 +95,18 @@ export type Emit<T> = (item: T) => Promise<void>;
 export interface RunOrderedOptions<T = unknown> {
   /** Tasks running at once. @default {1} */
   concurrency?: number;
-  /** Items a task that is not first in line may buffer before it waits. @default {200} */
+  /**
+   * Items (by weight) a task that is not first in line may buffer before it waits or spills.
+   * @default {200}
+   */
   maxBuffered?: number;
   /** A cap shared with other pools on the items buffered in all. @default {no shared cap} */
   budget?: BufferBudget;
+  /**
+   * How many items one emitted item counts for in the buffers and the budget (e.g. the
+   * records of a page emitted at once). @default {1 each}
+   */
+  weight?: (item: T) => number;
   /**
    * Where a task that is not first in line puts its items when its buffer (or the budget) is
    * full, instead of waiting: appended to a file of its own in `dir`, read back in order when
@@ -111,10 +119,13 @@ export interface RunOrderedOptions<T = unknown> {
 export interface Spill<T> {
   /** An existing folder for the spill files. */
   dir: string;
-  /** One item as one line of text (no `\n` in it). */
+  /** One item as one or more lines of text (joined by `\n`, none at the end). */
   encode: (item: T) => string;
-  /** The item back from its line. */
-  decode: (line: string) => T;
+  /**
+   * Items back from consecutive lines, in order (a chunk of the file at a time: an item of
+   * several lines may come back as several items).
+   */
+  decode: (lines: string[]) => T[];
 }
 
 /**
@@ -155,6 +166,8 @@ class PoolAborted extends Error {
 
 interface Slot<T> {
   buffer: T[];
+  /** The weight of `buffer`. */
+  weight: number;
   /** Items spilled to disk, older than those in `buffer`. */
   spilled?: SpillFile;
   done: Promise<void>;
@@ -198,11 +211,13 @@ export async function runOrdered<T>(
 
   const budget = options.budget;
   const spill = options.spill;
+  const weight = options.weight;
   const spillFiles = new Set<string>();
   /** Moves the slot's buffer to the end of its spill file (started when it has none). */
   const spillBuffer = async (slot: Slot<T>) => {
     const items = slot.buffer.splice(0);
-    budget?.release(items.length);
+    budget?.release(slot.weight);
+    slot.weight = 0;
     let text = "";
     for (const item of items) text += spill!.encode(item) + "\n";
     // the buffer empties and the file takes its items in the same tick: a drain always sees
@@ -225,13 +240,14 @@ export async function runOrdered<T>(
         slot.spilled = undefined; // later spills of the task start a new file
         await closeSpill(file);
         for await (const lines of readLineBatches(file.path)) {
-          for (const line of lines) await emit(spill!.decode(line));
+          for (const item of spill!.decode(lines)) await emit(item);
         }
         await Deno.remove(file.path);
         spillFiles.delete(file.path);
       } else if (slot.buffer.length > 0) {
         const items = slot.buffer.splice(0);
-        budget?.release(items.length);
+        budget?.release(slot.weight);
+        slot.weight = 0;
         for (const item of items) await emit(item);
       } else return;
     }
@@ -241,12 +257,14 @@ export async function runOrdered<T>(
     if (i === open) return await emit(item);
     const slot = slots[i];
     slot.buffer.push(item);
-    if (budget) budget.used++;
+    const w = weight ? weight(item) : 1;
+    slot.weight += w;
+    if (budget) budget.used += w;
     if (spill) {
-      if (slot.buffer.length >= maxBuffered || budget?.full) await spillBuffer(slot);
+      if (slot.weight >= maxBuffered || budget?.full) await spillBuffer(slot);
       return;
     }
-    while (i !== open && (slot.buffer.length >= maxBuffered || budget?.full)) {
+    while (i !== open && (slot.weight >= maxBuffered || budget?.full)) {
       await new Promise<void>((resolve) => {
         slot.waiters.push(resolve);
         budget?.wait().then(resolve);
@@ -261,7 +279,7 @@ export async function runOrdered<T>(
       slots.length <= Math.max(open, 0) + 2 * concurrency
     ) {
       const i = slots.length;
-      const slot: Slot<T> = { buffer: [], waiters: [], done: Promise.resolve() };
+      const slot: Slot<T> = { buffer: [], weight: 0, waiters: [], done: Promise.resolve() };
       slots.push(slot);
       running++;
       slot.done = task(i, emitFor(i)).then(
@@ -283,8 +301,9 @@ export async function runOrdered<T>(
   const abortAll = async () => {
     failed = true;
     for (const s of slots) {
-      budget?.release(s.buffer.length);
+      budget?.release(s.weight);
       s.buffer = [];
+      s.weight = 0;
       for (const w of s.waiters.splice(0)) w();
     }
     await Promise.allSettled(slots.map((s) => s.done));

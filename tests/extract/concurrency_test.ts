@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import type { ExtractOptions } from "../../lib/extract/extract.ts";
-import { runOrdered, Semaphore } from "../../lib/extract/pool.ts";
+import { BufferBudget, runOrdered, Semaphore } from "../../lib/extract/pool.ts";
 import { startFakeGitlab } from "../fake_gitlab/mod.ts";
 import {
   catalog,
@@ -135,7 +135,11 @@ Deno.test("runOrdered() with spill: tasks behind a slow first one run to the end
       {
         concurrency: 3,
         maxBuffered: 4,
-        spill: { dir, encode: (s) => JSON.stringify(s), decode: (l) => JSON.parse(l) },
+        spill: {
+          dir,
+          encode: (s) => JSON.stringify(s),
+          decode: (ls) => ls.map((l) => JSON.parse(l)),
+        },
       },
     );
     const timeout = setTimeout(() => others.reject(new Error("tasks 1 and 2 waited")), 5000);
@@ -161,7 +165,8 @@ Deno.test("runOrdered() loses no item a task emits while its buffer is being dra
   // ticks the tasks take between items, so that one of them lands in that gap.
   const dir = await Deno.makeTempDir({ prefix: "gitlab-pg-spill-" });
   try {
-    for (const spill of [undefined, { dir, encode: String, decode: Number }]) {
+    const decode = (lines: string[]) => lines.map(Number);
+    for (const spill of [undefined, { dir, encode: String, decode }]) {
       const short: string[] = [];
       for (let round = 0; round < 100; round++) {
         const out: number[] = [];
@@ -190,6 +195,40 @@ Deno.test("runOrdered() loses no item a task emits while its buffer is being dra
   }
 });
 
+Deno.test("runOrdered() with weights: pages buffered by their records, spilled as lines", async () => {
+  // extract emits a page of record lines as one item: buffers and the budget count records,
+  // a spilled page comes back line by line, and the records arrive in sequential order
+  const dir = await Deno.makeTempDir({ prefix: "gitlab-pg-spill-" });
+  try {
+    const budget = new BufferBudget(25);
+    const out: number[] = [];
+    const spilledFiles = new Set<string>();
+    await runOrdered<number[]>(
+      4,
+      async (i, emit) => {
+        for (let page = 0; page < 6; page++) {
+          await emit(Array.from({ length: 7 }, (_, k) => i * 100 + page * 7 + k));
+          for (const e of Deno.readDirSync(dir)) spilledFiles.add(e.name);
+        }
+      },
+      (page) => Promise.resolve(void out.push(...page)),
+      {
+        concurrency: 4,
+        maxBuffered: 10,
+        budget,
+        weight: (page) => page.length,
+        spill: { dir, encode: (page) => page.join("\n"), decode: (ls) => ls.map((l) => [+l]) },
+      },
+    );
+    const expected = [0, 1, 2, 3].flatMap((i) => Array.from({ length: 42 }, (_, k) => i * 100 + k));
+    assert.deepEqual(out, expected);
+    assert.ok(spilledFiles.size > 0, "pages behind the first were spilled");
+    assert.equal(budget.used, 0, "every weight given back");
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
 Deno.test("runOrdered() with spill removes its files when a task fails", async () => {
   const dir = await Deno.makeTempDir({ prefix: "gitlab-pg-spill-" });
   try {
@@ -205,7 +244,11 @@ Deno.test("runOrdered() with spill removes its files when a task fails", async (
         if (i === 2) gate.resolve();
       },
       () => Promise.resolve(),
-      { concurrency: 3, maxBuffered: 2, spill: { dir, encode: String, decode: Number } },
+      {
+        concurrency: 3,
+        maxBuffered: 2,
+        spill: { dir, encode: String, decode: (ls) => ls.map(Number) },
+      },
     ).catch((e) => e);
     assert.equal(err?.message, "task 0 failed");
     assert.deepEqual([...Deno.readDirSync(dir)], []);
