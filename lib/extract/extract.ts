@@ -9,11 +9,12 @@
  * @module
  */
 
-import { join } from "node:path";
+import { basename, join } from "node:path";
 import type { Catalog, Json, PaginatorConfig, ResolvedResource } from "../catalog/types.ts";
 import type { GitlabSourceConfig } from "../config/types.ts";
 import { HttpError, UserError } from "../common/errors.ts";
 import { JobWriter } from "../storage/job_writer.ts";
+import { PLAIN_JSON_FILE, writeFileAtomic } from "../storage/package_storage.ts";
 import { HttpClient, type HttpClientOptions, type HttpRequest } from "./http_client.ts";
 import { BufferBudget, type Emit, runOrdered, type Spill } from "./pool.ts";
 import type { Cursors } from "./incremental.ts";
@@ -27,7 +28,7 @@ import {
   type ParentRecord,
 } from "./resolve.ts";
 import { type RequestSeries, scopeSeries } from "./scope.ts";
-import { selectPageData } from "./selector.ts";
+import { getField, selectPageData } from "./selector.ts";
 
 /** Reported after every page. */
 export interface ExtractProgress {
@@ -84,24 +85,31 @@ export type ExtractHttpOptions = Pick<
 
 /**
  * What a request series hands downstream, in order: the record lines of a page (one item per
- * page, so the ordered pools pass pages, not records) or a warning.
+ * page, so the ordered pools pass pages, not records) or a warning. `plain`: every line is
+ * plain JSON (see {@linkcode PLAIN_JSON_FILE}).
  */
-type Output = { table: string; lines: string[] } | { warning: string };
+type Output = { table: string; lines: string[]; plain: boolean } | { warning: string };
+
+/** A value plain `JSON.parse` gives back unchanged from its `JSON.stringify` (no wrapper). */
+const isPlainScalar = (v: Json): boolean => v === null || typeof v !== "object";
 
 /** Records count in the pools' buffers and budget; a warning counts as one. */
 const outputWeight = (item: Output): number => "warning" in item ? 1 : item.lines.length;
 
-/** An output as lines of a spill file: `<table>\t<json line>` each, or `\t<json warning>`. */
+/**
+ * An output as lines of a spill file: `<p|x><table>\t<json line>` each (`p`: plain), or
+ * `\t<json warning>`.
+ */
 function encodeOutput(item: Output): string {
   if ("warning" in item) return `\t${JSON.stringify(item.warning)}`;
-  const prefix = `${item.table}\t`;
+  const prefix = `${item.plain ? "p" : "x"}${item.table}\t`;
   return prefix + item.lines.join(`\n${prefix}`);
 }
 
 /** Lines of a spill file back: warnings, and the record lines of each run of one table. */
 function decodeOutputs(lines: string[]): Output[] {
   const out: Output[] = [];
-  let last: { table: string; lines: string[] } | undefined;
+  let last: { table: string; lines: string[]; plain: boolean } | undefined;
   for (const line of lines) {
     const tab = line.indexOf("\t");
     if (tab === 0) {
@@ -109,8 +117,9 @@ function decodeOutputs(lines: string[]): Output[] {
       last = undefined;
       continue;
     }
-    const table = line.slice(0, tab);
-    if (last?.table !== table) out.push(last = { table, lines: [] });
+    const table = line.slice(1, tab);
+    const plain = line[0] === "p";
+    if (last?.table !== table || last.plain !== plain) out.push(last = { table, lines: [], plain });
     last.lines.push(line.slice(tab + 1));
   }
   return out;
@@ -339,6 +348,8 @@ export async function extract(catalog: Catalog, options: ExtractOptions): Promis
     options.onWarning?.(message);
   }
   const writers = new Map<string, JobWriter>();
+  /** Job files holding a line that is not plain JSON. */
+  const notPlain = new Set<string>();
   for (const r of catalog.resources) {
     if (!run.has(r.name)) continue;
     info.resources[r.name] = { pages: 0, records: 0, requests: 0 };
@@ -412,8 +423,11 @@ export async function extract(catalog: Catalog, options: ExtractOptions): Promis
           return true;
         });
       }
+      // plain JSON.parse gave the page, and fields taken from the parent are plain values
+      let plain = !response.exact;
       if (parent && r.includeFromParent.length > 0) {
         records = records.map((rec) => includeFromParent(rec, parent, r.includeFromParent));
+        plain &&= r.includeFromParent.every((f) => isPlainScalar(getField(parent.record, f).value));
       }
       pages++;
       stats.pages++;
@@ -421,7 +435,8 @@ export async function extract(catalog: Catalog, options: ExtractOptions): Promis
       const cursor = options.cursors?.open(r, parent);
       const kept = cursor ? cursor.filter(records) : { records, stop: false };
       if (writes && kept.records.length > 0) {
-        await emit({ table: r.tableName, lines: kept.records.map((rec) => JSON.stringify(rec)) });
+        const lines = kept.records.map((rec) => JSON.stringify(rec));
+        await emit({ table: r.tableName, lines, plain });
       }
       const total = totalPages.get(r.name);
       options.onProgress?.({
@@ -469,7 +484,11 @@ export async function extract(catalog: Catalog, options: ExtractOptions): Promis
       options.onWarning?.(item.warning);
       return;
     }
-    await writerOf(item.table).writeLines(item.lines);
+    const writer = writerOf(item.table);
+    // the file being written and any the lines rotate into are not all plain
+    const from = Math.max(0, writer.files.length - 1);
+    await writer.writeLines(item.lines);
+    if (!item.plain) { for (const f of writer.files.slice(from)) notPlain.add(f); }
     info.tables[item.table] += item.lines.length;
   };
 
@@ -526,6 +545,9 @@ export async function extract(catalog: Catalog, options: ExtractOptions): Promis
       spill,
       weight: outputWeight,
     });
+    const plainFiles = [...writers.values()].flatMap((w) => w.files)
+      .filter((f) => !notPlain.has(f)).map((f) => basename(f)).sort();
+    await writeFileAtomic(join(options.packageDir, PLAIN_JSON_FILE), JSON.stringify(plainFiles));
   } finally {
     for (const w of writers.values()) await w.close();
     await Deno.remove(spillDir, { recursive: true }).catch(() => {});

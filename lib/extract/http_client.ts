@@ -9,7 +9,7 @@
 import type { AuthConfig, Json, ResponseAction } from "../catalog/types.ts";
 import type { GitlabSourceConfig } from "../config/types.ts";
 import { HttpError } from "../common/errors.ts";
-import { parseJsonLossless } from "../common/lossless_json.ts";
+import { mayHaveLossyNumber, parseJsonExact } from "../common/lossless_json.ts";
 import { redact } from "../common/redact.ts";
 import { type AuthParts, resolveAuth } from "./auth.ts";
 import { backoffMs, defaultSleep, isRetryableStatus, serverDelayMs } from "./retry.ts";
@@ -49,6 +49,11 @@ export interface HttpResponse {
   body: Json;
   /** Body size in bytes. */
   bytes: number;
+  /**
+   * Whether the body went through the exact parser (it may hold integers beyond 2^53 or
+   * integral float literals, kept as wrapper objects); false when plain `JSON.parse` gave it.
+   */
+  exact: boolean;
 }
 
 /** Counters of a client's work. */
@@ -368,9 +373,12 @@ export class HttpClient {
       );
     }
     let json: Json = null;
+    let exact = false;
     if (text.trim() !== "") {
       try {
-        json = parseJsonLossless(text) as Json; // big ints and 1.0 kept exact
+        // big ints and 1.0 kept exact (parseJsonLossless, telling which parser it used)
+        exact = mayHaveLossyNumber(text);
+        json = (exact ? parseJsonExact(text) : JSON.parse(text)) as Json;
       } catch (e) {
         const why = e instanceof Error ? e.message : String(e);
         throw new RetryableFailure(
@@ -387,6 +395,7 @@ export class HttpClient {
       headers: response.headers,
       body: json,
       bytes: bytes.length,
+      exact,
     };
   }
 

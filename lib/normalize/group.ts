@@ -32,6 +32,11 @@ export interface GroupSettings {
   maxFileBytes?: number;
   /** The run's schema contract. */
   schemaContract?: Partial<SchemaContract>;
+  /**
+   * Names of the extracted files whose lines are all plain JSON (the package's
+   * `plain_json.json`): read with `JSON.parse` alone. @default {none}
+   */
+  plainFiles?: string[];
 }
 
 /** Test hooks of a group run (functions: main thread only). */
@@ -172,9 +177,12 @@ export async function normalizeGroup(
   const { loadId } = settings;
   const evolution = new SchemaEvolution(schema, { schemaContract: settings.schemaContract });
   const jobs = new CopyJobs(settings.target, schema, settings.chunkRows, settings.maxFileBytes);
+  const plainFiles = new Set(settings.plainFiles);
   for (const path of paths) {
     await hooks.hook?.("normalize_file");
     const { name, table } = extractedJob(path);
+    // lines the extract vouches for skip the scans for big numbers and integer-like keys
+    const parse: (line: string) => unknown = plainFiles.has(name) ? JSON.parse : parseRecord;
     if (table === STATE_TABLE) schema.tables[STATE_TABLE] ??= pipelineStateTable();
     const context = {
       schema,
@@ -189,7 +197,7 @@ export async function normalizeGroup(
       lines++;
       let parsed;
       try {
-        parsed = parseRecord(line);
+        parsed = parse(line);
       } catch (e) {
         throw new Error(
           `Cannot normalize package "${loadId}": bad JSON in "${name}" line ${lines}`,

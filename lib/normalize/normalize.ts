@@ -20,6 +20,7 @@ import {
   NEW_JOBS,
   PACKAGE_STATE_FILE,
   type PackageStorage,
+  PLAIN_JSON_FILE,
   writeFileAtomic,
 } from "../storage/package_storage.ts";
 import { emptyEvolutionInfo, type SchemaEvolution } from "./evolve.ts";
@@ -138,6 +139,7 @@ export async function normalizePackage(
     chunkRows: options.chunkRows ?? 200,
     maxFileBytes: options.maxFileBytes,
     schemaContract: options.schemaContract,
+    plainFiles: await readPlainFiles(join(source, PLAIN_JSON_FILE)),
   };
   /** An empty `load/new/<id>/` (what an earlier attempt wrote there is gone). */
   const freshTarget = async () => {
@@ -189,6 +191,16 @@ export async function normalizePackage(
     schemaVersionHash: schema.version_hash,
     threads: result.threads,
   };
+}
+
+/** The names in a package's `plain_json.json`; none when it is missing or not such a list. */
+async function readPlainFiles(path: string): Promise<string[]> {
+  try {
+    const list = JSON.parse(await Deno.readTextFile(path));
+    return Array.isArray(list) ? list.filter((x) => typeof x === "string") : [];
+  } catch {
+    return []; // no list (an older or foreign package): every line gets the checks
+  }
 }
 
 /** The files of one root table, contiguous in the package's file order. */

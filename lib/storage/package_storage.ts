@@ -51,6 +51,15 @@ export function newLoadId(
   return s.includes(".") ? s : `${s}.0`;
 }
 
+/**
+ * An extracted package's list (a JSON array of job file names) of the files in which every
+ * line is plain JSON: written by gitlab-pg's extract from values plain `JSON.parse` gave (no
+ * integer beyond 2^53, no integral float literal such as `1.0`, object keys in V8's order),
+ * so plain `JSON.parse` reads them exactly and the normalizer skips its checks for such
+ * numbers and keys. A file not listed (or a package without the list) is read with the checks.
+ */
+export const PLAIN_JSON_FILE = "plain_json.json";
+
 /** A random id of 2×`bytes` hex characters (dlt's `uniq_id`). */
 export function uniqId(bytes = 5): string {
   const b = crypto.getRandomValues(new Uint8Array(bytes));

@@ -2,13 +2,17 @@ import assert from "node:assert/strict";
 import { HttpError, UserError } from "../../lib/common/errors.ts";
 import { clearSecrets } from "../../lib/common/redact.ts";
 import { all, startFakeGitlab } from "../fake_gitlab/mod.ts";
+import { join } from "node:path";
+import { extract } from "../../lib/extract/extract.ts";
 import {
   catalog,
   GITLAB,
   issueNotes,
   issues,
   json,
+  packageDir,
   projects,
+  readJobs,
   resource,
   run,
   source,
@@ -360,4 +364,63 @@ Deno.test("extract() reports the total pages GitLab announces for a top-level re
     onProgress: (e) => limited.push(e.totalPages),
   });
   assert.deepEqual(limited, [2, 2]);
+});
+
+Deno.test("extract() lists the job files whose lines are all plain JSON in plain_json.json", async () => {
+  // bodies with a number plain JSON.parse would change (1.0, beyond 2^53) go through the exact
+  // parser: their lines, and lines that took such a value from a parent, are not plain
+  const bodies: Record<string, string> = {
+    "/plain": '[{"id": 1, "x": 1.5, "s": "1.0 in a string"}]',
+    "/floats": '[{"id": 1, "x": 1.0}]',
+    "/parents": '[{"id": 3, "big": 12345678901234567890}]',
+    "/parents/3/kids": '[{"k": 1}]',
+    "/mixed": '[{"id": 1}]',
+    "/mixed2": '[{"id": 2, "x": 2.00}]',
+  };
+  const server = startServer((_req, url) => {
+    const headers: Record<string, string> = {};
+    if (url.pathname === "/mixed") headers.link = `<${server.origin}/mixed2>; rel="next"`;
+    return new Response(bodies[url.pathname] ?? "[]", {
+      headers: { "content-type": "application/json", ...headers },
+    });
+  });
+  const dir = await packageDir();
+  try {
+    const kids = (name: string, field: string) =>
+      resource(name, {
+        parent: "parents",
+        includeFromParent: [field],
+        endpoint: { method: "GET", path: "parents/{resources.parents.id}/kids" },
+      });
+    const link = { type: "header_link" } as const;
+    await extract(
+      catalog([
+        resource("plain"),
+        resource("floats"),
+        resource("parents"),
+        kids("kids_id", "id"), // a plain page and a plain value from the parent
+        kids("kids_big", "big"), // a plain page, but an exact integer from the parent
+        resource("mixed", { paginator: link }),
+      ]),
+      { source: source({ api_key: TOKEN }), baseUrl: server.origin, packageDir: dir },
+    );
+    const listed = JSON.parse(await Deno.readTextFile(join(dir, "plain_json.json"))) as string[];
+    const tables = listed.map((f) => f.split(".")[0]);
+    assert.deepEqual(tables.sort(), ["kids_id", "plain"]);
+    for (const f of listed) assert.ok(Deno.statSync(join(dir, "new_jobs", f)).isFile);
+    // the exact values are in the files that are not listed
+    const jobs = await readJobs(dir);
+    assert.equal(jobs.kids_big.length, 1);
+    const bigFile = [...Deno.readDirSync(join(dir, "new_jobs"))].find((e) =>
+      e.name.startsWith("kids_big.")
+    )!;
+    assert.match(
+      await Deno.readTextFile(join(dir, "new_jobs", bigFile.name)),
+      /"_parents_big":12345678901234567890\b/,
+    );
+    assert.equal(jobs.mixed.length, 2, "both pages of the mixed table were written");
+  } finally {
+    await server.close();
+    await Deno.remove(dir, { recursive: true });
+  }
 });

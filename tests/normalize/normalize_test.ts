@@ -210,3 +210,39 @@ Deno.test("normalizePackage() writes a header-only job for an empty extracted fi
     await Deno.remove(root, { recursive: true });
   }
 });
+
+Deno.test("normalizePackage() reads the files named in plain_json.json with JSON.parse alone", async () => {
+  // extract lists only files whose lines JSON.parse reads exactly; here a line that it does
+  // not (1.0, an integer-like key after another) shows which parser read the file
+  const line = '{"id":1,"x":1.0,"b":1,"2":"two"}';
+  const columns = async (plainJson: string | undefined) => {
+    const root = await Deno.makeTempDir();
+    try {
+      const storage = await extractedPackage(root, {});
+      const dir = storage.path("extracted", LOAD_ID);
+      const w = new JobWriter(dir, "issues", "typed-jsonl");
+      await w.write(line);
+      const [file] = await w.close();
+      if (plainJson !== undefined) {
+        await Deno.writeTextFile(
+          join(dir, "plain_json.json"),
+          plainJson.replace("FILE", file.split("/").pop()!),
+        );
+      }
+      await normalizePackage(storage, LOAD_ID);
+      const schema = fromStoredJson(
+        await Deno.readTextFile(join(storage.path("normalized", LOAD_ID), "schema.json")),
+      );
+      return Object.values(schema.tables.issues.columns)
+        .filter((c) => !c.name.startsWith("_dlt"))
+        .map((c) => `${c.name}:${c.data_type}`);
+    } finally {
+      await Deno.remove(root, { recursive: true });
+    }
+  };
+  const exact = ["id:bigint", "x:double", "b:bigint", "_2:text"];
+  assert.deepEqual(await columns(undefined), exact);
+  assert.deepEqual(await columns('["other.0a1b2c3d4e.0.typed-jsonl"]'), exact);
+  assert.deepEqual(await columns("not json"), exact, "a broken list is ignored");
+  assert.deepEqual(await columns('["FILE"]'), ["_2:text", "id:bigint", "x:bigint", "b:bigint"]);
+});
