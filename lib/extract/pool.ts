@@ -291,6 +291,8 @@ export async function runOrdered<T>(
         },
       ).finally(() => {
         running--;
+        // a finished task makes room at once, also while the task first in line runs long
+        launch();
         const w = wake;
         wake = undefined;
         w?.();
@@ -331,16 +333,12 @@ export async function runOrdered<T>(
     for (const w of slot.waiters.splice(0)) w();
     launch();
     await slot.done;
-    if (slot.error) {
-      const error = slot.error.value;
-      await abortAll();
-      throw error;
-    }
-    if (failed) {
-      // A later task failed: find the first failure in task order and report it.
+    if (slot.error || failed) {
+      // This task or a later one failed (this one may have stopped only because a later one
+      // did, at its next emit): report the first real failure in task order.
       await abortAll();
       const first = slots.find((s) => s.error && !(s.error.value instanceof PoolAborted));
-      throw first?.error?.value ?? new PoolAborted();
+      throw first?.error?.value ?? slot.error?.value ?? new PoolAborted();
     }
   }
 }

@@ -71,6 +71,47 @@ Deno.test("runOrdered() throws the first failure and starts no task after it", a
   assert.ok(started.length < 50, `${started.length} tasks started`);
 });
 
+Deno.test("runOrdered() reports a later task's failure, not the abort of the task first in line", async () => {
+  // the open task stops at its next emit because a later one failed: the later one's error
+  // (an HTTP 401, say) is what the caller must see
+  const failedLater = Promise.withResolvers<void>();
+  const err = await runOrdered<number>(
+    2,
+    async (i, emit) => {
+      if (i === 1) {
+        queueMicrotask(failedLater.resolve);
+        throw new Error("boom (HTTP 401)");
+      }
+      await emit(0);
+      await failedLater.promise;
+      await emit(1);
+    },
+    () => Promise.resolve(),
+    { concurrency: 2 },
+  ).catch((e) => e);
+  assert.equal(err?.message, "boom (HTTP 401)");
+});
+
+Deno.test("runOrdered() starts a new task whenever one finishes, while the first in line runs long", async () => {
+  // concurrency 4, tasks up to 2 x 4 ahead of the open one: tasks 1..8 all start while
+  // task 0 (a big project's long page series, say) is still running
+  const started: number[] = [];
+  const enough = Promise.withResolvers<void>();
+  const timeout = setTimeout(() => enough.reject(new Error(`started only ${started}`)), 5000);
+  await runOrdered<number>(
+    12,
+    async (i, emit) => {
+      started.push(i);
+      if (started.length === 9) enough.resolve();
+      if (i === 0) await enough.promise;
+      await emit(i);
+    },
+    () => Promise.resolve(),
+    { concurrency: 4 },
+  ).finally(() => clearTimeout(timeout));
+  assert.deepEqual(started.slice(0, 9).sort((a, b) => a - b), [0, 1, 2, 3, 4, 5, 6, 7, 8]);
+});
+
 Deno.test("Semaphore lets at most its permits through", async () => {
   const slots = new Semaphore(2);
   let inside = 0;
