@@ -286,9 +286,6 @@ export class HttpClient {
     context: RequestContext,
     afterPause: boolean,
   ): Promise<HttpResponse | undefined> {
-    const signals = [AbortSignal.timeout(this.#timeoutMs)];
-    if (this.#signal) signals.push(this.#signal);
-    const signal = AbortSignal.any(signals);
     let current = url;
     let currentMethod: string = method;
     let body = request.json === undefined ? undefined : JSON.stringify(request.json);
@@ -302,6 +299,10 @@ export class HttpClient {
         });
         this.stats.requests++;
         if (context.stats) context.stats.requests++;
+        // the timeout starts when the request is sent: a wait for the rate limit is not in it
+        const signals = [AbortSignal.timeout(this.#timeoutMs)];
+        if (this.#signal) signals.push(this.#signal);
+        const signal = AbortSignal.any(signals);
         try {
           response = await this.#fetch(this.#authorizedUrl(current), {
             method: currentMethod,

@@ -310,6 +310,33 @@ Deno.test("HttpClient retries a timeout, then reports it", async () => {
   }
 });
 
+Deno.test("HttpClient: a wait for the rate limit does not count against the request timeout", async () => {
+  // 600/min: starts 100 ms apart, so the 4th request waits ~300 ms, longer than its 150 ms
+  // timeout; it must still be sent (once) and succeed
+  const s = startServer(() => json([{ id: 1 }]));
+  try {
+    const c = new HttpClient({
+      baseUrl: s.origin,
+      maxRequestsPerMinute: 600,
+      timeoutMs: 150,
+      maxAttempts: 1,
+      maxInFlight: 4,
+      endpointLimits: [],
+    });
+    const results = await Promise.allSettled([1, 2, 3, 4].map((i) => c.request({ url: `p/${i}` })));
+    assert.deepEqual(results.map((r) => r.status), [
+      "fulfilled",
+      "fulfilled",
+      "fulfilled",
+      "fulfilled",
+    ]);
+    assert.equal(s.requests.length, 4);
+    assert.equal(c.stats.requests, 4);
+  } finally {
+    await s.close();
+  }
+});
+
 Deno.test("HttpClient follows redirects itself and drops the token on another origin", async () => {
   const other = startServer(() => json([{ id: "other" }]));
   const s = startServer((_r, url) => {
