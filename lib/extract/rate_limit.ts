@@ -214,9 +214,14 @@ export class RateLimiter {
     this.#inFlight.add(ticket.seq);
     const matching = this.#limits.filter((l) => l.limit.pattern.test(path));
     let waited = false;
+    /** This request's place in the configured spacing, kept when it decides again. */
+    let spaced: number | undefined;
     for (;;) {
       const now = this.#now();
-      let at = Math.max(now, this.#lastStart + this.#spacingMs);
+      // deciding again, a request keeps its place: spacing it after the last reservation
+      // (its own stale one among them) would push every waiting request later at each header
+      spaced ??= this.#lastStart + this.#spacingMs;
+      let at = Math.max(now, spaced);
       if (!options.ignorePause) at = Math.max(at, this.#pausedUntil);
       at = this.#headerStart(at);
       for (const { limit, starts } of matching) {

@@ -25,6 +25,43 @@ Deno.test("RateLimiter spaces request starts by max_requests_per_minute", async 
   assert.deepEqual(t.waits, [100, 100, 100, 100]);
 });
 
+Deno.test("RateLimiter keeps waiting requests at their spacing while headers keep arriving", async () => {
+  // every response tells RateLimit-* (as GitLab.com's do): each waiting request decides again,
+  // and must keep its place in the configured spacing instead of going to the back each time
+  let now = 1_000_000;
+  const timers: { at: number; resolve: () => void }[] = [];
+  const limiter = new RateLimiter({
+    maxRequestsPerMinute: 600, // 100 ms apart
+    now: () => now,
+    sleep: (ms) => new Promise<void>((resolve) => timers.push({ at: now + ms, resolve })),
+  });
+  const headers = new Headers({
+    "ratelimit-remaining": "1000",
+    "ratelimit-reset": String(now / 1000 + 60),
+    "ratelimit-limit": "2000",
+  });
+  const starts: number[] = [];
+  const all = Promise.all(
+    Array.from({ length: 8 }, () =>
+      limiter.acquire("/projects").then((ticket) => {
+        starts.push(now - 1_000_000);
+        limiter.observe(ticket, headers); // the response comes back at once
+      })),
+  );
+  let settled = false;
+  all.then(() => (settled = true));
+  for (let step = 0; step < 1000 && !settled; step++) {
+    await new Promise((r) => setTimeout(r, 0)); // let every waiter run
+    timers.sort((a, b) => a.at - b.at);
+    const next = timers.shift();
+    if (!next) continue;
+    now = Math.max(now, next.at);
+    next.resolve();
+  }
+  await all;
+  assert.deepEqual(starts, [0, 100, 200, 300, 400, 500, 600, 700]);
+});
+
 Deno.test("RateLimiter waits for RateLimit-Reset when RateLimit-Remaining is used up", async () => {
   const t = fakeTime(1_000_000);
   const limiter = new RateLimiter({ now: t.now, sleep: t.sleep });
