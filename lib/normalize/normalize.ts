@@ -320,13 +320,14 @@ async function normalizeInParallel(
   const evolution: NormalizedGroups["evolution"] = { updates: {}, info: emptyEvolutionInfo() };
   const rows: Record<string, number> = {};
   const files: string[] = [];
-  const merged = new Set<string>();
+  // tables a group changed or wrote rows to: two groups meeting in one table (a root table
+  // named like another's nested table) would need one pass to keep its columns and file order
+  const touched = new Set<string>();
   for (const r of results) {
-    for (const [name, table] of r.tables) {
-      if (merged.has(name)) return undefined; // two groups changed one table
-      merged.add(name);
-      schema.tables[name] = table;
-    }
+    const mine = new Set([...r.tables.map(([name]) => name), ...Object.keys(r.rows)]);
+    for (const name of mine) if (touched.has(name)) return undefined;
+    for (const name of mine) touched.add(name);
+    for (const [name, table] of r.tables) schema.tables[name] = table;
     Object.assign(evolution.updates, r.updates);
     Object.assign(rows, r.rows);
     files.push(...r.files);

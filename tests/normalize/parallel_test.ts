@@ -34,7 +34,11 @@ function records(name: string, n: number): Record<string, unknown>[] {
   });
 }
 
-async function extractedPackage(root: string, data: Record<string, unknown[]>) {
+async function extractedPackage(
+  root: string,
+  data: Record<string, unknown[]>,
+  schemaText?: string,
+) {
   const storage = new PackageStorage(root);
   const dir = await storage.create("extracted", LOAD_ID);
   const schema = newSchema("gitlab");
@@ -50,7 +54,7 @@ async function extractedPackage(root: string, data: Record<string, unknown[]>) {
     });
   }
   schema.tables._dlt_pipeline_state = pipelineStateTable();
-  await Deno.writeTextFile(join(dir, "schema.json"), toStoredJson(schema));
+  await Deno.writeTextFile(join(dir, "schema.json"), schemaText ?? toStoredJson(schema));
   for (const [table, items] of Object.entries(data)) {
     // two files per table, so a group has several files to keep in order
     const half = Math.ceil(items.length / 2);
@@ -110,11 +114,15 @@ async function copyDir(from: string, to: string): Promise<void> {
   }
 }
 
-async function normalizeBoth(data: Record<string, unknown[]>, parallel: NormalizePackageOptions) {
+async function normalizeBoth(
+  data: Record<string, unknown[]>,
+  parallel: NormalizePackageOptions,
+  schemaText?: string,
+) {
   const roots = [await Deno.makeTempDir(), await Deno.makeTempDir()];
   try {
     // the same package twice (same file names, so the same file order)
-    const one = await extractedPackage(roots[0], data);
+    const one = await extractedPackage(roots[0], data, schemaText);
     const many = new PackageStorage(roots[1]);
     await copyDir(one.path("extracted", LOAD_ID), await many.create("extracted", LOAD_ID));
     const oneInfo = await normalizePackage(one, LOAD_ID, { workers: 1 });
@@ -173,6 +181,13 @@ Deno.test("normalizePackage() with workers: a root table named like another's ne
   assert.deepEqual(comparable(r.manyInfo), comparable(r.oneInfo));
   assert.equal(r.many.schema, r.one.schema);
   assert.deepEqual(r.many.jobs, r.one.jobs);
+  // the next package: the schema already has every column, so no group changes the shared
+  // table, but both write rows to it: still one pass (row counts, file order)
+  const again = await normalizeBoth(data, { workers: 2, parallelMinBytes: 0 }, r.one.schema);
+  assert.equal(again.manyInfo.threads, 1);
+  assert.equal(again.oneInfo.rows.issues__labels, r.oneInfo.rows.issues__labels);
+  assert.deepEqual(comparable(again.manyInfo), comparable(again.oneInfo));
+  assert.deepEqual(again.many.jobs, again.one.jobs);
 });
 
 Deno.test("normalizePackage() with workers: a contract error in a worker is the error of one pass", async () => {
