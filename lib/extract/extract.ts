@@ -16,7 +16,7 @@ import { HttpError, UserError } from "../common/errors.ts";
 import { JobWriter } from "../storage/job_writer.ts";
 import { PLAIN_JSON_FILE, writeFileAtomic } from "../storage/package_storage.ts";
 import { HttpClient, type HttpClientOptions, type HttpRequest } from "./http_client.ts";
-import { BufferBudget, type Emit, runOrdered, type Spill } from "./pool.ts";
+import { BufferBudget, type Emit, PoolAborted, runOrdered, type Spill } from "./pool.ts";
 import type { Cursors } from "./incremental.ts";
 import { createPaginator } from "./paginators/mod.ts";
 import {
@@ -318,6 +318,8 @@ export async function extract(catalog: Catalog, options: ExtractOptions): Promis
   // records waiting in the ordered pools of all levels together (memory stays flat)
 
   const budget = new BufferBudget(2000);
+  // aborted by the first series that fails: every pool and series of the run stops
+  const failure = new AbortController();
   // what a series that is not first in line fetches waits on disk, not in memory, so every
   // series keeps fetching (removed with the package if the run dies)
   const spillDir = join(options.packageDir, "spill");
@@ -403,6 +405,8 @@ export async function extract(catalog: Catalog, options: ExtractOptions): Promis
     let request: HttpRequest | undefined = paginator.init(series.request);
     while (request !== undefined) {
       options.signal?.throwIfAborted();
+      // another series failed: the run fails, so stop here rather than fetch to the end
+      if (failure.signal.aborted) throw new PoolAborted();
       const response = await client.request(request, {
         resource: r.name,
         responseActions: r.endpoint.response_actions,
@@ -453,7 +457,7 @@ export async function extract(catalog: Catalog, options: ExtractOptions): Promis
         kept.records.length * n,
         (i, out) => runChild(kids[i % n], { name: r.name, record: kept.records[(i / n) | 0] }, out),
         emit,
-        { concurrency, budget, spill, weight: outputWeight },
+        { concurrency, budget, spill, weight: outputWeight, abort: failure },
       );
       if (options.limit !== undefined && pages >= options.limit) break;
       if (kept.stop) break;
@@ -544,6 +548,7 @@ export async function extract(catalog: Catalog, options: ExtractOptions): Promis
       budget,
       spill,
       weight: outputWeight,
+      abort: failure,
     });
     const plainFiles = [...writers.values()].flatMap((w) => w.files)
       .filter((f) => !notPlain.has(f)).map((f) => basename(f)).sort();

@@ -113,6 +113,12 @@ export interface RunOrderedOptions<T = unknown> {
    * the task's turn comes, then deleted. @default {undefined: the task waits}
    */
   spill?: Spill<T>;
+  /**
+   * Aborted when a task fails (not when it stops with {@linkcode PoolAborted}): pools that
+   * share it, nested ones included, can stop all their tasks at once instead of running them
+   * to the end before the failure is reported. @default {undefined}
+   */
+  abort?: AbortController;
 }
 
 /** How {@linkcode runOrdered} writes buffered items to disk and reads them back. */
@@ -158,9 +164,13 @@ async function closeSpill(f: SpillFile): Promise<void> {
   }
 }
 
-class PoolAborted extends Error {
+/**
+ * Thrown by a task stopped because another one failed; the pool reports the other's error.
+ * A task may throw it itself when the pool's `abort` signal says so.
+ */
+export class PoolAborted extends Error {
   constructor() {
-    super("Cannot go on: an earlier task of the pool failed");
+    super("Cannot go on: another task of the run failed");
   }
 }
 
@@ -207,7 +217,6 @@ export async function runOrdered<T>(
   let open = -1; // the task whose items pass straight through
   let failed = false;
   let running = 0;
-  let wake: (() => void) | undefined;
 
   const budget = options.budget;
   const spill = options.spill;
@@ -252,8 +261,9 @@ export async function runOrdered<T>(
       } else return;
     }
   };
+  const aborted = () => failed || options.abort?.signal.aborted === true;
   const emitFor = (i: number): Emit<T> => async (item) => {
-    if (failed) throw new PoolAborted();
+    if (aborted()) throw new PoolAborted();
     if (i === open) return await emit(item);
     const slot = slots[i];
     slot.buffer.push(item);
@@ -269,13 +279,13 @@ export async function runOrdered<T>(
         slot.waiters.push(resolve);
         budget?.wait().then(resolve);
       });
-      if (failed) throw new PoolAborted();
+      if (aborted()) throw new PoolAborted();
     }
   };
 
   const launch = () => {
     while (
-      !failed && slots.length < count && running < concurrency &&
+      !aborted() && slots.length < count && running < concurrency &&
       slots.length <= Math.max(open, 0) + 2 * concurrency
     ) {
       const i = slots.length;
@@ -286,16 +296,16 @@ export async function runOrdered<T>(
         () => {},
         (e) => {
           slot.error = { value: e };
-          if (!(e instanceof PoolAborted)) failed = true;
+          if (!(e instanceof PoolAborted)) {
+            failed = true;
+            options.abort?.abort();
+          }
           for (const w of slot.waiters.splice(0)) w();
         },
       ).finally(() => {
         running--;
         // a finished task makes room at once, also while the task first in line runs long
         launch();
-        const w = wake;
-        wake = undefined;
-        w?.();
       });
     }
   };
@@ -315,9 +325,12 @@ export async function runOrdered<T>(
 
   for (let i = 0; i < count; i++) {
     launch();
-    while (slots.length <= i) {
-      await new Promise<void>((resolve) => (wake = resolve));
-      launch();
+    if (slots.length <= i) {
+      // tasks before i are done, so only a failure (in this pool or one sharing `abort`)
+      // keeps task i from starting: stop as at any failure
+      await abortAll();
+      const first = slots.find((s) => s.error && !(s.error.value instanceof PoolAborted));
+      throw first?.error?.value ?? new PoolAborted();
     }
     const slot = slots[i];
     try {
@@ -326,6 +339,7 @@ export async function runOrdered<T>(
       // left in a buffer nobody drains.
       do await drain(slot); while (slot.spilled || slot.buffer.length > 0);
     } catch (e) {
+      if (!(e instanceof PoolAborted)) options.abort?.abort();
       await abortAll();
       throw e;
     }

@@ -2,14 +2,17 @@ import assert from "node:assert/strict";
 import type { ExtractOptions } from "../../lib/extract/extract.ts";
 import { BufferBudget, runOrdered, Semaphore } from "../../lib/extract/pool.ts";
 import { startFakeGitlab } from "../fake_gitlab/mod.ts";
+import { HttpError } from "../../lib/common/errors.ts";
 import {
   catalog,
   GITLAB,
   issueNotes,
   issues,
+  json,
   projects,
   resource,
   run as runExtract,
+  startServer,
 } from "./_helpers.ts";
 
 const users = () =>
@@ -337,4 +340,48 @@ Deno.test("extract(): a slow page of the first project does not hold the other p
   assert.equal(otherAnswered, 16);
   assert.deepEqual(concurrent.jobs, sequential.jobs);
   assert.deepEqual(concurrent.info.tables, sequential.info.tables);
+});
+
+Deno.test("extract(): the first failing series stops the others at their next page", async () => {
+  // parent 1's kids fail; parent 2's kids run 30 pages whose grandchildren are empty, so that
+  // series never emits (the pools' other stop): it must stop soon, not fetch to the end
+  const kidPages: number[] = [];
+  const server = startServer(async (_req, url) => {
+    await new Promise((r) => setTimeout(r, 3));
+    const page = Number(url.searchParams.get("page") ?? 1);
+    if (url.pathname === "/parents") return json([{ id: 1 }, { id: 2 }]);
+    if (url.pathname === "/parents/1/kids") return new Response("boom", { status: 500 });
+    if (url.pathname === "/parents/2/kids") {
+      kidPages.push(page);
+      const link = page < 30
+        ? `<${server.origin}/parents/2/kids?page=${page + 1}>; rel="next"`
+        : "";
+      return json([{ id: 100 + page }], { headers: link ? { link } : {} });
+    }
+    return json([]); // grandchildren
+  });
+  try {
+    const cat = catalog([
+      resource("parents", { selected: false }),
+      resource("kids", {
+        parent: "parents",
+        selected: false,
+        paginator: { type: "header_link" },
+        endpoint: { method: "GET", path: "parents/{resources.parents.id}/kids" },
+      }),
+      resource("grand", {
+        parent: "kids",
+        endpoint: { method: "GET", path: "kids/{resources.kids.id}/grand" },
+      }),
+    ]);
+    const err = await runExtract(cat, server.origin, {
+      concurrency: 4,
+      http: { maxAttempts: 1 },
+    }).catch((e) => e);
+    assert.ok(err instanceof HttpError, String(err));
+    assert.match(err.message, /parents\/1\/kids/);
+    assert.ok(kidPages.length < 10, `parent 2's kids went on for ${kidPages.length} pages`);
+  } finally {
+    await server.close();
+  }
 });
