@@ -146,13 +146,19 @@ export function deleteInsertSql(
   } else {
     stmts.push(`DELETE FROM ${qualified(dataset, root)} AS d WHERE ${where}`);
   }
-  // Keep one row per primary key: the last one written to staging (the newest page).
-  const partition = (pk.length ? pk : mk).map(quoteIdent).join(", ");
+  // Keep one row per primary key: the last one written to staging (the newest page). With
+  // only a merge key every staged row is inserted, as in dlt (a merge key names a slice of
+  // rows to replace, not one row).
+  const partition = pk.map(quoteIdent).join(", ");
   stmts.push(
-    `CREATE TEMPORARY TABLE ${ins} ON COMMIT DROP AS SELECT ${id} FROM (SELECT ${id}, ` +
-      `ROW_NUMBER() OVER (PARTITION BY ${partition} ORDER BY ctid DESC) AS _dlt_dedup_rn FROM ${
+    pk.length
+      ? `CREATE TEMPORARY TABLE ${ins} ON COMMIT DROP AS SELECT ${id} FROM (SELECT ${id}, ` +
+        `ROW_NUMBER() OVER (PARTITION BY ${partition} ORDER BY ctid DESC) AS _dlt_dedup_rn FROM ${
+          qualified(staging, root)
+        }) AS t WHERE t._dlt_dedup_rn = 1`
+      : `CREATE TEMPORARY TABLE ${ins} ON COMMIT DROP AS SELECT ${id} FROM ${
         qualified(staging, root)
-      }) AS t WHERE t._dlt_dedup_rn = 1`,
+      }`,
   );
   stmts.push(
     `INSERT INTO ${qualified(dataset, root)} (${rootCols}) SELECT ${rootCols} FROM ${
@@ -183,10 +189,10 @@ function dedupSql(qualifiedTable: string, partition: string, returning = ""): st
 /**
  * The merge of a table chain whose tables this load created (so they held nothing before its
  * COPY): what {@linkcode deleteInsertSql} or {@linkcode upsertSql} would leave after going
- * through staging, done in place. Delete-insert keeps the last row per primary (or merge) key
- * and drops the nested rows of the others; upsert and insert-only keep the last root row per
- * primary key and the last nested row per `_dlt_id`. Rows are in COPY order, so "last" is the
- * highest `ctid`, as in staging.
+ * through staging, done in place. Delete-insert keeps the last row per primary key (every row
+ * when there is only a merge key) and drops the nested rows of the others; upsert and
+ * insert-only keep the last root row per primary key and the last nested row per `_dlt_id`.
+ * Rows are in COPY order, so "last" is the highest `ctid`, as in staging.
  */
 export function freshMergeSql(
   schema: StoredSchema,
@@ -203,9 +209,9 @@ export function freshMergeSql(
       ...nested.map((t) => dedupSql(qualified(dataset, t), id)),
     ];
   }
-  const keys = pk.length ? pk : keyColumns(table, "merge_key");
-  if (keys.length === 0) return [];
-  const partition = keys.map(quoteIdent).join(", ");
+  // delete-insert drops duplicates by primary key only (a merge key alone keeps every row)
+  if (pk.length === 0) return [];
+  const partition = pk.map(quoteIdent).join(", ");
   const removeRoots = dedupSql(qualified(dataset, root), partition, ` RETURNING d.${id}`);
   if (nested.length === 0) return [removeRoots];
   const rootId = quoteIdent(C_DLT_ROOT_ID);

@@ -425,3 +425,64 @@ Deno.test("deleteInsertSql() deletes nested rows by root id and dedups by primar
   assert.match(sql, /PARTITION BY "id"/);
   assert.match(sql, /d."id" = s."id"/);
 });
+
+/** A package of `events` rows (day, action) in a merge table keyed only by `day`. */
+async function eventsPackage(storage: PackageStorage, rows: [string, string][]): Promise<string> {
+  const schema = newSchema("gitlab");
+  schema.tables.events = {
+    name: "events",
+    columns: {
+      day: { name: "day", data_type: "text", nullable: true, merge_key: true },
+      action: { name: "action", data_type: "text", nullable: true },
+      _dlt_load_id: { name: "_dlt_load_id", data_type: "text", nullable: false },
+      _dlt_id: { name: "_dlt_id", data_type: "text", nullable: false, unique: true, row_key: true },
+    },
+    write_disposition: "merge",
+    resource: "events",
+  };
+  schema.version = 1;
+  schema.version_hash = "merge-key-only";
+  const loadId = newLoadId();
+  const dir = await storage.create("normalized", loadId);
+  await Deno.writeTextFile(join(dir, "schema.json"), JSON.stringify(schema));
+  const w = new JobWriter(dir, "events", "copy", {
+    header: () => JSON.stringify(["day", "action", "_dlt_load_id", "_dlt_id"]),
+  });
+  for (const [i, [day, action]] of rows.entries()) {
+    await w.write([day, action, loadId, `${loadId}-${i}`].join("\t"));
+  }
+  await w.close();
+  return loadId;
+}
+
+Deno.test({
+  name: "loadPackage() merge with only a merge key replaces each key's rows and keeps them all",
+  ignore: pgIgnore,
+  sanitizeResources: false,
+  sanitizeOps: false,
+  async fn() {
+    // dlt: delete the rows whose merge key is in the package, insert every package row (rows
+    // are dropped as duplicates by primary key only); both the first load (tables it creates)
+    // and a later one (through staging)
+    const dataset = uniqueDataset("mergekey");
+    const client = await connectPostgres(TEST_PG_URL);
+    const dir = await Deno.makeTempDir();
+    const storage = new PackageStorage(dir);
+    const rows = async () =>
+      (await pgQuery<{ r: string }>(
+        `SELECT day || ':' || action AS r FROM "${dataset}".events ORDER BY day, action`,
+      )).map((x) => x.r);
+    try {
+      const first = [["d1", "push"], ["d1", "comment"], ["d2", "push"]] as [string, string][];
+      await loadPackage(client, { storage, dataset, loadId: await eventsPackage(storage, first) });
+      assert.deepEqual(await rows(), ["d1:comment", "d1:push", "d2:push"]);
+      const second = [["d2", "merge"], ["d2", "close"]] as [string, string][];
+      await loadPackage(client, { storage, dataset, loadId: await eventsPackage(storage, second) });
+      assert.deepEqual(await rows(), ["d1:comment", "d1:push", "d2:close", "d2:merge"]);
+    } finally {
+      await client.close();
+      await dropDataset(dataset);
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+});
