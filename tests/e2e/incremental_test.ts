@@ -193,3 +193,68 @@ Deno.test({
     }
   },
 });
+
+Deno.test({
+  name: "an issue updated while its pages are read is loaded by the next run, and none is lost",
+  ignore: pgIgnore,
+  sanitizeResources: false,
+  sanitizeOps: false,
+  async fn() {
+    // offset pages of issues by updated_at: the oldest issue is edited just before page 2 is
+    // asked for. Newest first (the catalog's order) it moves to page 1, already read: run 1
+    // misses it, run 2 (updated_after the cursor) gets it. Oldest first it would move to the
+    // end and push the first issue of page 2 back onto page 1, never read and behind the cursor.
+    await using gitlab = await startFakeGitlab({
+      size: { groups: 1, subgroupsPerGroup: 0, projectsPerGroup: 1, issuesPerProject: 150 },
+    });
+    const pid = gitlab.data.projects[0].id;
+    const oldest = [...gitlab.data.issues.get(pid)!].sort((x, y) =>
+      x.updated_at < y.updated_at ? -1 : x.updated_at > y.updated_at ? 1 : x.id - y.id
+    )[0];
+    let edited = false;
+    gitlab.faults.push({
+      kind: "delay",
+      ms: 0,
+      match: (r) => {
+        if (
+          !edited && r.path === `/projects/${pid}/issues` && r.url.searchParams.get("page") === "2"
+        ) {
+          edited = true;
+          gitlab.advance(1000);
+          gitlab.updateIssue(pid, oldest.iid, { title: "edited during the run" });
+        }
+        return false; // never delays: the match only edits the issue at the right moment
+      },
+    });
+    const cwd = await Deno.makeTempDir();
+    const dataset = uniqueDataset("shift");
+    const env = {
+      SOURCES__GITLAB__BASE_URL: gitlab.url,
+      SOURCES__GITLAB__API_KEY: "glpat-test",
+      SOURCES__GITLAB__PROJECTS: JSON.stringify([pid]),
+      DESTINATION__POSTGRES__CREDENTIALS: TEST_PG_URL,
+      DATASET_NAME: dataset,
+      PIPELINES_DIR: join(cwd, "pipelines"),
+    };
+    try {
+      for (const _ of [1, 2]) {
+        const res = await runCli(["run", "--resources", "issues"], { cwd, env });
+        assert.equal(res.code, 0, res.stderr);
+      }
+      assert.ok(edited, "page 2 was asked for");
+      assert.equal(await count(dataset, "issues"), 150);
+      const title = await pgQuery<{ title: string }>(
+        `SELECT title FROM "${dataset}".issues WHERE id = ${oldest.id}`,
+      );
+      assert.deepEqual(
+        title.map((t) =>
+          t.title
+        ),
+        ["edited during the run"],
+      );
+    } finally {
+      await dropDataset(dataset);
+      await Deno.remove(cwd, { recursive: true });
+    }
+  },
+});
