@@ -210,7 +210,7 @@ export async function runPipeline(
       log(`Loading pending package ${loadId}`);
       const done = await loadOne(client, storage, loadId, { dataset, now, hook });
       packages.push(toPackageInfo(done, {}));
-      schema = await adoptLoadedSchema(storage, loadId, schema);
+      schema = await adoptLoadedSchema(storage, loadId, schema, workdir);
     }
 
     // 2. extract a new package
@@ -317,7 +317,7 @@ export async function runPipeline(
       ...toPackageInfo(done, normInfo.rows ?? {}),
       newVariantColumns: normInfo.newVariantColumns,
     });
-    schema = await adoptLoadedSchema(storage, loadId, schema);
+    schema = await adoptLoadedSchema(storage, loadId, schema, workdir);
   } finally {
     if (!options.client) await client.close();
   }
@@ -401,14 +401,23 @@ async function loadOne(
   });
 }
 
+/**
+ * The schema of package `loadId`, just loaded, as the working schema (saved at once), or
+ * `fallback` when the package has none.
+ */
 async function adoptLoadedSchema(
   storage: PackageStorage,
   loadId: string,
   fallback: StoredSchema,
+  workdir: string,
 ): Promise<StoredSchema> {
-  return (await readJsonIfExists<StoredSchema>(
+  const loaded = await readJsonIfExists<StoredSchema>(
     join(storage.path("loaded", loadId), "schema.json"),
-  )) ?? fallback;
+  );
+  // saved at once: if the run fails later, the next one must not normalize against a schema
+  // older than the destination's (a column it created would be unknown, then mistyped)
+  if (loaded) await saveWorkingSchema(workdir, loaded);
+  return loaded ?? fallback;
 }
 
 function toPackageInfo(done: LoadPackageInfo, rows: Record<string, number>): PackageInfo {
