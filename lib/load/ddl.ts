@@ -43,9 +43,9 @@ export function postgresType(column: Column): string {
   }
 }
 
-function columnDef(column: Column, creating: boolean): string {
+function columnDef(column: Column, creating: boolean, unique = true): string {
   let def = `${quoteIdent(column.name)} ${postgresType(column)}`;
-  if (column.unique) def += " UNIQUE";
+  if (column.unique && unique) def += " UNIQUE";
   if (column.nullable === false && creating) def += " NOT NULL";
   return def;
 }
@@ -120,7 +120,12 @@ export function planMigration(
   out: string[],
   known: DestinationTables,
   dataset: string,
-  options: { schema: StoredSchema; tables: string[] },
+  options: {
+    schema: StoredSchema;
+    tables: string[];
+    /** `UNIQUE` on `unique` columns (off for staging that may hold a key twice). @default {true} */
+    unique?: boolean;
+  },
 ): MigrationInfo {
   out.push(`CREATE SCHEMA IF NOT EXISTS ${quoteIdent(dataset)}`);
   const info: MigrationInfo = { newTables: [], newColumns: {} };
@@ -131,7 +136,7 @@ export function planMigration(
     if (cols.length === 0) continue;
     const have = known.columns(dataset, name);
     if (!have) {
-      const defs = cols.map((c) => columnDef(c, true)).join(",\n  ");
+      const defs = cols.map((c) => columnDef(c, true, options.unique ?? true)).join(",\n  ");
       out.push(`CREATE TABLE ${qualified(dataset, name)} (\n  ${defs}\n)`);
       if (table.description) {
         out.push(
@@ -144,7 +149,8 @@ export function planMigration(
     }
     const missing = cols.filter((c) => !have.has(c.name));
     if (missing.length === 0) continue;
-    const adds = missing.map((c) => `ADD COLUMN ${columnDef(c, false)}`).join(", ");
+    const adds = missing.map((c) => `ADD COLUMN ${columnDef(c, false, options.unique ?? true)}`)
+      .join(", ");
     out.push(`ALTER TABLE ${qualified(dataset, name)}\n${adds}`);
     known.add(dataset, name, missing.map((c) => c.name));
     info.newColumns[name] = missing.map((c) => c.name);

@@ -177,7 +177,14 @@ export function deleteInsertSql(
 }
 
 /** Merge strategies {@linkcode freshMergeSql} reproduces on tables created by the load. */
-const FRESH_MERGE_STRATEGIES = new Set(["delete-insert", "upsert", "insert-only"]);
+const FRESH_MERGE_STRATEGIES = new Set(["delete-insert"]);
+
+/**
+ * Merge strategies whose root `_dlt_id` is the key's hash: a key twice in one package (a record
+ * read twice while GitLab's pages shifted) would break a `UNIQUE` `_dlt_id`, so they always go
+ * through staging tables without `UNIQUE`, deduplicated by the merge.
+ */
+const KEY_HASH_STRATEGIES = new Set(["upsert", "insert-only"]);
 
 /** Deletes all but the last written row (highest `ctid`) of each `partition` group. */
 function dedupSql(qualifiedTable: string, partition: string, returning = ""): string {
@@ -187,12 +194,11 @@ function dedupSql(qualifiedTable: string, partition: string, returning = ""): st
 }
 
 /**
- * The merge of a table chain whose tables this load created (so they held nothing before its
- * COPY): what {@linkcode deleteInsertSql} or {@linkcode upsertSql} would leave after going
- * through staging, done in place. Delete-insert keeps the last row per primary key (every row
- * when there is only a merge key) and drops the nested rows of the others; upsert and
- * insert-only keep the last root row per primary key and the last nested row per `_dlt_id`.
- * Rows are in COPY order, so "last" is the highest `ctid`, as in staging.
+ * The delete-insert merge of a table chain whose tables this load created (so they held
+ * nothing before its COPY): what {@linkcode deleteInsertSql} would leave after going through
+ * staging, done in place. It keeps the last row per primary key (every row when there is only
+ * a merge key) and drops the nested rows of the others. Rows are in COPY order, so "last" is
+ * the highest `ctid`, as in staging. (Upsert and insert-only always go through staging.)
  */
 export function freshMergeSql(
   schema: StoredSchema,
@@ -200,15 +206,8 @@ export function freshMergeSql(
 ): string[] {
   const { dataset, root, nested } = options;
   const table = schema.tables[root];
-  const strategy = mergeStrategyOf(schema, root);
   const pk = keyColumns(table, "primary_key");
   const id = quoteIdent(C_DLT_ID);
-  if (strategy === "upsert" || strategy === "insert-only") {
-    return [
-      dedupSql(qualified(dataset, root), (pk.length ? pk : [C_DLT_ID]).map(quoteIdent).join(", ")),
-      ...nested.map((t) => dedupSql(qualified(dataset, t), id)),
-    ];
-  }
   // delete-insert drops duplicates by primary key only (a merge key alone keeps every row)
   if (pk.length === 0) return [];
   const partition = pk.map(quoteIdent).join(", ");
@@ -390,9 +389,18 @@ export async function loadPackage(
         (disposition === "replace" && replaceStrategy !== "truncate-and-insert"));
       return { root, paths, disposition, nested, chain, replaceStrategy, staged, fresh };
     });
-    // staging tables: created or migrated, and emptied (those that held an earlier package)
-    const stagingTables = plans.filter((p) => p.staged).flatMap((p) => p.chain);
-    if (stagingTables.length) {
+    // staging tables: created or migrated, and emptied (those that held an earlier package);
+    // those of key-hash merges are made anew without UNIQUE (an older version made them with)
+    const keyHashed = (p: (typeof plans)[number]) =>
+      p.disposition === "merge" && KEY_HASH_STRATEGIES.has(mergeStrategyOf(schema, p.root) ?? "");
+    const stagingTables = plans.filter((p) => p.staged && !keyHashed(p)).flatMap((p) => p.chain);
+    const keyHashTables = plans.filter((p) => p.staged && keyHashed(p)).flatMap((p) => p.chain);
+    if (stagingTables.length + keyHashTables.length) {
+      for (const t of keyHashTables) {
+        if (known.has(staging, t)) ddl.push(`DROP TABLE ${qualified(staging, t)}`);
+        known.drop(staging, t);
+      }
+      planMigration(ddl, known, staging, { schema, tables: keyHashTables, unique: false });
       const stale = stagingTables.filter((t) => known.has(staging, t));
       planMigration(ddl, known, staging, { schema, tables: stagingTables });
       if (stale.length) {
