@@ -144,6 +144,36 @@ export async function runPipeline(
   config: Config,
   options: RunOptions & { catalog: Catalog },
 ): Promise<RunInfo> {
+  const workdir = resolve(options.cwd ?? Deno.cwd(), config.pipelines_dir, config.pipeline_name);
+  await Deno.mkdir(workdir, { recursive: true });
+  using _lock = await lockWorkdir(workdir, options.onLog ?? (() => {}));
+  return await runLocked(config, options);
+}
+
+/** Lock file of a working dir: held by the run using it (released when the process ends). */
+export const LOCK_FILE = "run.lock";
+
+/**
+ * Takes the working dir's lock, waiting (with a warning) while another run holds it: two runs
+ * at once would take each other's packages (a cron job that overlaps the previous one, say).
+ */
+async function lockWorkdir(workdir: string, log: (line: string) => void): Promise<Disposable> {
+  const file = await Deno.open(join(workdir, LOCK_FILE), { create: true, write: true });
+  const locked = file.lock(true).then(() => true);
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const soon = new Promise<boolean>((r) => timer = setTimeout(() => r(false), 200));
+  if (!(await Promise.race([locked, soon]))) {
+    log(`WARNING: another gitlab-pg run is using ${workdir}: waiting for it to finish`);
+    await locked;
+  }
+  clearTimeout(timer);
+  return { [Symbol.dispose]: () => file.close() };
+}
+
+async function runLocked(
+  config: Config,
+  options: RunOptions & { catalog: Catalog },
+): Promise<RunInfo> {
   const now = options.now ?? (() => new Date());
   const startedAt = now();
   const log = options.onLog ?? (() => {});

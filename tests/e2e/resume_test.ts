@@ -190,3 +190,47 @@ Deno.test({
     }
   },
 });
+
+Deno.test({
+  name: "two runs at once on one working dir: the second waits for the first, nothing is lost",
+  ignore: pgIgnore,
+  sanitizeResources: false,
+  sanitizeOps: false,
+  async fn() {
+    // without the working dir's lock the second run's clean-up took the first run's package
+    // while it was being normalized (the first then failed on a missing file)
+    await using gitlab = await startFakeGitlab({
+      size: { groups: 1, subgroupsPerGroup: 0, projectsPerGroup: 2, issuesPerProject: 30 },
+    });
+    // the first run's first issue page answers after 1.5 s: the second run starts meanwhile
+    gitlab.faults.push({ kind: "delay", ms: 1500, match: /\/issues$/ });
+    const cwd = await Deno.makeTempDir();
+    const dataset = uniqueDataset("twice");
+    const env = {
+      SOURCES__GITLAB__BASE_URL: gitlab.url,
+      SOURCES__GITLAB__API_KEY: "glpat-test",
+      SOURCES__GITLAB__PROJECTS: JSON.stringify(gitlab.data.projects.map((p) => p.id)),
+      DESTINATION__POSTGRES__CREDENTIALS: TEST_PG_URL,
+      DATASET_NAME: dataset,
+      PIPELINES_DIR: join(cwd, "pipelines"),
+    };
+    try {
+      const args = ["run", "--resources", "issues,issue_notes"];
+      const first = runCli(args, { cwd, env });
+      await new Promise((r) => setTimeout(r, 700)); // the first is waiting for its page by then
+      const second = await runCli(args, { cwd, env });
+      const one = await first;
+      assert.equal(one.code, 0, one.stderr);
+      assert.equal(second.code, 0, second.stderr);
+      assert.match(second.stderr, /another gitlab-pg run is using .*: waiting for it to finish/);
+      await loadsAreComplete(dataset);
+      const issues = await pgQuery<{ n: string }>(
+        `SELECT count(*)::text AS n FROM "${dataset}".issues`,
+      );
+      assert.equal(Number(issues[0].n), 60);
+    } finally {
+      await dropDataset(dataset);
+      await Deno.remove(cwd, { recursive: true });
+    }
+  },
+});
