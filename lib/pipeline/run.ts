@@ -159,7 +159,15 @@ export const LOCK_FILE = "run.lock";
  */
 async function lockWorkdir(workdir: string, log: (line: string) => void): Promise<Disposable> {
   const file = await Deno.open(join(workdir, LOCK_FILE), { create: true, write: true });
-  const locked = file.lock(true).then(() => true);
+  // a file system without locks (some network mounts) must not stop the run: warn, go on
+  const locked = file.lock(true).then(() => true, (e) => {
+    log(
+      `WARNING: cannot lock ${join(workdir, LOCK_FILE)} (${
+        e?.message ?? e
+      }): make sure no two runs use ${workdir} at once`,
+    );
+    return true;
+  });
   let timer: ReturnType<typeof setTimeout> | undefined;
   const soon = new Promise<boolean>((r) => timer = setTimeout(() => r(false), 200));
   if (!(await Promise.race([locked, soon]))) {
