@@ -82,6 +82,27 @@ function keyColumns(table: Table, hint: "primary_key" | "merge_key"): string[] {
   return Object.values(table.columns).filter((c) => c[hint] === true).map((c) => c.name);
 }
 
+/**
+ * dlt's `hard_delete` condition on the row aliased `alias`: the column is true (bool) or not
+ * null (any other type); such a row deletes its key's rows and is not itself loaded.
+ */
+function hardDeleted(table: Table, alias: string): string | undefined {
+  const col = Object.values(table.columns).find((c) => c.hard_delete === true && c.data_type);
+  if (!col) return undefined;
+  const ref = `${alias}.${quoteIdent(col.name)}`;
+  return col.data_type === "bool" ? `COALESCE(${ref}, false)` : `${ref} IS NOT NULL`;
+}
+
+/**
+ * Which of several rows with one key is kept: dlt's `dedup_sort` column (`desc`: the highest
+ * value, `asc`: the lowest), then the last written (highest `ctid`).
+ */
+function dedupOrder(table: Table): string {
+  const col = Object.values(table.columns).find((c) => c.dedup_sort && c.data_type);
+  const sort = col ? `${quoteIdent(col.name)} ${col.dedup_sort === "asc" ? "ASC" : "DESC"}, ` : "";
+  return `${sort}ctid DESC`;
+}
+
 async function copyJob(client: SqlClient, dataset: string, job: CopyJob): Promise<void> {
   const cols = job.columns.map(quoteIdent).join(",");
   await client.copyFrom(`COPY ${qualified(dataset, job.table)} (${cols}) FROM STDIN`, job.rows());
@@ -146,19 +167,26 @@ export function deleteInsertSql(
   } else {
     stmts.push(`DELETE FROM ${qualified(dataset, root)} AS d WHERE ${where}`);
   }
-  // Keep one row per primary key: the last one written to staging (the newest page). With
-  // only a merge key every staged row is inserted, as in dlt (a merge key names a slice of
-  // rows to replace, not one row).
+  // Keep one row per primary key: the last one written to staging (the newest page), or the
+  // first by `dedup_sort`. With only a merge key every staged row is inserted, as in dlt (a
+  // merge key names a slice of rows to replace, not one row). Rows marked `hard_delete` only
+  // delete.
   const partition = pk.map(quoteIdent).join(", ");
+  const deleted = hardDeleted(table, "t");
+  const keep = [
+    ...(pk.length ? ["t._dlt_dedup_rn = 1"] : []),
+    ...(deleted ? [`NOT (${deleted})`] : []),
+  ];
+  const kept = keep.length ? ` WHERE ${keep.join(" AND ")}` : "";
   stmts.push(
     pk.length
-      ? `CREATE TEMPORARY TABLE ${ins} ON COMMIT DROP AS SELECT ${id} FROM (SELECT ${id}, ` +
-        `ROW_NUMBER() OVER (PARTITION BY ${partition} ORDER BY ctid DESC) AS _dlt_dedup_rn FROM ${
-          qualified(staging, root)
-        }) AS t WHERE t._dlt_dedup_rn = 1`
+      ? `CREATE TEMPORARY TABLE ${ins} ON COMMIT DROP AS SELECT ${id} FROM (SELECT *, ` +
+        `ROW_NUMBER() OVER (PARTITION BY ${partition} ORDER BY ${
+          dedupOrder(table)
+        }) AS _dlt_dedup_rn FROM ${qualified(staging, root)}) AS t${kept}`
       : `CREATE TEMPORARY TABLE ${ins} ON COMMIT DROP AS SELECT ${id} FROM ${
         qualified(staging, root)
-      }`,
+      } AS t${kept}`,
   );
   stmts.push(
     `INSERT INTO ${qualified(dataset, root)} (${rootCols}) SELECT ${rootCols} FROM ${
@@ -186,10 +214,15 @@ const FRESH_MERGE_STRATEGIES = new Set(["delete-insert"]);
  */
 const KEY_HASH_STRATEGIES = new Set(["upsert", "insert-only"]);
 
-/** Deletes all but the last written row (highest `ctid`) of each `partition` group. */
-function dedupSql(qualifiedTable: string, partition: string, returning = ""): string {
+/** Deletes all but the first row by `order` (the last written) of each `partition` group. */
+function dedupSql(
+  qualifiedTable: string,
+  partition: string,
+  returning = "",
+  order = "ctid DESC",
+): string {
   return `DELETE FROM ${qualifiedTable} AS d USING (SELECT c FROM (SELECT ctid AS c, ` +
-    `ROW_NUMBER() OVER (PARTITION BY ${partition} ORDER BY ctid DESC) AS rn FROM ${qualifiedTable}` +
+    `ROW_NUMBER() OVER (PARTITION BY ${partition} ORDER BY ${order}) AS rn FROM ${qualifiedTable}` +
     `) AS t WHERE t.rn > 1) AS dup WHERE d.ctid = dup.c${returning}`;
 }
 
@@ -208,23 +241,43 @@ export function freshMergeSql(
   const table = schema.tables[root];
   const pk = keyColumns(table, "primary_key");
   const id = quoteIdent(C_DLT_ID);
-  // delete-insert drops duplicates by primary key only (a merge key alone keeps every row)
-  if (pk.length === 0) return [];
-  const partition = pk.map(quoteIdent).join(", ");
-  const removeRoots = dedupSql(qualified(dataset, root), partition, ` RETURNING d.${id}`);
-  if (nested.length === 0) return [removeRoots];
   const rootId = quoteIdent(C_DLT_ROOT_ID);
-  const removeNested = nested.map((t, i) =>
-    `n${i} AS (DELETE FROM ${qualified(dataset, t)} WHERE ${rootId} IN (SELECT ${id} FROM removed))`
-  );
-  return [`WITH removed AS (${removeRoots}), ${removeNested.join(", ")} SELECT 1`];
+  /** Removes the roots a statement returns (`RETURNING d._dlt_id`) with their nested rows. */
+  const withNested = (removeRoots: string): string => {
+    if (nested.length === 0) return removeRoots;
+    const removeNested = nested.map((t, i) =>
+      `n${i} AS (DELETE FROM ${
+        qualified(dataset, t)
+      } WHERE ${rootId} IN (SELECT ${id} FROM removed))`
+    );
+    return `WITH removed AS (${removeRoots}), ${removeNested.join(", ")} SELECT 1`;
+  };
+  const stmts: string[] = [];
+  // delete-insert drops duplicates by primary key only (a merge key alone keeps every row)
+  if (pk.length) {
+    const partition = pk.map(quoteIdent).join(", ");
+    const order = dedupOrder(table);
+    stmts.push(
+      withNested(dedupSql(qualified(dataset, root), partition, ` RETURNING d.${id}`, order)),
+    );
+  }
+  // the rows left that are marked hard_delete only deleted (nothing was there to delete)
+  const deleted = hardDeleted(table, "d");
+  if (deleted) {
+    stmts.push(
+      withNested(`DELETE FROM ${qualified(dataset, root)} AS d WHERE ${deleted} RETURNING d.${id}`),
+    );
+  }
+  return stmts;
 }
 
 /**
  * dlt's `upsert` (and `insert-only`) merge of one table chain with `MERGE` (PostgreSQL ≥ 15):
  * the root on its primary key, nested tables on their deterministic `_dlt_id`, then nested rows
  * of merged roots that are no longer in staging are deleted. Staging rows are deduplicated
- * (the last one written wins) so `MERGE` never touches a row twice.
+ * (the last one written wins: nested rows of two rows with one key share their ids, so
+ * `dedup_sort`, dlt's delete-insert hint, cannot apply) so `MERGE` never touches a row twice.
+ * A root row marked `hard_delete` deletes its key's row and nested rows instead.
  */
 export function upsertSql(
   schema: StoredSchema,
@@ -237,10 +290,14 @@ export function upsertSql(
   },
 ): string[] {
   const { dataset, staging, root, nested } = options;
-  const pk = keyColumns(schema.tables[root], "primary_key");
+  const rootTable = schema.tables[root];
+  const pk = keyColumns(rootTable, "primary_key");
   const id = quoteIdent(C_DLT_ID);
   const rootId = quoteIdent(C_DLT_ROOT_ID);
+  // a root row marked hard_delete deletes its key's row and is not inserted (dlt)
+  const deleted = hardDeleted(rootTable, "s");
   const merge = (table: string, keys: string[], update: boolean): string => {
+    const isRoot = table === root;
     const cols = completeColumns(schema.tables[table]).map((c) => quoteIdent(c.name));
     const part = keys.map(quoteIdent).join(", ");
     const source =
@@ -250,9 +307,11 @@ export function upsertSql(
       }) AS t WHERE t._dlt_dedup_rn = 1)`;
     const on = keys.map((k) => `d.${quoteIdent(k)} = s.${quoteIdent(k)}`).join(" AND ");
     const set = cols.map((c) => `${c} = s.${c}`).join(", ");
+    const del = isRoot && deleted ? deleted : undefined;
     return `MERGE INTO ${qualified(dataset, table)} AS d USING ${source} AS s ON ${on} ` +
+      (del ? `WHEN MATCHED AND ${del} THEN DELETE ` : "") +
       (update ? `WHEN MATCHED THEN UPDATE SET ${set} ` : "") +
-      `WHEN NOT MATCHED THEN INSERT (${cols.join(", ")}) VALUES (${
+      `WHEN NOT MATCHED${del ? ` AND NOT (${del})` : ""} THEN INSERT (${cols.join(", ")}) VALUES (${
         cols.map((c) => `s.${c}`).join(", ")
       })`;
   };
@@ -267,6 +326,17 @@ export function upsertSql(
         qualified(staging, t)
       } AS n WHERE n.${id} = d.${id})`,
     );
+  }
+  if (deleted) {
+    // then the nested rows of deleted roots (the kept staging row of each key decides)
+    const marked = `SELECT ${id} FROM (SELECT *, ROW_NUMBER() OVER (PARTITION BY ${
+      (pk.length ? pk : [C_DLT_ID]).map(quoteIdent).join(", ")
+    } ORDER BY ctid DESC) AS _dlt_dedup_rn FROM ${
+      qualified(staging, root)
+    }) AS s WHERE s._dlt_dedup_rn = 1 AND ${deleted}`;
+    for (const t of nested) {
+      stmts.push(`DELETE FROM ${qualified(dataset, t)} WHERE ${rootId} IN (${marked})`);
+    }
   }
   return stmts;
 }

@@ -49,14 +49,15 @@ function issuesSchema(disposition: "merge" | "append" | "replace"): StoredSchema
 async function writePackage(
   storage: PackageStorage,
   schema: StoredSchema,
-  issues: { id: number; title: string; labels: string[] }[],
-  options: { stableIds?: boolean } = {},
+  issues: ({ id: number; title: string; labels: string[] } & Record<string, unknown>)[],
+  options: { stableIds?: boolean; columns?: string[] } = {},
 ): Promise<string> {
   const loadId = newLoadId();
   const dir = await storage.create("normalized", loadId);
   await Deno.writeTextFile(join(dir, "schema.json"), JSON.stringify(schema));
+  const extra = options.columns ?? [];
   const root = new JobWriter(dir, "issues", "copy", {
-    header: () => JSON.stringify(["id", "title", "_dlt_load_id", "_dlt_id"]),
+    header: () => JSON.stringify(["id", "title", ...extra, "_dlt_load_id", "_dlt_id"]),
   });
   const nested = new JobWriter(dir, "issues__labels", "copy", {
     header: () =>
@@ -65,7 +66,11 @@ async function writePackage(
   for (const [n, issue] of issues.entries()) {
     // upsert needs the root id to be a hash of the key (stable across loads), as dlt makes it
     const id = options.stableIds ? `r${issue.id}` : `r${issue.id}-${n}-${loadId}`;
-    await root.write([issue.id, issue.title, loadId, id].join("\t"));
+    const values = extra.map((c) => {
+      const v = issue[c];
+      return v === undefined || v === null ? "\\N" : typeof v === "boolean" ? (v ? "t" : "f") : v;
+    });
+    await root.write([issue.id, issue.title, ...values, loadId, id].join("\t"));
     for (const [i, l] of issue.labels.entries()) {
       await nested.write([l, id, id, i, `${id}-${i}`].join("\t"));
     }
@@ -508,3 +513,48 @@ Deno.test({
     }
   },
 });
+
+for (const strategy of ["delete-insert", "upsert"]) {
+  withDestinations(
+    `loadPackage() ${strategy} honours hard_delete and dedup_sort, first load and later`,
+    async (client, dataset, storage) => {
+      // dlt's hints: a row with `deleted` true deletes its key's row (and nested rows) and is
+      // not loaded; of two rows with one key, delete-insert keeps the highest `version`
+      // (dedup_sort), upsert the last written (dlt's upsert does not sort)
+      const schema = issuesSchema("merge");
+      schema.tables.issues["x-merge-strategy"] = strategy;
+      Object.assign(schema.tables.issues.columns, {
+        deleted: { name: "deleted", data_type: "bool", nullable: true, hard_delete: true },
+        version: { name: "version", data_type: "bigint", nullable: true, dedup_sort: "desc" },
+      });
+      const columns = ["deleted", "version"];
+      const stableIds = strategy === "upsert";
+      const read = async () => ({
+        issues: (await issueRows(client, dataset)).map(([id, title]) => `${id}:${title}`),
+        labels: await labelValues(client, dataset),
+      });
+      const first = await writePackage(storage, schema, [
+        { id: 1, title: "one", labels: ["a"], version: 1 },
+        { id: 2, title: "two v2", labels: ["b2"], version: 2 },
+        { id: 2, title: "two v1", labels: ["b1"], version: 1 }, // written last, older
+        { id: 3, title: "three", labels: ["c"], version: 1 },
+        { id: 4, title: "gone at once", labels: ["d"], deleted: true, version: 1 },
+      ], { stableIds, columns });
+      await loadPackage(client, { storage, loadId: first, dataset });
+      const two = strategy === "upsert" ? "1" : "2";
+      assert.deepEqual(await read(), {
+        issues: ["1:one", `2:two v${two}`, "3:three"],
+        labels: ["a", `b${two}`, "c"],
+      });
+      const second = await writePackage(storage, schema, [
+        { id: 1, title: "one", labels: ["a"], deleted: true, version: 2 },
+        { id: 3, title: "three v2", labels: ["c2"], deleted: false, version: 2 },
+      ], { stableIds, columns });
+      await loadPackage(client, { storage, loadId: second, dataset });
+      assert.deepEqual(await read(), {
+        issues: [`2:two v${two}`, "3:three v2"],
+        labels: [`b${two}`, "c2"],
+      });
+    },
+  );
+}
