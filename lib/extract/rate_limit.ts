@@ -223,13 +223,15 @@ export class RateLimiter {
       spaced ??= this.#lastStart + this.#spacingMs;
       let at = Math.max(now, spaced);
       if (!options.ignorePause) at = Math.max(at, this.#pausedUntil);
-      at = this.#headerStart(at);
+      // what the server reports is waited for at most maxWaitMs (a reset far off, a bad clock);
+      // our own pacing (configured spacing, endpoint limits) is never cut short: capping it made
+      // every request further than that away start at the same instant
+      at = Math.max(at, Math.min(this.#headerStart(at), now + this.#maxWaitMs));
       for (const { limit, starts } of matching) {
         if (starts.length >= limit.requests) {
           at = Math.max(at, starts[starts.length - limit.requests] + limit.periodMs);
         }
       }
-      at = Math.min(at, now + this.#maxWaitMs);
       this.#lastStart = Math.max(this.#lastStart, at);
       const reservation = { seq: ticket.seq, at };
       this.#reservations.push(reservation);

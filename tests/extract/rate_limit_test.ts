@@ -62,6 +62,20 @@ Deno.test("RateLimiter keeps waiting requests at their spacing while headers kee
   assert.deepEqual(starts, [0, 100, 200, 300, 400, 500, 600, 700]);
 });
 
+Deno.test("RateLimiter keeps the configured spacing for starts beyond its longest wait", async () => {
+  // 2 per minute and 16 at once: the 11th start is 300 s away, the longest single wait; the
+  // ones after it must still come 30 s apart, not all at that instant
+  const waits: number[] = [];
+  const limiter = new RateLimiter({
+    maxRequestsPerMinute: 2,
+    maxWaitMs: 300_000,
+    now: () => 1_000_000, // every request reserves its start at the same moment
+    sleep: (ms) => (waits.push(ms), Promise.resolve()),
+  });
+  await Promise.all(Array.from({ length: 16 }, () => limiter.acquire("/projects")));
+  assert.deepEqual(waits, Array.from({ length: 15 }, (_, i) => (i + 1) * 30_000));
+});
+
 Deno.test("RateLimiter waits for RateLimit-Reset when RateLimit-Remaining is used up", async () => {
   const t = fakeTime(1_000_000);
   const limiter = new RateLimiter({ now: t.now, sleep: t.sleep });
