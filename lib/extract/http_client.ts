@@ -141,6 +141,9 @@ class RetryableFailure {
   constructor(readonly message: string, readonly status: number, readonly delayMs?: number) {}
 }
 
+/** How long 429s without any hint are retried (GitLab's longest such window is 10 minutes). */
+const SILENT_429_PATIENCE_MS = 11 * 60_000;
+
 /**
  * Sends requests to GitLab with auth, retries, redirects and stats.
  *
@@ -229,6 +232,8 @@ export class HttpClient {
     const method = request.method ?? "GET";
     const what = context.resource ? `resource "${context.resource}"` : "GitLab";
     let paused = false;
+    /** Time waited after 429s that told no wait (GitLab.com's Projects, Groups, Users APIs). */
+    let throttledMs = 0;
     for (let attempt = 1;; attempt++) {
       this.#signal?.throwIfAborted();
       let failure: RetryableFailure;
@@ -239,8 +244,11 @@ export class HttpClient {
         failure = e;
       }
       const safeUrl = redact(url);
-      if (attempt >= this.#maxAttempts) {
-        const n = this.#maxAttempts;
+      // such a 429 ends with its window (a minute, or 10 for GET /projects): it keeps retrying
+      // with the backoff until then instead of giving up after a few quick tries
+      const silent429 = failure.status === 429 && failure.delayMs === undefined;
+      if (attempt >= this.#maxAttempts && !(silent429 && throttledMs < SILENT_429_PATIENCE_MS)) {
+        const n = attempt;
         throw new HttpError(
           redact(
             `Cannot fetch ${what}: ${method} ${safeUrl} failed after ${n} attempt${
@@ -254,6 +262,7 @@ export class HttpClient {
       }
       const delay = failure.delayMs ??
         backoffMs(attempt, { baseMs: this.#baseMs, maxMs: this.#maxMs, random: this.#random });
+      if (silent429) throttledMs += delay;
       this.stats.retries++;
       // A 429 holds every request of this client, not only this one.
       paused = failure.status === 429;
@@ -353,8 +362,23 @@ export class HttpClient {
       return undefined;
     }
     if (isRetryableStatus(status)) {
-      let delay = serverDelayMs(status, response.headers, this.#now());
-      if (delay !== undefined) delay = Math.min(delay, this.#maxRetryAfterMs);
+      const delay = serverDelayMs(status, response.headers, this.#now());
+      if (delay !== undefined && delay > this.#maxRetryAfterMs) {
+        // retrying before the server's time only earns more 429s: say so and stop
+        const safe = redact(current);
+        throw new HttpError(
+          redact(
+            `Cannot fetch ${what}: GitLab answered ${statusLine} for ${currentMethod} ${safe} and asks to wait ${
+              Math.ceil(delay / 1000)
+            } s (Retry-After), longer than the ${
+              Math.round(this.#maxRetryAfterMs / 1000)
+            } s gitlab-pg waits at most; run again after that`,
+          ),
+          status,
+          safe,
+          { retryable: true },
+        );
+      }
       throw new RetryableFailure(statusLine, status, delay);
     }
     const safeUrl = redact(current);

@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { HttpError } from "../../lib/common/errors.ts";
 import { HttpClient } from "../../lib/extract/http_client.ts";
 import { knownEndpointLimits, RateLimiter } from "../../lib/extract/rate_limit.ts";
 import { startFakeGitlab } from "../fake_gitlab/mod.ts";
@@ -205,4 +206,48 @@ Deno.test("HttpClient: a 429 without headers backs off and holds the other reque
   await client.request({ url: "groups" }); // another request waits out the rest of the pause
   assert.equal(waits.length, 2);
   assert.ok(waits[1] > 0 && waits[1] <= 200);
+});
+
+Deno.test("HttpClient: 429s without headers are retried until their window ends, past maxAttempts", async () => {
+  // GitLab.com's Projects, Groups and Users throttles answer 429 with no header at all until
+  // their window (a minute, 10 for GET /projects) ends; here a 600 ms window, and backoffs of
+  // 10–50 ms with 3 attempts, which alone would give up after ~30 ms
+  await using gitlab = await startFakeGitlab({
+    rateLimit: { requestsPerMinute: 1, windowMs: 600, sendHeaders: false, retryAfter: false },
+  });
+  const client = new HttpClient({
+    baseUrl: gitlab.url,
+    source: { api_key: "glpat-test" },
+    maxAttempts: 3,
+    backoffBaseMs: 10,
+    backoffMaxMs: 50,
+    random: () => 0.999,
+    endpointLimits: [],
+  });
+  await client.request({ url: "groups" }); // spends the window
+  const res = await client.request({ url: "groups" });
+  assert.equal(res?.status, 200);
+  assert.ok(gitlab.requests.filter((r) => r.status === 429).length > 3, "more than maxAttempts");
+});
+
+Deno.test("HttpClient: a Retry-After beyond the longest wait fails at once with what GitLab asked", async () => {
+  // self-managed GitLab's hourly throttle: Retry-After up to 3600 s. Waiting 300 s (the most
+  // gitlab-pg waits) and retrying only meets more 429s in the same closed window
+  await using gitlab = await startFakeGitlab({
+    rateLimit: { requestsPerMinute: 1, windowMs: 3_600_000 },
+  });
+  const waits: number[] = [];
+  const client = new HttpClient({
+    baseUrl: gitlab.url,
+    source: { api_key: "glpat-test" },
+    sleep: (ms) => (waits.push(ms), Promise.resolve()),
+  });
+  await client.request({ url: "projects/1/issues" });
+  const err = await client.request({ url: "projects/1/issues" }).catch((e) => e);
+  assert.ok(err instanceof HttpError, String(err));
+  assert.match(err.message, /asks to wait \d{3,4} s \(Retry-After\), longer than the 300 s/);
+  // the limiter waited its longest (the reported reset is an hour away), then one request
+  // learned Retry-After; none more went into the closed window
+  assert.deepEqual(waits, [300_000]);
+  assert.equal(gitlab.requests.length, 2);
 });
