@@ -21,9 +21,14 @@ export interface RequestSeries {
   label?: string;
 }
 
-/** Parameters of a list endpoint that make no sense (or break) on the scoped requests. */
-const LIST_ONLY = ["membership", "pagination", "id_after", "id_before"];
-const SINGLE_DROP = [...LIST_ONLY, "page", "per_page", "order_by", "sort", "owned", "search"];
+/**
+ * Parameters of a list endpoint that make no sense (or break) on the scoped requests. Keyset
+ * `pagination` is kept for a group's projects (GitLab caps their offset pages, as `/projects`'),
+ * not for its subgroups (no keyset there).
+ */
+const LIST_ONLY = ["membership", "id_after", "id_before"];
+const SUBGROUPS_DROP = [...LIST_ONLY, "pagination"];
+const SINGLE_DROP = [...SUBGROUPS_DROP, "page", "per_page", "order_by", "sort", "owned", "search"];
 
 function without(params: HttpRequest["params"], drop: string[]): Record<string, Json | undefined> {
   const out = { ...params };
@@ -42,7 +47,7 @@ export function encodeId(id: string | number): string {
  *
  * `scope: projects` — configured projects: `GET projects/<id>` each (one object); configured
  * groups: `GET groups/<g>/projects?include_subgroups=true` each (the endpoint's params except
- * `membership`/`pagination`, paginated); neither: the endpoint itself.
+ * `membership`, paginated); neither: the endpoint itself.
  *
  * `scope: groups` — configured groups: `GET groups/<g>` and `GET groups/<g>/descendant_groups`
  * each; only projects configured: nothing; neither: the endpoint itself.
@@ -68,11 +73,16 @@ export function scopeSeries(
     dataSelector: "$",
     label,
   });
-  const list = (url: string, label: string, extra: Record<string, Json> = {}): RequestSeries => ({
+  const list = (
+    url: string,
+    label: string,
+    drop: string[],
+    extra: Record<string, Json> = {},
+  ): RequestSeries => ({
     request: {
       ...base.request,
       url,
-      params: { ...without(base.request.params, LIST_ONLY), ...extra },
+      params: { ...without(base.request.params, drop), ...extra },
     },
     paginator: base.paginator,
     dataSelector: base.dataSelector,
@@ -83,7 +93,7 @@ export function scopeSeries(
     return [
       ...projects.map((p) => single(`projects/${encodeId(p)}`, `project "${p}"`)),
       ...groups.map((g) =>
-        list(`groups/${encodeId(g)}/projects`, `projects of group "${g}"`, {
+        list(`groups/${encodeId(g)}/projects`, `projects of group "${g}"`, LIST_ONLY, {
           include_subgroups: true,
         })
       ),
@@ -92,6 +102,6 @@ export function scopeSeries(
   if (groups.length === 0) return projects.length > 0 ? [] : [base];
   return groups.flatMap((g) => [
     single(`groups/${encodeId(g)}`, `group "${g}"`),
-    list(`groups/${encodeId(g)}/descendant_groups`, `subgroups of group "${g}"`),
+    list(`groups/${encodeId(g)}/descendant_groups`, `subgroups of group "${g}"`, SUBGROUPS_DROP),
   ]);
 }

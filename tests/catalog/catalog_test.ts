@@ -65,6 +65,7 @@ Deno.test("loadCatalog() reads the default catalog into the expected resource gr
   deepEqual(r.projects.endpoint.params, {
     per_page: 100,
     membership: true,
+    pagination: "keyset",
     order_by: "id",
     sort: "asc",
   });
