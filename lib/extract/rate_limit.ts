@@ -166,7 +166,7 @@ export class RateLimiter {
   #pausedUntil = 0;
   #header?: HeaderState;
   #headerSpacingMs = 0;
-  /** Counts header state changes, so a waiting request can tell it should decide again. */
+  /** Counts header state changes and pauses, so a waiting request can tell it should decide again. */
   #headerUpdates = 0;
   /** Starts reserved after the header's response, in order. */
   #reservations: Reservation[] = [];
@@ -308,5 +308,6 @@ export class RateLimiter {
   /** Holds every request not yet started for `ms` (after a 429). */
   pause(ms: number): void {
     this.#pausedUntil = Math.max(this.#pausedUntil, this.#now() + Math.min(ms, this.#maxWaitMs));
+    this.#headerUpdates++; // requests already waiting decide again, and wait out the pause too
   }
 }

@@ -77,6 +77,33 @@ Deno.test("RateLimiter keeps the configured spacing for starts beyond its longes
   assert.deepEqual(waits, Array.from({ length: 15 }, (_, i) => (i + 1) * 30_000));
 });
 
+Deno.test("RateLimiter: a pause (a 429) also holds the requests already waiting for their start", async () => {
+  let now = 1_000_000;
+  const timers: { at: number; resolve: () => void }[] = [];
+  const limiter = new RateLimiter({
+    maxRequestsPerMinute: 600, // 100 ms apart
+    now: () => now,
+    sleep: (ms) => new Promise<void>((resolve) => timers.push({ at: now + ms, resolve })),
+  });
+  const starts: number[] = [];
+  const all = Promise.all(
+    Array.from({ length: 4 }, () => limiter.acquire("/projects").then(() => starts.push(now))),
+  );
+  await new Promise((r) => setTimeout(r, 0)); // the first starts, three wait
+  limiter.pause(5_000); // its answer was a 429 without headers
+  for (let step = 0; step < 50 && starts.length < 4; step++) {
+    await new Promise((r) => setTimeout(r, 0));
+    timers.sort((a, b) => a.at - b.at);
+    const next = timers.shift();
+    if (!next) continue;
+    now = Math.max(now, next.at);
+    next.resolve();
+  }
+  await all;
+  assert.equal(starts[0], 1_000_000);
+  for (const s of starts.slice(1)) assert.ok(s >= 1_005_000, `a start at +${s - 1_000_000} ms`);
+});
+
 Deno.test("RateLimiter waits for RateLimit-Reset when RateLimit-Remaining is used up", async () => {
   const t = fakeTime(1_000_000);
   const limiter = new RateLimiter({ now: t.now, sleep: t.sleep });
