@@ -370,7 +370,7 @@ export class HttpClient {
           redact(
             `Cannot fetch ${what}: GitLab answered ${statusLine} for ${currentMethod} ${safe} and asks to wait ${
               Math.ceil(delay / 1000)
-            } s (Retry-After), longer than the ${
+            } s before trying again, longer than the ${
               Math.round(this.#maxRetryAfterMs / 1000)
             } s gitlab-pg waits at most; run again after that`,
           ),
