@@ -145,7 +145,10 @@ export function parseIso(text: string): IsoParts | undefined {
   } else {
     return undefined;
   }
-  if (month < 1 || month > 12 || day < 1 || day > daysInMonth(year, month)) return undefined;
+  // Python's dates start at year 1: "0000-01-01" is no date to dlt
+  if (year < 1 || month < 1 || month > 12 || day < 1 || day > daysInMonth(year, month)) {
+    return undefined;
+  }
   const rest = restOf(text.slice(length));
   if (rest === null) return undefined;
   return { year, month, day, ...rest };

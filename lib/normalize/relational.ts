@@ -26,6 +26,7 @@ import { C_DLT_ID, C_DLT_LIST_IDX, C_DLT_LOAD_ID, C_DLT_PARENT_ID } from "../sch
 import {
   EMPTY_KEY_IDENTIFIER,
   identifierTag,
+  isBlank,
   normalizePath,
   normalizeTablesPath,
   shortenFragments,
@@ -65,10 +66,6 @@ export interface ItemContext {
 
 type Dict = Map<string, unknown> | Record<string, unknown>;
 
-function isSpace(s: string): boolean {
-  return !s || !s.trim();
-}
-
 function isNestedType(
   ctx: ItemContext,
   table: string,
@@ -86,7 +83,7 @@ const keyNames = new Map<string, string>();
 function keyName(k: string): string {
   let name = keyNames.get(k);
   if (name === undefined) {
-    name = isSpace(k) ? EMPTY_KEY_IDENTIFIER : normalizePath(k);
+    name = isBlank(k) ? EMPTY_KEY_IDENTIFIER : normalizePath(k);
     if (keyNames.size > 100_000) keyNames.clear();
     keyNames.set(k, name);
   }

@@ -96,6 +96,38 @@ function toSnakeCase(identifier: string): string {
   return s.replace(RE_UNDERSCORES, "_");
 }
 
+/** Python's whitespace (`str.isspace`): JS `trim()` also strips U+FEFF, and keeps U+001C–1F, U+0085. */
+const PY_SPACE =
+  "[\\t-\\r\\x1c-\\x20\\x85\\xa0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000]";
+const PY_STRIP = new RegExp(`^${PY_SPACE}+|${PY_SPACE}+$`, "g");
+
+/**
+ * Python's `str.strip()`, which dlt's naming uses (not JS `trim()`).
+ *
+ * @example
+ * ```ts
+ * pyStrip(" a\x1f"); // "a"
+ * pyStrip("\ufeffa"); // "\ufeffa"
+ * ```
+ */
+export function pyStrip(text: string): string {
+  return text.replace(PY_STRIP, "");
+}
+
+const PY_BLANK = new RegExp(`^${PY_SPACE}*$`);
+
+/**
+ * Whether `text` is empty after Python's `str.strip()`.
+ *
+ * @example
+ * ```ts
+ * isBlank(" \x1f"); // true
+ * ```
+ */
+export function isBlank(text: string): boolean {
+  return PY_BLANK.test(text);
+}
+
 /**
  * Normalizes one identifier (a key, a table name) with dlt's snake_case convention: trim;
  * `+`→`x`, `-`→`_`, `*`→`x`, `@`→`a`, `|`→`l`; other runs of non `[A-Za-z0-9_]` → `_`;
@@ -113,7 +145,7 @@ function toSnakeCase(identifier: string): string {
 export function normalizeIdentifier(identifier: string): string {
   const cached = identifierCache.get(identifier);
   if (cached !== undefined) return cached;
-  const trimmed = identifier.trim();
+  const trimmed = pyStrip(identifier);
   let result: string;
   if (!trimmed) {
     result = EMPTY_KEY_IDENTIFIER;
@@ -152,7 +184,7 @@ export function normalizeTableIdentifier(identifier: string): string {
  * ```
  */
 export function makePath(...identifiers: string[]): string {
-  return identifiers.filter((x) => x.trim()).join(PATH_SEPARATOR);
+  return identifiers.filter((x) => !isBlank(x)).join(PATH_SEPARATOR);
 }
 
 /**
@@ -164,7 +196,7 @@ export function makePath(...identifiers: string[]): string {
  * ```
  */
 export function breakPath(path: string): string[] {
-  return path.split(PATH_SEPARATOR).filter((x) => x.trim());
+  return path.split(PATH_SEPARATOR).filter((x) => !isBlank(x));
 }
 
 /**

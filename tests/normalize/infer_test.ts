@@ -37,7 +37,18 @@ Deno.test("isIsoTimestamp() needs a full datetime", () => {
   ) {
     assert.ok(isIsoTimestamp(s), s);
   }
-  for (const s of ["2016-01-04", "2016-13-01T00:00", "2016-02-30T00:00", "10:00", "abc", ""]) {
+  // year 0 is no Python date (datetime.MINYEAR is 1)
+  for (
+    const s of [
+      "2016-01-04",
+      "2016-13-01T00:00",
+      "2016-02-30T00:00",
+      "0000-01-01T00:00:00Z",
+      "10:00",
+      "abc",
+      "",
+    ]
+  ) {
     assert.ok(!isIsoTimestamp(s), s);
   }
 });

@@ -34,6 +34,11 @@ Deno.test("normalizeIdentifier() matches dlt's snake_case examples", () => {
 Deno.test("normalizeIdentifier() maps empty and whitespace keys to _empty", () => {
   assert.equal(normalizeIdentifier(""), "_empty");
   assert.equal(normalizeIdentifier("   "), "_empty");
+  // Python's str.strip(), not JS trim(): U+001F and U+0085 are whitespace, U+FEFF is not
+  assert.equal(normalizeIdentifier("\x1f"), "_empty");
+  assert.equal(normalizeIdentifier("\x85 "), "_empty");
+  assert.equal(normalizeIdentifier("\ufeffid"), "_id");
+  assert.equal(normalizeIdentifier("\x1cid\u3000"), "id");
 });
 
 Deno.test("shortenIdentifier() tags long names like dlt (29 + tag + 28)", () => {
