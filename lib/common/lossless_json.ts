@@ -74,14 +74,16 @@ export class JsonInteger {
 
 /**
  * A number token (after `:`, `,` or `[`) that plain `JSON.parse` would change: 16 or more
- * digits (beyond 2^53 at most), an integral fraction (`1.0`, `-2.00`) or an exponent. Digits
+ * digits (beyond 2^53 at most), an integral fraction (`1.0`, `-2.00`), a fraction of 17 or more
+ * characters (`12345.00000000000001` is the float 12345.0, `JSON.parse` gives the integer 12345)
+ * or an exponent. Digits
  * inside strings may match too; that only costs the slower exact parse. (Without a `^`
  * alternative the regex engine can skip to the next `:`, `,` or `[`: a third less time on
  * GitLab's bodies; {@linkcode LOSSY_NUMBER_AT_START} checks a body that is a number.)
  */
-const MAYBE_LOSSY_NUMBER = /[:,[]\s*-?(?:\d{16}|\d+\.0+(?=[\s,\]}]|$)|\d+(?:\.\d+)?[eE])/;
+const MAYBE_LOSSY_NUMBER = /[:,[]\s*-?(?:\d{16}|\d+\.0+(?=[\s,\]}]|$)|\d+(?:\.\d+)?[eE]|[\d.]{17})/;
 /** {@linkcode MAYBE_LOSSY_NUMBER} for a number at the start of the text. */
-const LOSSY_NUMBER_AT_START = /^\s*-?(?:\d{16}|\d+\.0+(?=[\s,\]}]|$)|\d+(?:\.\d+)?[eE])/;
+const LOSSY_NUMBER_AT_START = /^\s*-?(?:\d{16}|\d+\.0+(?=[\s,\]}]|$)|\d+(?:\.\d+)?[eE]|[\d.]{17})/;
 
 /**
  * `JSON.parse` that keeps integers beyond 2^53 exact ({@linkcode JsonInteger}) and integral

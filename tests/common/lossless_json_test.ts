@@ -33,6 +33,9 @@ Deno.test("parseJsonLossless() takes the plain parse only when no number could c
     '{"a":[1,\n  -12345678901234567890]}',
     '{"a":"x","b":0.0}',
     '{"a":{"b":[3, 4.000 ]}}',
+    // a float literal whose value is an integer: Python reads 12345.0 (a double)
+    '{"a":12345.00000000000001}',
+    "[-1.0000000000000001]",
   ];
   for (const text of lossy) {
     assert.ok(mayHaveLossyNumber(text), text);
