@@ -9,6 +9,8 @@
  * @module
  */
 
+import { base64NoPad } from "./base64.ts";
+
 /** Round constants, low and high halves. */
 // deno-fmt-ignore
 const RC = new Int32Array([
@@ -216,8 +218,6 @@ function absorb(bytes: Uint8Array, from: number, n: number): void {
   for (let i = 0; i < n; i++) stateBytes[i] ^= bytes[from + i];
 }
 
-const BASE64 = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-
 /**
  * base64 (standard alphabet, no `=`) of the first `outputBytes` (at most 168) bytes of
  * SHAKE128 of the UTF-8 bytes of `text`.
@@ -248,20 +248,5 @@ export function shake128Base64(text: string, outputBytes: number): string {
   stateBytes[rest] ^= 0x1f;
   stateBytes[RATE - 1] ^= 0x80;
   keccakF(state);
-  let out = "";
-  let i = 0;
-  const byte = stateBytes;
-  for (; i + 2 < outputBytes; i += 3) {
-    const v = (byte[i] << 16) | (byte[i + 1] << 8) | byte[i + 2];
-    out += BASE64[v >> 18] + BASE64[(v >> 12) & 63] + BASE64[(v >> 6) & 63] + BASE64[v & 63];
-  }
-  const left = outputBytes - i;
-  if (left === 1) {
-    const v = byte[i] << 16;
-    out += BASE64[v >> 18] + BASE64[(v >> 12) & 63];
-  } else if (left === 2) {
-    const v = (byte[i] << 16) | (byte[i + 1] << 8);
-    out += BASE64[v >> 18] + BASE64[(v >> 12) & 63] + BASE64[(v >> 6) & 63];
-  }
-  return out;
+  return base64NoPad(stateBytes, 0, outputBytes);
 }

@@ -457,12 +457,21 @@ export async function loadPackage(
         (disposition === "replace" || FRESH_MERGE_STRATEGIES.has(mergeStrategy ?? ""));
       const staged = !fresh && (disposition === "merge" ||
         (disposition === "replace" && replaceStrategy !== "truncate-and-insert"));
-      return { root, paths, disposition, nested, chain, replaceStrategy, staged, fresh };
+      return {
+        root,
+        paths,
+        disposition,
+        nested,
+        chain,
+        replaceStrategy,
+        mergeStrategy,
+        staged,
+        fresh,
+      };
     });
     // staging tables: created or migrated, and emptied (those that held an earlier package);
     // those of key-hash merges are made anew without UNIQUE (an older version made them with)
-    const keyHashed = (p: (typeof plans)[number]) =>
-      p.disposition === "merge" && KEY_HASH_STRATEGIES.has(mergeStrategyOf(schema, p.root) ?? "");
+    const keyHashed = (p: (typeof plans)[number]) => KEY_HASH_STRATEGIES.has(p.mergeStrategy ?? "");
     const stagingTables = plans.filter((p) => p.staged && !keyHashed(p)).flatMap((p) => p.chain);
     const keyHashTables = plans.filter((p) => p.staged && keyHashed(p)).flatMap((p) => p.chain);
     if (stagingTables.length + keyHashTables.length) {
@@ -510,8 +519,8 @@ export async function loadPackage(
         await hook("merged");
       } else if (plan.disposition === "merge") {
         if (hasData(schema, root)) {
-          const strategy = mergeStrategyOf(schema, root);
-          const stmts = strategy === "upsert" || strategy === "insert-only"
+          const strategy = plan.mergeStrategy;
+          const stmts = KEY_HASH_STRATEGIES.has(strategy ?? "")
             ? upsertSql(schema, {
               dataset,
               staging,

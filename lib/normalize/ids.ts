@@ -8,6 +8,7 @@
 import { DLT_ID_LENGTH_BYTES } from "../schema/names.ts";
 import { stringifyJson } from "./json_value.ts";
 import { shake128Base64 } from "../common/shake128.ts";
+import { base64NoPad } from "../common/base64.ts";
 
 /**
  * base64 (standard alphabet, `=` stripped) of the first `bytes` bytes of shake_128 of the
@@ -21,8 +22,6 @@ import { shake128Base64 } from "../common/shake128.ts";
 export function digest128(text: string, bytes: number = DLT_ID_LENGTH_BYTES): string {
   return shake128Base64(text, bytes);
 }
-
-const BASE64 = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 
 /** Random bytes drawn from the system generator 4 KiB at a time (one call per ~400 ids). */
 const pool = new Uint8Array(4096);
@@ -44,21 +43,7 @@ export function generateDltId(): string {
   }
   const start = poolAt;
   poolAt += n;
-  let out = "";
-  let i = start;
-  for (; i + 2 < start + n; i += 3) {
-    const v = (pool[i] << 16) | (pool[i + 1] << 8) | pool[i + 2];
-    out += BASE64[v >> 18] + BASE64[(v >> 12) & 63] + BASE64[(v >> 6) & 63] + BASE64[v & 63];
-  }
-  const left = start + n - i;
-  if (left === 1) {
-    const v = pool[i] << 16;
-    out += BASE64[v >> 18] + BASE64[(v >> 12) & 63];
-  } else if (left === 2) {
-    const v = (pool[i] << 16) | (pool[i + 1] << 8);
-    out += BASE64[v >> 18] + BASE64[(v >> 12) & 63] + BASE64[(v >> 6) & 63];
-  }
-  return out;
+  return base64NoPad(pool, start, start + n);
 }
 
 /** Where a nested row sits: its table and its position in the parent's list. */

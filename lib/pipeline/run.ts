@@ -147,7 +147,7 @@ export async function runPipeline(
   const workdir = resolve(options.cwd ?? Deno.cwd(), config.pipelines_dir, config.pipeline_name);
   await Deno.mkdir(workdir, { recursive: true });
   using _lock = await lockWorkdir(workdir, options.onLog ?? (() => {}));
-  return await runLocked(config, options);
+  return await runLocked(config, options, workdir);
 }
 
 /** Lock file of a working dir: held by the run using it (released when the process ends). */
@@ -178,9 +178,11 @@ async function lockWorkdir(workdir: string, log: (line: string) => void): Promis
   return { [Symbol.dispose]: () => file.close() };
 }
 
+/** The run itself, in the locked working dir `workdir`. */
 async function runLocked(
   config: Config,
   options: RunOptions & { catalog: Catalog },
+  workdir: string,
 ): Promise<RunInfo> {
   const now = options.now ?? (() => new Date());
   const startedAt = now();
@@ -192,10 +194,8 @@ async function runLocked(
   };
   const { catalog } = options;
   const cwd = options.cwd ?? Deno.cwd();
-  const workdir = resolve(cwd, config.pipelines_dir, config.pipeline_name);
   const dataset = config.dataset_name;
   const storage = new PackageStorage(workdir);
-  await Deno.mkdir(workdir, { recursive: true });
   await storage.cleanUp();
 
   const destinationType = destinationTypeOf(config);

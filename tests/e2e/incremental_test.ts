@@ -9,7 +9,7 @@ import { join } from "node:path";
 import { type FakeGitlab, startFakeGitlab } from "../fake_gitlab/mod.ts";
 import { decompressState } from "../../lib/pipeline/state.ts";
 import { runCli } from "../helpers/cli.ts";
-import { dropDataset, pgIgnore, pgQuery, TEST_PG_URL, uniqueDataset } from "../helpers/postgres.ts";
+import { dropDataset, pgIgnore, pgQuery, projectsEnv, uniqueDataset } from "../helpers/postgres.ts";
 
 function projectsOf(gitlab: FakeGitlab): [number, number] {
   const ids = gitlab.data.projects.map((p) => p.id).sort((a, b) => a - b);
@@ -41,14 +41,7 @@ Deno.test({
     const cwd = await Deno.makeTempDir();
     const dataset = uniqueDataset("inc");
     const pipelines = join(cwd, "pipelines");
-    const env = {
-      SOURCES__GITLAB__BASE_URL: gitlab.url,
-      SOURCES__GITLAB__API_KEY: "glpat-test",
-      SOURCES__GITLAB__PROJECTS: JSON.stringify([a, b]),
-      DESTINATION__POSTGRES__CREDENTIALS: TEST_PG_URL,
-      DATASET_NAME: dataset,
-      PIPELINES_DIR: pipelines,
-    };
+    const env = projectsEnv(gitlab, [a, b], { dataset, cwd });
     const args = ["run", "--json", "--resources", "issues,issue_notes"];
     const allIssues = () => [a, b].flatMap((p) => gitlab.data.issues.get(p) ?? []);
     const allNotes = () =>
@@ -161,13 +154,8 @@ Deno.test({
     const cwd = await Deno.makeTempDir();
     const dataset = uniqueDataset("inc");
     const env = {
-      SOURCES__GITLAB__BASE_URL: gitlab.url,
-      SOURCES__GITLAB__API_KEY: "glpat-test",
-      SOURCES__GITLAB__PROJECTS: JSON.stringify([a]),
+      ...projectsEnv(gitlab, [a], { dataset, cwd }),
       SOURCES__GITLAB__START_DATE: startDate,
-      DESTINATION__POSTGRES__CREDENTIALS: TEST_PG_URL,
-      DATASET_NAME: dataset,
-      PIPELINES_DIR: join(cwd, "pipelines"),
     };
     const args = ["run", "--resources", "issues"];
     try {
@@ -228,14 +216,7 @@ Deno.test({
     });
     const cwd = await Deno.makeTempDir();
     const dataset = uniqueDataset("shift");
-    const env = {
-      SOURCES__GITLAB__BASE_URL: gitlab.url,
-      SOURCES__GITLAB__API_KEY: "glpat-test",
-      SOURCES__GITLAB__PROJECTS: JSON.stringify([pid]),
-      DESTINATION__POSTGRES__CREDENTIALS: TEST_PG_URL,
-      DATASET_NAME: dataset,
-      PIPELINES_DIR: join(cwd, "pipelines"),
-    };
+    const env = projectsEnv(gitlab, [pid], { dataset, cwd });
     try {
       for (const _ of [1, 2]) {
         const res = await runCli(["run", "--resources", "issues"], { cwd, env });

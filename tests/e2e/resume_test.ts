@@ -11,7 +11,14 @@ import { join } from "node:path";
 import { startFakeGitlab } from "../fake_gitlab/mod.ts";
 import { decompressState } from "../../lib/pipeline/state.ts";
 import { runCli } from "../helpers/cli.ts";
-import { dropDataset, pgIgnore, pgQuery, TEST_PG_URL, uniqueDataset } from "../helpers/postgres.ts";
+import {
+  dropDataset,
+  pgIgnore,
+  pgQuery,
+  projectsEnv,
+  TEST_PG_URL,
+  uniqueDataset,
+} from "../helpers/postgres.ts";
 
 const TABLES = ["issues", "issues__labels", "issues__assignees", "issue_notes"];
 
@@ -153,12 +160,7 @@ Deno.test({
     const cwd = await Deno.makeTempDir();
     const dataset = uniqueDataset("stale");
     const env = (crash?: string) => ({
-      SOURCES__GITLAB__BASE_URL: gitlab.url,
-      SOURCES__GITLAB__API_KEY: "glpat-test",
-      SOURCES__GITLAB__PROJECTS: JSON.stringify([pid]),
-      DESTINATION__POSTGRES__CREDENTIALS: TEST_PG_URL,
-      DATASET_NAME: dataset,
-      PIPELINES_DIR: join(cwd, "pipelines"),
+      ...projectsEnv(gitlab, [pid], { dataset, cwd }),
       ...(crash ? { GITLAB_PG_TEST_CRASH_AT: crash } : {}),
     });
     const args = ["run", "--resources", "issues"];
@@ -206,14 +208,7 @@ Deno.test({
     gitlab.faults.push({ kind: "delay", ms: 1500, match: /\/issues$/ });
     const cwd = await Deno.makeTempDir();
     const dataset = uniqueDataset("twice");
-    const env = {
-      SOURCES__GITLAB__BASE_URL: gitlab.url,
-      SOURCES__GITLAB__API_KEY: "glpat-test",
-      SOURCES__GITLAB__PROJECTS: JSON.stringify(gitlab.data.projects.map((p) => p.id)),
-      DESTINATION__POSTGRES__CREDENTIALS: TEST_PG_URL,
-      DATASET_NAME: dataset,
-      PIPELINES_DIR: join(cwd, "pipelines"),
-    };
+    const env = projectsEnv(gitlab, gitlab.data.projects.map((p) => p.id), { dataset, cwd });
     try {
       const args = ["run", "--resources", "issues,issue_notes"];
       const first = runCli(args, { cwd, env });

@@ -19,6 +19,29 @@ function fakeTime(start = 1_000_000) {
   };
 }
 
+/**
+ * A fake clock for requests waiting at once: each sleep waits for `run`, which wakes the
+ * sleepers earliest first, moving the clock to each one's time, until `done()`.
+ */
+function queuedTime(start = 1_000_000) {
+  let now = start;
+  const timers: { at: number; resolve: () => void }[] = [];
+  return {
+    now: () => now,
+    sleep: (ms: number) => new Promise<void>((resolve) => timers.push({ at: now + ms, resolve })),
+    async run(done: () => boolean): Promise<void> {
+      for (let step = 0; step < 1000 && !done(); step++) {
+        await new Promise((r) => setTimeout(r, 0)); // let every waiter run
+        timers.sort((a, b) => a.at - b.at);
+        const next = timers.shift();
+        if (!next) continue;
+        now = Math.max(now, next.at);
+        next.resolve();
+      }
+    },
+  };
+}
+
 Deno.test("RateLimiter spaces request starts by max_requests_per_minute", async () => {
   const t = fakeTime();
   const limiter = new RateLimiter({ maxRequestsPerMinute: 600, now: t.now, sleep: t.sleep });
@@ -29,36 +52,22 @@ Deno.test("RateLimiter spaces request starts by max_requests_per_minute", async 
 Deno.test("RateLimiter keeps waiting requests at their spacing while headers keep arriving", async () => {
   // every response tells RateLimit-* (as GitLab.com's do): each waiting request decides again,
   // and must keep its place in the configured spacing instead of going to the back each time
-  let now = 1_000_000;
-  const timers: { at: number; resolve: () => void }[] = [];
-  const limiter = new RateLimiter({
-    maxRequestsPerMinute: 600, // 100 ms apart
-    now: () => now,
-    sleep: (ms) => new Promise<void>((resolve) => timers.push({ at: now + ms, resolve })),
-  });
+  const t = queuedTime();
+  const limiter = new RateLimiter({ maxRequestsPerMinute: 600, now: t.now, sleep: t.sleep });
   const headers = new Headers({
     "ratelimit-remaining": "1000",
-    "ratelimit-reset": String(now / 1000 + 60),
+    "ratelimit-reset": String(t.now() / 1000 + 60),
     "ratelimit-limit": "2000",
   });
   const starts: number[] = [];
   const all = Promise.all(
     Array.from({ length: 8 }, () =>
       limiter.acquire("/projects").then((ticket) => {
-        starts.push(now - 1_000_000);
+        starts.push(t.now() - 1_000_000);
         limiter.observe(ticket, headers); // the response comes back at once
       })),
   );
-  let settled = false;
-  all.then(() => (settled = true));
-  for (let step = 0; step < 1000 && !settled; step++) {
-    await new Promise((r) => setTimeout(r, 0)); // let every waiter run
-    timers.sort((a, b) => a.at - b.at);
-    const next = timers.shift();
-    if (!next) continue;
-    now = Math.max(now, next.at);
-    next.resolve();
-  }
+  await t.run(() => starts.length === 8);
   await all;
   assert.deepEqual(starts, [0, 100, 200, 300, 400, 500, 600, 700]);
 });
@@ -78,27 +87,15 @@ Deno.test("RateLimiter keeps the configured spacing for starts beyond its longes
 });
 
 Deno.test("RateLimiter: a pause (a 429) also holds the requests already waiting for their start", async () => {
-  let now = 1_000_000;
-  const timers: { at: number; resolve: () => void }[] = [];
-  const limiter = new RateLimiter({
-    maxRequestsPerMinute: 600, // 100 ms apart
-    now: () => now,
-    sleep: (ms) => new Promise<void>((resolve) => timers.push({ at: now + ms, resolve })),
-  });
+  const t = queuedTime();
+  const limiter = new RateLimiter({ maxRequestsPerMinute: 600, now: t.now, sleep: t.sleep });
   const starts: number[] = [];
   const all = Promise.all(
-    Array.from({ length: 4 }, () => limiter.acquire("/projects").then(() => starts.push(now))),
+    Array.from({ length: 4 }, () => limiter.acquire("/projects").then(() => starts.push(t.now()))),
   );
   await new Promise((r) => setTimeout(r, 0)); // the first starts, three wait
   limiter.pause(5_000); // its answer was a 429 without headers
-  for (let step = 0; step < 50 && starts.length < 4; step++) {
-    await new Promise((r) => setTimeout(r, 0));
-    timers.sort((a, b) => a.at - b.at);
-    const next = timers.shift();
-    if (!next) continue;
-    now = Math.max(now, next.at);
-    next.resolve();
-  }
+  await t.run(() => starts.length === 4);
   await all;
   assert.equal(starts[0], 1_000_000);
   for (const s of starts.slice(1)) assert.ok(s >= 1_005_000, `a start at +${s - 1_000_000} ms`);

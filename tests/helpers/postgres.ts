@@ -5,6 +5,7 @@
  * @module
  */
 
+import { join } from "node:path";
 import postgres from "postgres";
 
 /** Connection string of the test database (env TEST_POSTGRES_URL overrides). */
@@ -59,4 +60,23 @@ export async function pgQuery<T = Record<string, unknown>>(
 export async function dropDataset(dataset: string): Promise<void> {
   await pgQuery(`DROP SCHEMA IF EXISTS "${dataset}" CASCADE`);
   await pgQuery(`DROP SCHEMA IF EXISTS "${dataset}_staging" CASCADE`);
+}
+
+/**
+ * The environment of a CLI run that loads the given projects of a fake GitLab into `dataset`
+ * of the test server, with its working dirs under `cwd/pipelines`.
+ */
+export function projectsEnv(
+  gitlab: { url: string },
+  projects: (number | string)[],
+  options: { dataset: string; cwd: string },
+): Record<string, string> {
+  return {
+    SOURCES__GITLAB__BASE_URL: gitlab.url,
+    SOURCES__GITLAB__API_KEY: "glpat-test",
+    SOURCES__GITLAB__PROJECTS: JSON.stringify(projects),
+    DESTINATION__POSTGRES__CREDENTIALS: TEST_PG_URL,
+    DATASET_NAME: options.dataset,
+    PIPELINES_DIR: join(options.cwd, "pipelines"),
+  };
 }
