@@ -107,18 +107,59 @@ function fromIsoWeek(year: number, week: number, weekday: number): [number, numb
 }
 
 /**
- * Parses an ISO 8601 date or datetime like pendulum's parser: calendar (`2016-01-04`,
- * `20160104`), ordinal (`2016-004`) and week (`2016-W01-1`) dates, an optional time after `T`
- * or a space (`15:31`, `15:31:51.081`, `153151`), and an optional `Z` or `±HH[:MM]` offset.
- * Returns undefined when `text` is not ISO 8601.
+ * Parses a date or datetime as dlt's `parse_iso_like_datetime` does: ISO 8601 like pendulum's
+ * parser — calendar (`2016-01-04`, `20160104`), ordinal (`2016-004`) and week (`2016-W01-1`)
+ * dates, an optional time after `T` or a space (`15:31`, `15:31:51.081`, `153151`), and an
+ * optional `Z` or `±HH[:MM]` offset — then, when that fails, pendulum's "common" formats
+ * (`2024/01/15 10:30:00`, `2024:01:15 10:30`, `2024 10:30`; see {@linkcode parseCommon}).
+ * Returns undefined when `text` is neither.
  *
  * @example
  * ```ts
  * parseIso("2016-01-04T15:31:51.081Z")?.time?.micro; // 81000
+ * parseIso("2024/01/15 10:30")?.time?.hour; // 10
  * parseIso("not a date"); // undefined
  * ```
  */
 export function parseIso(text: string): IsoParts | undefined {
+  return parseIso8601(text) ?? parseCommon(text);
+}
+
+/**
+ * pendulum's `COMMON` pattern (`pendulum/parsing/__init__.py`, which dlt's
+ * `parse_iso_like_datetime` falls back on with pendulum's default options: year first, month
+ * before day): an optional date (`YYYY`, or `YYYY[/:]MM[/:]DD`, each separator optional), then
+ * an optional time (`[ ]H:M[:S][.|,fraction]`, 1 or 2 digits each); Python's `$` also matches
+ * before a last `\n`. No offset: the value is naive.
+ */
+const COMMON =
+  /^(?:(\d{4})(?:[/:]?(\d{2})[/:]?(\d{2}))?)?(?: ?(\d{1,2}):(\d{1,2})?(?::(\d{1,2}))?(?:[.|,](\d{1,9}))?)?\n?$/;
+
+/**
+ * A date or datetime in pendulum's common formats, or undefined (also for a time without a
+ * date, which is no date to dlt, and for a time without minutes, which pendulum fails on).
+ */
+function parseCommon(text: string): IsoParts | undefined {
+  const m = COMMON.exec(text);
+  if (!m || m[1] === undefined) return undefined;
+  const year = Number(m[1]);
+  const month = m[2] !== undefined ? Number(m[2]) : 1;
+  const day = m[3] !== undefined ? Number(m[3]) : 1;
+  if (year < 1 || month < 1 || month > 12 || day < 1 || day > daysInMonth(year, month)) {
+    return undefined;
+  }
+  if (m[4] === undefined) return { year, month, day };
+  if (m[5] === undefined) return undefined;
+  const hour = Number(m[4]);
+  const minute = Number(m[5]);
+  const second = m[6] !== undefined ? Number(m[6]) : 0;
+  if (hour > 23 || minute > 59 || second > 59) return undefined;
+  const micro = m[7] !== undefined ? Number(m[7].slice(0, 6).padEnd(6, "0")) : 0;
+  return { year, month, day, time: { hour, minute, second, micro } };
+}
+
+/** ISO 8601 only (pendulum's `parse_iso8601`). */
+function parseIso8601(text: string): IsoParts | undefined {
   let m: RegExpExecArray | null;
   let year: number;
   let month = 1;
@@ -177,17 +218,20 @@ function restOf(rest: string): Pick<IsoParts, "time" | "offset"> | null {
 }
 
 /**
- * dlt's default `iso_timestamp` detection: a string that parses as a full ISO 8601 datetime
- * (date-only strings are not timestamps).
+ * dlt's default `iso_timestamp` detection: a string that parses as a full datetime, ISO 8601 or
+ * one of pendulum's common formats (date-only strings are not timestamps).
  *
  * @example
  * ```ts
  * isIsoTimestamp("2016-01-04T15:31:51.081Z"); // true
+ * isIsoTimestamp("2024/01/15 10:30:00"); // true
  * isIsoTimestamp("2016-07-22"); // false
  * ```
  */
 export function isIsoTimestamp(text: string): boolean {
-  return text.length >= 10 && parseIso(text)?.time !== undefined;
+  // pendulum's ISO datetimes have 10 characters at least (`2016-01T10`, `2016W01T10`)
+  return (text.length >= 10 && parseIso8601(text)?.time !== undefined) ||
+    parseCommon(text)?.time !== undefined;
 }
 
 const pad = (n: number, w = 2) => String(n).padStart(w, "0");
@@ -269,7 +313,8 @@ export function inferDataType(value: unknown, options: InferOptions = {}): DataT
     for (const d of detections) {
       if (d === "iso_timestamp" && isIsoTimestamp(value)) return "timestamp";
       if (d === "iso_date") {
-        const p = value.length >= 8 ? parseIso(value) : undefined;
+        // pendulum's shortest ISO date is `2016-01`; `2016` is a common-format date
+        const p = (value.length >= 7 ? parseIso8601(value) : undefined) ?? parseCommon(value);
         if (p && !p.time) return "date";
       }
     }

@@ -53,6 +53,51 @@ Deno.test("isIsoTimestamp() needs a full datetime", () => {
   }
 });
 
+Deno.test("pendulum's common formats are timestamps too (dlt's parse_iso_like_datetime fallback)", () => {
+  const cases: [string, string][] = [
+    ["2024/01/15 10:30:00", "2024-01-15T10:30:00+00:00"],
+    ["2024:01:15 10:30", "2024-01-15T10:30:00+00:00"],
+    ["2024/0115 9:05:07", "2024-01-15T09:05:07+00:00"],
+    ["2024/01/15 10:30:00,5", "2024-01-15T10:30:00.500000+00:00"],
+    ["2024/01/15 10:30:00|1234567", "2024-01-15T10:30:00.123456+00:00"],
+    ["2024 10:30", "2024-01-01T10:30:00+00:00"],
+    ["2024/01/1510:30", "2024-01-15T10:30:00+00:00"],
+    // Python's `$` matches before a last newline
+    ["2024/01/15 10:30\n", "2024-01-15T10:30:00+00:00"],
+  ];
+  for (const [text, utc] of cases) {
+    assert.ok(isIsoTimestamp(text), text);
+    assert.equal(inferDataType(text), "timestamp", text);
+    assert.equal(isoToUtc(text), utc, text);
+    assert.equal(coerceValue(text, "timestamp"), utc, text);
+  }
+  for (
+    const text of [
+      "2024/01/15", // a date
+      "10:30", // a time without a date
+      "2024/01/15 10:", // no minute: pendulum fails on it
+      "2024/13/15 10:30",
+      "2024/02/30 10:30",
+      "2024/01/15 24:00",
+      "0000/01/01 10:00",
+      "2024/01/15T10:30", // no `T` in the common formats
+      "2024-01/15 10:30",
+      "2024/01/15 10:30 ",
+      "2024/01/15 10:30+01:00", // no offset either
+      "2016T10", // pendulum's ISO parser wants a month after the year
+    ]
+  ) {
+    assert.ok(!isIsoTimestamp(text), text);
+    assert.equal(inferDataType(text), "text", text);
+  }
+  // iso_date (when enabled) takes the common dates and pendulum's shortest ISO date
+  for (const text of ["2024/01/15", "2024:0115", "2024", "2016-01"]) {
+    assert.equal(inferDataType(text, { detections: ["iso_date"] }), "date", text);
+  }
+  assert.equal(coerceValue("2024/01/15", "date"), "2024-01-15");
+  assert.equal(inferDataType("201601", { detections: ["iso_date"] }), "text");
+});
+
 Deno.test("isoToUtc() gives Python's isoformat of the UTC datetime", () => {
   assert.equal(isoToUtc("2016-01-04T16:31:51.081+01:00"), "2016-01-04T15:31:51.081000+00:00");
   assert.equal(isoToUtc("2016-01-04T15:31:51Z"), "2016-01-04T15:31:51+00:00");
