@@ -3,7 +3,8 @@
  * default_flow_style=False, sort_keys=False)` writes for JSON-like data: block style,
  * insertion order, sequences indentless under mapping keys, `{}`/`[]` for empty collections,
  * YAML 1.1 aware quoting (`'yes'`, `''`, `'123'`), plain and single-quoted scalars folded at
- * spaces past column 80. Double-quoted scalars (control characters) are not folded.
+ * spaces past column 80, double-quoted ones (control characters, U+2028…) escaped and folded with
+ * `\` like PyYAML's, keys that are empty, multi-line or 128 characters long as `? key`.
  *
  * @module
  */
@@ -41,6 +42,43 @@ const ESCAPES: Record<string, string> = {
   "\u2028": "L",
   "\u2029": "P",
 };
+
+/** Characters a double-quoted scalar always escapes (besides the unprintable ones). */
+const DOUBLE_QUOTED_ESCAPED = '"\\\x85\u2028\u2029\uFEFF';
+
+/** Length in code points, as Python counts a string. */
+function codePoints(s: string): number {
+  let n = s.length;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c >= 0xd800 && c <= 0xdbff && i + 1 < s.length) {
+      const d = s.charCodeAt(i + 1);
+      if (d >= 0xdc00 && d <= 0xdfff) {
+        n--;
+        i++;
+      }
+    }
+  }
+  return n;
+}
+
+/** Written as is in a double-quoted scalar with `allow_unicode` (PyYAML's test). */
+function isUnicodePrintable(ch: string): boolean {
+  const c = ch.codePointAt(0)!;
+  return (c >= 0x20 && c <= 0x7e) || (c >= 0xa0 && c <= 0xd7ff) || (c >= 0xe000 && c <= 0xfffd);
+}
+
+/** A character's escape in a double-quoted scalar. */
+function escapeChar(ch: string): string {
+  if (ESCAPES[ch] !== undefined) return "\\" + ESCAPES[ch];
+  const c = ch.codePointAt(0)!;
+  const hex = c.toString(16).toUpperCase();
+  return c <= 0xff
+    ? "\\x" + hex.padStart(2, "0")
+    : c <= 0xffff
+    ? "\\u" + hex.padStart(4, "0")
+    : "\\U" + hex.padStart(8, "0");
+}
 
 interface Analysis {
   multiline: boolean;
@@ -117,7 +155,7 @@ class Writer {
 
   write(s: string): void {
     this.out.push(s);
-    this.column += s.length;
+    this.column += codePoints(s);
   }
 
   lineBreak(): void {
@@ -230,26 +268,37 @@ class Writer {
     this.indicator("'", false);
   }
 
-  doubleQuoted(text: string): void {
-    let s = '"';
-    for (const ch of text) {
-      const c = ch.codePointAt(0)!;
-      const plain = (c >= 0x20 && c <= 0x7e) || (c >= 0xa0 && c <= 0xd7ff) ||
-        (c >= 0xe000 && c <= 0xfffd);
-      if (plain && ch !== '"' && ch !== "\\" && c !== 0xfeff) {
-        s += ch;
-      } else if (ESCAPES[ch] !== undefined) {
-        s += "\\" + ESCAPES[ch];
-      } else {
-        const hex = c.toString(16).toUpperCase();
-        s += c <= 0xff
-          ? "\\x" + hex.padStart(2, "0")
-          : c <= 0xffff
-          ? "\\u" + hex.padStart(4, "0")
-          : "\\U" + hex.padStart(8, "0");
+  /** PyYAML's `write_double_quoted`: escapes, and folding with `\` past column 80. */
+  doubleQuoted(text: string, split: boolean): void {
+    this.indicator('"', true);
+    const chars = Array.from(text);
+    let start = 0;
+    for (let end = 0; end <= chars.length; end++) {
+      const ch = end < chars.length ? chars[end] : undefined;
+      if (ch === undefined || DOUBLE_QUOTED_ESCAPED.includes(ch) || !isUnicodePrintable(ch)) {
+        if (start < end) {
+          this.write(chars.slice(start, end).join(""));
+          start = end;
+        }
+        if (ch !== undefined) {
+          this.write(escapeChar(ch));
+          start = end + 1;
+        }
+      }
+      if (
+        split && end > 0 && end < chars.length - 1 && (ch === " " || start >= end) &&
+        this.column + (end - start) > BEST_WIDTH
+      ) {
+        const data = chars.slice(start, end).join("") + "\\";
+        if (start < end) start = end;
+        this.write(data);
+        this.writeIndent();
+        this.whitespace = false;
+        this.indention = false;
+        if (chars[start] === " ") this.write("\\");
       }
     }
-    this.indicator(s + '"', true);
+    this.indicator('"', false);
   }
 
   scalar(text: string, isKey: boolean): void {
@@ -261,7 +310,7 @@ class Writer {
     } else if (a.allowSingleQuoted && !simpleKeyMultiline) {
       this.singleQuoted(text);
     } else {
-      this.doubleQuoted(text);
+      this.doubleQuoted(text, !isKey);
     }
   }
 }
@@ -304,15 +353,35 @@ function emitLeaf(w: Writer, value: unknown, indent: number, isKey: boolean): vo
   w.indent = indent;
 }
 
+/** PyYAML's `check_simple_key` for a string key: under 128 characters, not empty, one line. */
+function isSimpleKey(key: string): boolean {
+  return key !== "" && codePoints(key) < 128 && !Array.from(key).some((ch) => BREAKS.includes(ch));
+}
+
 function emitMapping(w: Writer, value: Record<string, unknown>, indent: number): void {
   for (const [k, v] of entriesOf(value)) {
     w.indent = indent;
     w.writeIndent();
-    emitLeaf(w, k, indent, true);
-    w.indicator(":", false);
-    if (Array.isArray(v) && v.length > 0) emitSequence(w, v, indent);
-    else if (isNonEmptyCollection(v)) emitMapping(w, v as Record<string, unknown>, indent + INDENT);
-    else emitLeaf(w, v, indent, false);
+    if (isSimpleKey(k)) {
+      emitLeaf(w, k, indent, true);
+      w.indicator(":", false);
+      // a sequence under a simple key is indentless
+      if (Array.isArray(v) && v.length > 0) emitSequence(w, v, indent);
+      else if (isNonEmptyCollection(v)) {
+        emitMapping(w, v as Record<string, unknown>, indent + INDENT);
+      } else emitLeaf(w, v, indent, false);
+    } else {
+      // a complex key: `? key` then `: value` on the next line
+      w.indicator("?", true, false, true);
+      emitLeaf(w, k, indent, false);
+      w.indent = indent;
+      w.writeIndent();
+      w.indicator(":", true, false, true);
+      if (Array.isArray(v) && v.length > 0) emitSequence(w, v, indent + INDENT);
+      else if (isNonEmptyCollection(v)) {
+        emitMapping(w, v as Record<string, unknown>, indent + INDENT);
+      } else emitLeaf(w, v, indent, false);
+    }
   }
   w.indent = indent;
 }

@@ -12,6 +12,7 @@ import {
   versionHash,
   writeSchemaExport,
 } from "../../lib/schema/mod.ts";
+import { dumpYaml } from "../../lib/schema/_yaml.ts";
 
 const issuesHints: TableHints = {
   table: "issues",
@@ -221,6 +222,18 @@ Deno.test("toExportYaml() writes dlt's export form (golden)", async () => {
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
+});
+
+Deno.test("dumpYaml() writes what PyYAML 6 writes (escapes, folding, complex keys)", async () => {
+  // documents with control characters, U+2028/2029, BOMs, emoji, long and multi-line keys, and
+  // PyYAML's yaml.dump(d, allow_unicode=True, default_flow_style=False, sort_keys=False) of each
+  const cases: { data: unknown; pyyaml: string }[] = JSON.parse(
+    await Deno.readTextFile(
+      new URL("../testdata/golden/schema/pyyaml_cases.json", import.meta.url),
+    ),
+  );
+  assert.ok(cases.length > 50);
+  for (const { data, pyyaml } of cases) assert.equal(dumpYaml(data), pyyaml, JSON.stringify(data));
 });
 
 Deno.test("toStoredJson() and fromStoredJson() round-trip, also base64 zlib", () => {
