@@ -9,7 +9,7 @@
  * @module
  */
 
-import { defaultSleep } from "./retry.ts";
+import { defaultSleep, serverClock } from "./retry.ts";
 
 /** A limit GitLab applies to some endpoints, per user. */
 export interface EndpointLimit {
@@ -276,7 +276,9 @@ export class RateLimiter {
     const observed = Number(headers.get("ratelimit-observed") ?? NaN);
     if (limit > 0) this.#headerSpacingMs = MINUTE / limit;
     if (!Number.isFinite(remaining) || !Number.isFinite(reset) || reset <= 0) return;
-    const resetAt = reset * 1000;
+    // the reset is on the server's clock: moved onto ours when the two differ
+    const now = this.#now();
+    const resetAt = reset * 1000 - (serverClock(headers, now) - now);
     const current = this.#header;
     if (
       current === undefined || resetAt > current.resetAt ||

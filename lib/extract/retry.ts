@@ -32,6 +32,7 @@ export function backoffMs(
  * `undefined` = no hint (back off).
  */
 export function serverDelayMs(status: number, headers: Headers, now: number): number | undefined {
+  now = serverClock(headers, now);
   let delay = parseRetryAfter(headers.get("retry-after"), now);
   if (delay === undefined && status === 429) {
     delay = parseRetryAfter(headers.get("ratelimit-resettime"), now);
@@ -39,6 +40,27 @@ export function serverDelayMs(status: number, headers: Headers, now: number): nu
     if (delay === undefined && reset > 0) delay = Math.max(0, reset * 1000 - now);
   }
   return delay;
+}
+
+/**
+ * The server's clock at a response, read from its `Date` header when it is off ours by more
+ * than the header's whole seconds and a request's latency explain (a server or a client
+ * without NTP, as on air-gapped machines), else ours: the absolute times of its headers
+ * (`RateLimit-Reset`, a `Retry-After` date) are compared with this.
+ *
+ * @example
+ * ```ts
+ * const now = Date.parse("2026-01-01T12:00:00.300Z");
+ * serverClock(new Headers({ date: "Thu, 01 Jan 2026 12:00:00 GMT" }), now) === now; // true
+ * serverClock(new Headers({ date: "Thu, 01 Jan 2026 12:05:00 GMT" }), now); // 12:05:00.5
+ * ```
+ */
+export function serverClock(headers: Headers, now: number): number {
+  const date = Date.parse(headers.get("date") ?? "");
+  if (Number.isNaN(date)) return now;
+  // clocks in step: the Date (cut to the second) is 0–1 s plus the latency before ours
+  const ahead = date - now;
+  return ahead > 1000 || ahead < -3000 ? date + 500 : now;
 }
 
 /** Default sleep: a timer that rejects when `signal` aborts. */

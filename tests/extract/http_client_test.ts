@@ -120,7 +120,11 @@ Deno.test("HttpClient retries 500, 502, 503 and 429 (Retry-After seconds and dat
     if (n === 4) {
       return new Response("Retry later", {
         status: 429,
-        headers: { "retry-after": new Date(1_000_000 + 12_000).toUTCString() },
+        // the server's clock is the test's: its Date says so (else the real time would be)
+        headers: {
+          date: new Date(1_000_000).toUTCString(),
+          "retry-after": new Date(1_000_000 + 12_000).toUTCString(),
+        },
       });
     }
     if (n === 5) return new Response("Retry later", { status: 429 });

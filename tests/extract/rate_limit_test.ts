@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { HttpError } from "../../lib/common/errors.ts";
 import { HttpClient } from "../../lib/extract/http_client.ts";
 import { knownEndpointLimits, RateLimiter } from "../../lib/extract/rate_limit.ts";
+import { serverDelayMs } from "../../lib/extract/retry.ts";
 import { startFakeGitlab } from "../fake_gitlab/mod.ts";
 
 /** A fake clock whose sleep advances it, recording every wait. */
@@ -111,6 +112,55 @@ Deno.test("RateLimiter waits for RateLimit-Reset when RateLimit-Remaining is use
   );
   await limiter.acquire("/projects");
   assert.deepEqual(t.waits, [7250]); // the reset plus a margin for clock skew
+});
+
+Deno.test("RateLimiter reads RateLimit-Reset on the server's clock when the clocks differ", async () => {
+  // a server (or a client) without NTP: 5 minutes ahead, 5 minutes behind, in step
+  for (const skewSeconds of [300, -300, 0]) {
+    const t = fakeTime(1_000_000_000);
+    const limiter = new RateLimiter({ now: t.now, sleep: t.sleep });
+    const ticket = await limiter.acquire("/projects");
+    const server = t.now() + skewSeconds * 1000;
+    limiter.observe(
+      ticket,
+      new Headers({
+        date: new Date(server).toUTCString(),
+        "ratelimit-remaining": "0",
+        "ratelimit-reset": String(server / 1000 + 7),
+      }),
+    );
+    await limiter.acquire("/projects");
+    // 7 s and the margin, give or take the Date header's half second
+    assert.equal(t.waits.length, 1, `skew ${skewSeconds} s: ${t.waits}`);
+    assert.ok(Math.abs(t.waits[0] - 7250) <= 500, `skew ${skewSeconds} s: ${t.waits}`);
+  }
+});
+
+Deno.test("serverDelayMs() reads Retry-After dates and RateLimit-Reset on the server's clock", () => {
+  const now = 1_000_000_000;
+  for (const skewSeconds of [300, -300, 0]) {
+    const server = now + skewSeconds * 1000;
+    const date = new Date(server).toUTCString();
+    const retryAt = serverDelayMs(
+      429,
+      new Headers({ date, "retry-after": new Date(server + 30_000).toUTCString() }),
+      now,
+    );
+    assert.ok(Math.abs(retryAt! - 30_000) <= 500, `skew ${skewSeconds} s: ${retryAt}`);
+    const reset = serverDelayMs(
+      429,
+      new Headers({ date, "ratelimit-reset": String(server / 1000 + 20) }),
+      now,
+    );
+    assert.ok(Math.abs(reset! - 20_000) <= 500, `skew ${skewSeconds} s: ${reset}`);
+  }
+  // a Date within a second and a latency of ours is our clock: exact
+  const date = new Date(now - 1500).toUTCString();
+  assert.equal(serverDelayMs(429, new Headers({ date, "retry-after": "2" }), now), 2000);
+  assert.equal(
+    serverDelayMs(429, new Headers({ date, "ratelimit-reset": String(now / 1000 + 3) }), now),
+    3000,
+  );
 });
 
 Deno.test("RateLimiter uses the reported budget at once, minus requests in flight", async () => {
