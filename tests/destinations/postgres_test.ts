@@ -46,3 +46,70 @@ Deno.test({
     );
   },
 });
+
+/** A TCP server on loopback that answers every connection with `reply` (or nothing) and, with a reply, hangs up. */
+function fakeServer(reply?: string): { port: number; accepted: () => number; close: () => void } {
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const open: Deno.Conn[] = [];
+  let accepted = 0;
+  (async () => {
+    for await (const conn of listener) {
+      accepted++;
+      if (reply === undefined) {
+        open.push(conn); // silent: keeps it open, answers nothing
+        continue;
+      }
+      (async () => {
+        try {
+          await conn.read(new Uint8Array(1024));
+          await conn.write(new TextEncoder().encode(reply));
+        } catch { /* the client hung up first */ }
+        try {
+          conn.close();
+        } catch { /* closed already */ }
+      })();
+    }
+  })().catch(() => {});
+  return {
+    port: (listener.addr as Deno.NetAddr).port,
+    accepted: () => accepted,
+    close: () => {
+      listener.close();
+      for (const c of open) c.close();
+    },
+  };
+}
+
+Deno.test({
+  name: "connectPostgres() gives up on a port that is no Postgres server instead of reconnecting",
+  sanitizeResources: false,
+  sanitizeOps: false,
+  async fn() {
+    // an HTTP server where Postgres was expected: postgres.js alone reconnected for ever
+    const http = fakeServer("HTTP/1.1 400 Bad Request\r\nconnection: close\r\n\r\n");
+    const silent = fakeServer();
+    try {
+      const started = performance.now();
+      await assert.rejects(
+        connectPostgres(`postgresql://u@127.0.0.1:${http.port}/db`, { connectTimeout: 1 }),
+        (e: unknown) =>
+          e instanceof DestinationError &&
+          /no Postgres answer: the server closed \d+ connections .*is this the address of a Postgres server\?/
+            .test(
+              e.message,
+            ),
+      );
+      assert.ok(performance.now() - started < 15_000);
+      assert.ok(http.accepted() > 1);
+      await assert.rejects(
+        connectPostgres(`postgresql://u@127.0.0.1:${silent.port}/db`, { connectTimeout: 1 }),
+        (e: unknown) =>
+          e instanceof DestinationError &&
+          e.message.endsWith(": no answer within 1 s (connect_timeout)"),
+      );
+    } finally {
+      http.close();
+      silent.close();
+    }
+  },
+});

@@ -225,26 +225,51 @@ export async function connectPostgres(
   url: string | undefined,
   options: PostgresClientOptions = {},
 ): Promise<SqlClient> {
+  const timeout = options.connectTimeout ?? 15;
+  let sockets = 0;
   // `socket` is a documented postgres.js option its types do not declare
   const opts = {
     onnotice: () => {},
     max: 4,
-    connect_timeout: options.connectTimeout ?? 15,
+    connect_timeout: timeout,
     connection: { application_name: "gitlab-pg" },
     idle_timeout: 30,
-    socket: (o: SocketTarget) => openSocket(o, options.connectTimeout ?? 15),
+    socket: (o: SocketTarget) => {
+      sockets++;
+      return openSocket(o, timeout);
+    },
   } as postgres.Options<Record<string, never>>;
   const sql = url ? postgres(url, opts) : postgres(opts);
   const location = options.location ?? redact(url ?? "postgresql://(libpq environment)");
+  // postgres.js reconnects for ever to a port that accepts and hangs up (not a Postgres
+  // server: an HTTP proxy, another service), so the first answer has a deadline of its own:
+  // twice connect_timeout (connecting, then TLS and authentication) and a second
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const limit = 2 * timeout + 1;
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => {
+      reject(
+        new Error(
+          sockets > 1
+            ? `no Postgres answer: the server closed ${sockets} connections during the handshake in ${limit} s; is this the address of a Postgres server?`
+            : `no answer within ${limit} s (connect_timeout ${timeout} s)`,
+        ),
+      );
+    }, limit * 1000);
+  });
   try {
-    await sql`select 1`;
+    await Promise.race([sql`select 1`, deadline]);
   } catch (e) {
-    await sql.end({ timeout: 1 }).catch(() => {});
-    const msg = e instanceof Error ? e.message : String(e);
+    await sql.end({ timeout: 0 }).catch(() => {});
+    let msg = e instanceof Error ? e.message : String(e);
+    // postgres.js' own timeout names no host when it does not open the socket itself
+    if (/CONNECT_TIMEOUT/.test(msg)) msg = `no answer within ${timeout} s (connect_timeout)`;
     throw new DestinationError(
       `Cannot connect to Postgres at ${location}: ${redact(msg)}`,
       { cause: e, retryable: true },
     );
+  } finally {
+    clearTimeout(timer);
   }
   return new PostgresClient(sql, location, sql);
 }
