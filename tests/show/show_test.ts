@@ -127,6 +127,14 @@ async function scenario(
             join(Deno.env.get("SCREENSHOT_DIR") ?? cwd, `show-${destination}.png`),
           ),
       });
+      if (destination === "pglite") {
+        await t.step("a run while show holds PGlite fails at once, loading nothing", async () => {
+          // PGlite has no lock of its own: this run's load used to vanish
+          const res = await runCli(["run", "--resources", "issues"], { cwd, env });
+          assert.equal(res.code, 1, res.stderr);
+          assert.match(res.stderr, /another gitlab-pg process has it open \(a `gitlab-pg show`/);
+        });
+      }
     } finally {
       const stopped = await show.stop();
       assert.match(stopped.stderr, /the destination is closed/);
@@ -135,6 +143,10 @@ async function scenario(
       // the handle was released: another process can open the data dir again
       const again = await runCli(["info", "--json"], { cwd, env });
       assert.equal(again.code, 0, again.stderr);
+      const rerun = await runCli(["run", "--resources", "issues", "--json"], { cwd, env });
+      assert.equal(rerun.code, 0, rerun.stderr);
+      const loads = JSON.parse((await runCli(["info", "--json"], { cwd, env })).stdout);
+      assert.ok(JSON.stringify(loads).includes(JSON.parse(rerun.stdout).load_packages[0].load_id));
     }
   } finally {
     await Deno.remove(cwd, { recursive: true });

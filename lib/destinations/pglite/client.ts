@@ -28,11 +28,13 @@ class PgliteClient implements SqlClient {
   readonly location: string;
   readonly #db: Db;
   readonly #root?: PGlite;
+  #lock?: Deno.FsFile;
 
-  constructor(db: Db, location: string, root?: PGlite) {
+  constructor(db: Db, location: string, root?: PGlite, lock?: Deno.FsFile) {
     this.#db = db;
     this.location = location;
     this.#root = root;
+    this.#lock = lock;
   }
 
   async query<T>(text: string, params: unknown[] = []): Promise<T[]> {
@@ -71,7 +73,12 @@ class PgliteClient implements SqlClient {
   }
 
   async close(): Promise<void> {
-    await this.#root?.close();
+    try {
+      await this.#root?.close();
+    } finally {
+      this.#lock?.close();
+      this.#lock = undefined;
+    }
   }
 }
 
@@ -86,15 +93,46 @@ class PgliteClient implements SqlClient {
  * ```
  */
 export async function openPglite(dataDir: string): Promise<SqlClient> {
+  let lock: Deno.FsFile | undefined;
   try {
     await Deno.mkdir(dataDir, { recursive: true });
+    lock = await lockDataDir(dataDir);
     const db = await PGlite.create(dataDir);
-    return new PgliteClient(db, `pglite://${dataDir}`, db);
+    return new PgliteClient(db, `pglite://${dataDir}`, db, lock);
   } catch (e) {
+    lock?.close();
     if (e instanceof DestinationError) throw e;
     const msg = e instanceof Error ? e.message : String(e);
     throw new DestinationError(`Cannot open the embedded database in "${dataDir}": ${msg}`, {
       cause: e,
     });
   }
+}
+
+/**
+ * Locks `<dataDir>.lock` for this process (released when the client closes or the process
+ * ends). PGlite is a single-process database with no lock of its own: a second process
+ * writing the same folder (a run while `gitlab-pg show` serves it) loses what it writes, so
+ * that one fails at once instead. A file system without locks only skips the check.
+ */
+async function lockDataDir(dataDir: string): Promise<Deno.FsFile | undefined> {
+  const file = await Deno.open(`${dataDir}.lock`, { create: true, write: true });
+  const locked = file.lock(true).then(() => true, () => undefined);
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const busy = new Promise<false>((r) => timer = setTimeout(() => r(false), 500));
+  const got = await Promise.race([locked, busy]);
+  clearTimeout(timer);
+  if (got === false) {
+    file.close();
+    throw new DestinationError(
+      `Cannot open the embedded database in "${dataDir}": another gitlab-pg process has it ` +
+        "open (a `gitlab-pg show` serving it, or another run or info); PGlite allows one " +
+        "process at a time: stop that one, then try again",
+    );
+  }
+  if (got === undefined) {
+    file.close();
+    return undefined;
+  }
+  return file;
 }
