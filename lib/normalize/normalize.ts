@@ -170,6 +170,7 @@ export async function normalizePackage(
   bumpVersion(schema);
   await writeFileAtomic(join(target, "schema.json"), toStoredJson(schema));
   await writeFileAtomic(join(target, "schema_updates.json"), JSON.stringify(evolution.updates));
+  await writeFileAtomic(join(target, ROWS_FILE), JSON.stringify(rows));
   try {
     await Deno.copyFile(join(source, PACKAGE_STATE_FILE), join(target, PACKAGE_STATE_FILE));
   } catch (e) {
@@ -191,6 +192,32 @@ export async function normalizePackage(
     schemaVersionHash: schema.version_hash,
     threads: result.threads,
   };
+}
+
+/** Rows per table of a normalized package (what a later run that loads it reports). */
+export const ROWS_FILE = "rows.json";
+
+/**
+ * The rows per table a normalized package holds, from its `rows.json` (empty for a package
+ * normalized before that file was written).
+ *
+ * @example
+ * ```ts
+ * await normalizedRows(storage, loadId); // { issues: 20, issues__labels: 31 }
+ * ```
+ */
+export async function normalizedRows(
+  storage: PackageStorage,
+  loadId: string,
+): Promise<Record<string, number>> {
+  try {
+    const rows = JSON.parse(
+      await Deno.readTextFile(join(storage.path("normalized", loadId), ROWS_FILE)),
+    );
+    return typeof rows === "object" && rows !== null && !Array.isArray(rows) ? rows : {};
+  } catch {
+    return {};
+  }
 }
 
 /** The names in a package's `plain_json.json`; none when it is missing or not such a list. */

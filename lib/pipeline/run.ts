@@ -13,7 +13,7 @@ import { extract, type ExtractInfo } from "../extract/mod.ts";
 import { Cursors } from "../extract/incremental.ts";
 import { loadPackage, type LoadPackageInfo } from "../load/load.ts";
 import type { SqlClient } from "../load/sql_client.ts";
-import { type NormalizeInfo, normalizePackage } from "../normalize/mod.ts";
+import { type NormalizeInfo, normalizePackage, normalizedRows } from "../normalize/mod.ts";
 import {
   applyTableHints,
   bumpVersion,
@@ -246,8 +246,9 @@ async function runLocked(
     }
     for (const loadId of await storage.list("normalized")) {
       log(`Loading pending package ${loadId}`);
+      const rows = await normalizedRows(storage, loadId);
       const done = await loadOne(client, storage, loadId, { dataset, now, hook });
-      packages.push(toPackageInfo(done, {}));
+      packages.push(toPackageInfo(done, rows));
       schema = await adoptLoadedSchema(storage, loadId, schema, workdir);
     }
 

@@ -118,8 +118,13 @@ Deno.test({
       gitlab.addIssue(ids[0], { title: "new a" });
       gitlab.addIssue(ids[1], { title: "new b" });
 
-      const base = await runCli(args, { cwd, env: envOf("baseline") });
+      const base = await runCli([...args, "--json"], { cwd, env: envOf("baseline") });
       assert.equal(base.code, 0, base.stderr);
+      /** Rows of `issues` a run reports in its packages, pending ones it finished included. */
+      const issueRows = (stdout: string) =>
+        (JSON.parse(stdout).load_packages as { rows: Record<string, number> }[])
+          .reduce((n, p) => n + (p.rows.issues ?? 0), 0);
+      assert.equal(issueRows(base.stdout), 4);
       const expected = await snapshot(datasets.get("baseline")!);
       const expectedCursors = await cursors(datasets.get("baseline")!);
       const expectedStates = await stateRows(datasets.get("baseline")!);
@@ -128,8 +133,9 @@ Deno.test({
       for (const point of POINTS) {
         const crashed = await runCli(args, { cwd, env: envOf(point, point) });
         assert.equal(crashed.code, 137, `crash at ${point}: ${crashed.stderr}`);
-        const rerun = await runCli(args, { cwd, env: envOf(point) });
+        const rerun = await runCli([...args, "--json"], { cwd, env: envOf(point) });
         assert.equal(rerun.code, 0, `rerun after ${point}: ${rerun.stderr}`);
+        assert.equal(issueRows(rerun.stdout), 4, `rows reported by the rerun after ${point}`);
         const dataset = datasets.get(point)!;
         assert.deepEqual(await snapshot(dataset), expected, `tables after a crash at ${point}`);
         assert.deepEqual(await cursors(dataset), expectedCursors, `cursors after ${point}`);
