@@ -39,7 +39,16 @@ function originText(origin: Origin): string {
  * `env` overrides the env var named (for CI variables).
  */
 export function problemText(key: string, origin: Origin, text: string, env?: string): string {
+  if (origin.kind === "flag") {
+    return `Cannot read the command-line flag ${flagOf(key)} (config "${key}"): ${text}`;
+  }
   return `Cannot read config "${key}" (env ${env ?? envVarOf(key)})${originText(origin)}: ${text}`;
+}
+
+/** The CLI flag that sets a config key (`sources.gitlab.concurrency` → `--concurrency`). */
+function flagOf(key: string): string {
+  if (key === "destination_type") return "--destination";
+  return `--${key.split(".").pop()!.replaceAll("_", "-")}`;
 }
 
 /** Collects problems so all of them are reported at once. */

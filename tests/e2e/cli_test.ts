@@ -52,6 +52,7 @@ Deno.test({
         [["run", "--limt", "2"], "unknown_flag"],
         [["run", "--limit", "two"], "bad_limit"],
         [["run", "--destination", "duckdb"], "bad_destination"],
+        [["run", "--concurrency", "257"], "bad_concurrency"],
       ];
       for (const [args, name] of cases) {
         const res = await runCli(args, { cwd });
