@@ -201,14 +201,17 @@ Examples:
       }
       throw error;
     }
-    await observers.done(info);
     if (config.runtime.slack_incoming_hook) {
       try {
         await sendSchemaChangeAlert(info, config.runtime.slack_incoming_hook, { fetch: io.fetch });
       } catch (e) {
-        io.err(`WARNING: ${e instanceof Error ? e.message : String(e)}`);
+        // a warning of the run like the others: in its summary, --json and the trace
+        const warning = e instanceof Error ? e.message : String(e);
+        info.warnings.push(warning);
+        observers.options.onLog(`WARNING: ${warning}`);
       }
     }
+    await observers.done(info);
     if (values.json) {
       io.out(JSON.stringify(runInfoJson(info), null, 2));
     } else {

@@ -158,6 +158,34 @@ Deno.test({
 });
 
 Deno.test({
+  name: "a webhook that fails the schema change alert is a warning of the run (--json, trace)",
+  ...opts,
+  fn: () =>
+    inTempDir(async (cwd) => {
+      await using gitlab = await startFakeGitlab();
+      await using hook = Deno.serve(
+        { hostname: "127.0.0.1", port: 0, onListen() {} },
+        () => new Response("no", { status: 500 }),
+      );
+      const env = {
+        SOURCES__GITLAB__BASE_URL: gitlab.url,
+        SOURCES__GITLAB__API_KEY: "glpat-test",
+        SOURCES__GITLAB__PROJECTS: JSON.stringify([gitlab.data.projects[0].id]),
+        DESTINATION_TYPE: "pglite",
+        PIPELINES_DIR: join(cwd, "p"),
+        RUNTIME__SLACK_INCOMING_HOOK: `http://127.0.0.1:${hook.addr.port}/hooks/T000/B000`,
+      };
+      const res = await runCli(["run", "--resources", "projects", "--json"], { cwd, env });
+      assert.equal(res.code, 0, res.stderr);
+      const warning = "Cannot send the schema change alert: the webhook answered 500";
+      assert.deepEqual(JSON.parse(res.stdout).warnings, [warning]);
+      assert.match(res.stderr, new RegExp(`WARNING: ${warning}`));
+      const trace = await runCli(["trace", "--json"], { cwd, env });
+      assert.deepEqual(JSON.parse(trace.stdout).warnings, [warning]);
+    }),
+});
+
+Deno.test({
   name: "an unreachable Postgres exits 1 without showing the password",
   ...opts,
   fn: () =>
