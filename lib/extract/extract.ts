@@ -48,6 +48,28 @@ export interface ExtractProgress {
   totalPages?: number;
 }
 
+/** The requests and retries of an extract that failed, by the error it failed with. */
+const FAILED_EXTRACT_STATS = new WeakMap<object, { requests: number; retries: number }>();
+
+/**
+ * The requests and retries an extract made before it failed with `error` (undefined for any
+ * other error).
+ *
+ * @example
+ * ```ts
+ * try {
+ *   await extract(catalog, options);
+ * } catch (e) {
+ *   failedExtractStats(e)?.requests; // 5: one request, retried 4 times
+ * }
+ * ```
+ */
+export function failedExtractStats(
+  error: unknown,
+): { requests: number; retries: number } | undefined {
+  return typeof error === "object" && error !== null ? FAILED_EXTRACT_STATS.get(error) : undefined;
+}
+
 /** Counters of one resource. */
 export interface ResourceExtractInfo {
   pages: number;
@@ -553,6 +575,15 @@ export async function extract(catalog: Catalog, options: ExtractOptions): Promis
     const plainFiles = [...writers.values()].flatMap((w) => w.files)
       .filter((f) => !notPlain.has(f)).map((f) => basename(f)).sort();
     await writeFileAtomic(join(options.packageDir, PLAIN_JSON_FILE), JSON.stringify(plainFiles));
+  } catch (e) {
+    // the requests made before the failure, for the trace of the failed run
+    if (typeof e === "object" && e !== null) {
+      FAILED_EXTRACT_STATS.set(e, {
+        requests: client.stats.requests,
+        retries: client.stats.retries,
+      });
+    }
+    throw e;
   } finally {
     for (const w of writers.values()) await w.close();
     await Deno.remove(spillDir, { recursive: true }).catch(() => {});

@@ -17,6 +17,7 @@ export {
   type ExtractInfo,
   type ExtractOptions,
   type ExtractProgress,
+  failedExtractStats,
   isSingleEntityPath,
   type ResourceExtractInfo,
 } from "./extract.ts";

@@ -9,7 +9,7 @@
 import { levelEnabled, levelOfLine } from "../common/log_level.ts";
 import { join, resolve } from "node:path";
 import { redact } from "../common/redact.ts";
-import type { ExtractProgress } from "../extract/mod.ts";
+import { type ExtractProgress, failedExtractStats } from "../extract/mod.ts";
 import { readJsonIfExists, writeFileAtomic } from "../storage/package_storage.ts";
 import { preciseDelta } from "./load_info.ts";
 import type { Config } from "../config/types.ts";
@@ -125,8 +125,9 @@ export class TraceRecorder {
     for (const p of info?.packages ?? []) {
       for (const [t, n] of Object.entries(p.rows)) rows[t] = (rows[t] ?? 0) + n;
     }
-    const requests = info?.extract?.requests ?? this.#last?.requests ?? 0;
-    const retries = info?.extract?.retries ?? this.#last?.retries ?? 0;
+    const failed = failedExtractStats(error);
+    const requests = info?.extract?.requests ?? failed?.requests ?? this.#last?.requests ?? 0;
+    const retries = info?.extract?.retries ?? failed?.retries ?? this.#last?.retries ?? 0;
     const stepInfo = (step: string): Record<string, unknown> => {
       if (step === "extract") {
         const resources = info?.extract?.resources ?? this.#resources;

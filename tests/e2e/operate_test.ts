@@ -142,6 +142,13 @@ Deno.test({
       assert.equal(doc.status, "failed");
       assert.equal(doc.steps.at(-1).status, "failed");
       assert.equal(doc.steps.at(-1).step, "extract");
+      // the requests and retries made before the failure ("failed after 5 attempts")
+      assert.match(doc.error.message, /after 5 attempts/);
+      assert.deepEqual(
+        [doc.steps.at(-1).info.requests, doc.steps.at(-1).info.retries],
+        [5, 4],
+        JSON.stringify(doc.steps.at(-1)),
+      );
       assert.ok(doc.error.message.length > 0);
       assert.doesNotMatch(trace.stdout, /s3cret/);
       const text = await runCli(["trace"], { cwd, env });
