@@ -33,9 +33,15 @@ export const CONFIG_TEMPLATE =
 #                                          # postgres when credentials are given, else pglite)
 # pipelines_dir = "~/.gitlab-pg/pipelines" # PIPELINES_DIR
 # export_schema_path = "schemas/export"    # EXPORT_SCHEMA_PATH
+# import_schema_path = "schemas/import"    # IMPORT_SCHEMA_PATH: a user-curated schema YAML
 
 [runtime]
 log_level = "WARNING" # RUNTIME__LOG_LEVEL: DEBUG, INFO, WARNING, ERROR or CRITICAL
+# slack_incoming_hook: a secret, in .dlt/secrets.toml  # RUNTIME__SLACK_INCOMING_HOOK
+
+[normalize]
+# Threads normalizing root tables in parallel (1 = one pass; unset: CPUs up to 4, from 32 MiB).
+# workers = 2                              # NORMALIZE__WORKERS
 
 [sources.gitlab]
 # API root (a sub-path is fine: https://host/gitlab/api/v4); in GitLab CI, CI_API_V4_URL.
@@ -44,6 +50,16 @@ log_level = "WARNING" # RUNTIME__LOG_LEVEL: DEBUG, INFO, WARNING, ERROR or CRITI
 # projects = ["gitlab-org/gitlab-runner"]  # SOURCES__GITLAB__PROJECTS
 # groups = ["gitlab-org"]                  # SOURCES__GITLAB__GROUPS
 # max_table_nesting = 2                    # SOURCES__GITLAB__MAX_TABLE_NESTING
+# Requests in flight at most (1 to 256), and request starts per minute at most (on top of
+# GitLab's RateLimit headers).
+# concurrency = 16                         # SOURCES__GITLAB__CONCURRENCY
+# max_requests_per_minute = 600            # SOURCES__GITLAB__MAX_REQUESTS_PER_MINUTE
+# Lower bound of the first incremental run (ISO date or date-time).
+# start_date = "2024-01-01"                # SOURCES__GITLAB__START_DATE
+
+# Values a catalog's paths ask for with {config.<key>} (a resource missing one is skipped).
+# [sources.gitlab.params]                  # SOURCES__GITLAB__PARAMS='{"alert_iid": 1}'
+# alert_iid = 1
 `;
 
 /** The `.dlt/secrets.toml` template. */
@@ -55,6 +71,11 @@ export const SECRETS_TEMPLATE =
 # Personal, project or group access token with the read_api scope, sent as PRIVATE-TOKEN.
 # In GitLab CI without it, CI_JOB_TOKEN is used (it reaches only some endpoints).
 api_key = "FILL ME OUT" # SOURCES__GITLAB__API_KEY; "FILL ME OUT" counts as not set
+
+# [runtime]
+# Slack-compatible incoming webhook for schema change and failure alerts.
+# slack_incoming_hook = "https://hooks.slack.com/services/T000/B000/XXXX"
+#                                          # RUNTIME__SLACK_INCOMING_HOOK
 
 # Without Postgres credentials gitlab-pg loads into the embedded PGlite in its working dir.
 # A Postgres server (EDB BigAnimal: keep sslmode=require), as one connection string ...

@@ -10,6 +10,7 @@ import denoJson from "../../deno.json" with { type: "json" };
 import { type FakeGitlab, startFakeGitlab } from "../fake_gitlab/mod.ts";
 import { MAIN, runCli } from "../helpers/cli.ts";
 import { dropDataset, pgIgnore, TEST_PG_URL, uniqueDataset } from "../helpers/postgres.ts";
+import { describeConfigKeys } from "../../lib/config/mod.ts";
 
 async function smallGitlab(): Promise<FakeGitlab> {
   return await startFakeGitlab({
@@ -207,6 +208,10 @@ Deno.test("init writes commented .dlt templates, keeps existing files, and they 
     assert.match(config, /^\[sources\.gitlab\]$/m);
     assert.match(config, /# SOURCES__GITLAB__PROJECTS/);
     assert.match(secrets, /^api_key = "FILL ME OUT"/m);
+    // "every key with its env var": each configuration key is in one of the two
+    for (const k of describeConfigKeys().filter((k) => k.key)) {
+      assert.ok(`${config}${secrets}`.includes(`# ${k.env}`), `${k.key} (${k.env}) missing`);
+    }
     assert.match(await Deno.readTextFile(join(cwd, ".gitignore")), /^\.dlt\/secrets\.toml$/m);
     // a second init keeps the user's edits
     await Deno.writeTextFile(join(cwd, ".dlt/config.toml"), "# mine\n");
