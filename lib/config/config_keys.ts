@@ -82,8 +82,8 @@ export function describeConfigKeys(): ConfigKeyInfo[] {
     ),
     row(
       "sources.gitlab.base_url",
-      "",
-      "GitLab API root, e.g. https://gitlab.example.com/api/v4 (unset: CI_API_V4_URL)",
+      "https://gitlab.com/api/v4",
+      "GitLab API root, e.g. https://gitlab.example.com/api/v4 (unset: CI_API_V4_URL, else the catalog's)",
     ),
     row("sources.gitlab.api_key", "", "Access token sent as PRIVATE-TOKEN", true),
     row(
