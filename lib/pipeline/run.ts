@@ -13,7 +13,7 @@ import { extract, type ExtractInfo } from "../extract/mod.ts";
 import { Cursors } from "../extract/incremental.ts";
 import { loadPackage, type LoadPackageInfo } from "../load/load.ts";
 import type { SqlClient } from "../load/sql_client.ts";
-import { type NormalizeInfo, normalizePackage, normalizedRows } from "../normalize/mod.ts";
+import { normalizedRows, type NormalizeInfo, normalizePackage } from "../normalize/mod.ts";
 import {
   applyTableHints,
   bumpVersion,
