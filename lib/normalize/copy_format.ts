@@ -26,6 +26,8 @@ export function replaceNul(text: string): string {
 
 const ESCAPE_RE = /[\\\n\r\t]/g;
 const HAS_ESCAPE = /[\\\n\r\t]/;
+/** Anything {@linkcode copyEscape} changes: one scan for the common text that has none. */
+const HAS_SPECIAL = /[\\\n\r\t\u0000]/;
 const ESCAPES: Record<string, string> = { "\\": "\\\\", "\n": "\\n", "\r": "\\r", "\t": "\\t" };
 
 /**
@@ -37,6 +39,7 @@ const ESCAPES: Record<string, string> = { "\\": "\\\\", "\n": "\\n", "\r": "\\r"
  * ```
  */
 export function copyEscape(text: string): string {
+  if (!HAS_SPECIAL.test(text)) return text;
   const s = replaceNul(text);
   return HAS_ESCAPE.test(s) ? s.replace(ESCAPE_RE, (c) => ESCAPES[c]) : s;
 }
