@@ -27,6 +27,7 @@ export function replaceNul(text: string): string {
 const ESCAPE_RE = /[\\\n\r\t]/g;
 const HAS_ESCAPE = /[\\\n\r\t]/;
 /** Anything {@linkcode copyEscape} changes: one scan for the common text that has none. */
+// deno-lint-ignore no-control-regex
 const HAS_SPECIAL = /[\\\n\r\t\u0000]/;
 const ESCAPES: Record<string, string> = { "\\": "\\\\", "\n": "\\n", "\r": "\\r", "\t": "\\t" };
 

@@ -259,6 +259,10 @@ async function runLocked(
       options.resources ? options.resources.includes(r.name) : r.selected
     );
     declareResources(schema, selected);
+    for (const message of unselectedChildWarnings(catalog, options.resources)) {
+      warnings.push(message);
+      log(`WARNING: ${message}`);
+    }
     let refresh: RefreshPlan | undefined;
     if (options.refresh) {
       refresh = planRefresh(schema, {
@@ -457,6 +461,32 @@ async function adoptLoadedSchema(
   // older than the destination's (a column it created would be unknown, then mistyped)
   if (loaded) await saveWorkingSchema(workdir, loaded);
   return loaded ?? fallback;
+}
+
+/**
+ * Warnings for a `--resources` choice that runs an incremental parent without a child the
+ * catalog selects: the parent's cursor moves past the records read now, so later runs read
+ * the child only for parent records that change again (dlt behaves the same).
+ */
+export function unselectedChildWarnings(catalog: Catalog, resources?: string[]): string[] {
+  if (!resources) return [];
+  const chosen = new Set(resources);
+  const byName = new Map(catalog.resources.map((r) => [r.name, r]));
+  const out: string[] = [];
+  for (const child of catalog.resources) {
+    if (!child.selected || chosen.has(child.name)) continue;
+    for (let p = child.parent; p !== undefined; p = byName.get(p)?.parent) {
+      if (chosen.has(p) && byName.get(p)?.endpoint.incremental) {
+        out.push(
+          `Resource "${p}" runs without its child "${child.name}": the "${p}" cursor moves ` +
+            `past the records read now, so later runs read "${child.name}" only for ${p} ` +
+            `records that change again; run them together (--resources ${p},${child.name})`,
+        );
+        break;
+      }
+    }
+  }
+  return out;
 }
 
 function toPackageInfo(done: LoadPackageInfo, rows: Record<string, number>): PackageInfo {

@@ -6,6 +6,8 @@ import {
   type PipelineState,
   stateVersionHash,
 } from "../../lib/pipeline/state.ts";
+import { unselectedChildWarnings } from "../../lib/pipeline/run.ts";
+import { loadCatalog } from "../../lib/catalog/mod.ts";
 
 function sampleState(): PipelineState {
   return {
@@ -128,4 +130,16 @@ Deno.test("decompressState() reads dlt's typed values (datetime cursors) as thei
   >;
   assert.equal(cursor.updated_at.last_value, "2024-05-01T10:00:00+00:00");
   assert.equal(cursor.updated_at.start_value, "2024-04-01T00:00:00+00:00");
+});
+
+Deno.test("--resources with an incremental parent but not its child warns that the child falls behind", async () => {
+  const catalog = await loadCatalog();
+  const [warning, ...rest] = unselectedChildWarnings(catalog, ["issues"]);
+  assert.match(warning, /^Resource "issues" runs without its child "issue_notes": /);
+  assert.match(warning, /--resources issues,issue_notes\)$/);
+  assert.deepEqual(rest, []);
+  assert.deepEqual(unselectedChildWarnings(catalog, ["issues", "issue_notes"]), []);
+  assert.deepEqual(unselectedChildWarnings(catalog, undefined), []);
+  // a parent read in full (no cursor) leaves nothing behind
+  assert.deepEqual(unselectedChildWarnings(catalog, ["groups"]), []);
 });
