@@ -13,7 +13,7 @@ import {
   formatSchemaChanges,
   runInfoJson,
 } from "../pipeline/load_info.ts";
-import { runPipeline } from "../pipeline/run.ts";
+import { runPipeline, unselectedChildWarnings } from "../pipeline/run.ts";
 import { sendFailureAlert, sendSchemaChangeAlert } from "../pipeline/alerts.ts";
 import { parseContractFlag } from "../schema/contract.ts";
 import { parseRefreshMode } from "../pipeline/refresh.ts";
@@ -159,11 +159,15 @@ Examples:
       typeof values.catalog === "string" ? values.catalog : undefined,
       { cwd: io.cwd },
     );
-    let catalog = await loadCatalog(where.path, { file: where.file });
+    const fullCatalog = await loadCatalog(where.path, { file: where.file });
+    let catalog = fullCatalog;
     let resources: string[] | undefined;
+    let startWarnings: string[] = [];
     if (typeof values.resources === "string") {
       resources = values.resources.split(",").map((s) => s.trim()).filter(Boolean);
       catalog = selectResources(catalog, resources);
+      // the children --resources leaves out are known only to the whole catalog
+      startWarnings = unselectedChildWarnings(fullCatalog, resources);
     }
     const progress = progressMode(values.progress as string | undefined, { isTty: io.isTty });
     if (!progress) {
@@ -183,6 +187,7 @@ Examples:
       info = await runPipeline(config, {
         catalog,
         resources,
+        startWarnings,
         limit,
         fetch: io.fetch,
         cwd: io.cwd,

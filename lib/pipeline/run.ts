@@ -53,6 +53,11 @@ import {
 export interface RunOptions {
   /** Resource names to load (their parents are fetched as needed). @default {all selected} */
   resources?: string[];
+  /**
+   * Warnings of the run found before it starts (the CLI's, from the whole catalog before
+   * `--resources` narrowed it), reported with the run's own. @default {[]}
+   */
+  startWarnings?: string[];
   /** At most this many pages per request series. @default {unlimited} */
   limit?: number;
   /** The fetch used for GitLab. @default {globalThis.fetch} */
@@ -259,7 +264,11 @@ async function runLocked(
       options.resources ? options.resources.includes(r.name) : r.selected
     );
     declareResources(schema, selected);
-    for (const message of unselectedChildWarnings(catalog, options.resources)) {
+    const early = [
+      ...(options.startWarnings ?? []),
+      ...unselectedChildWarnings(catalog, options.resources),
+    ];
+    for (const message of new Set(early)) {
       warnings.push(message);
       log(`WARNING: ${message}`);
     }

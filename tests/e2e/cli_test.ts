@@ -186,6 +186,30 @@ Deno.test({
 });
 
 Deno.test({
+  name: "run --resources issues (without issue_notes) warns that the notes fall behind",
+  ...opts,
+  fn: () =>
+    inTempDir(async (cwd) => {
+      await using gitlab = await startFakeGitlab({
+        size: { groups: 1, subgroupsPerGroup: 0, projectsPerGroup: 1, issuesPerProject: 2 },
+      });
+      const env = {
+        SOURCES__GITLAB__BASE_URL: gitlab.url,
+        SOURCES__GITLAB__API_KEY: "glpat-test",
+        SOURCES__GITLAB__PROJECTS: JSON.stringify([gitlab.data.projects[0].id]),
+        DESTINATION_TYPE: "pglite",
+        PIPELINES_DIR: join(cwd, "p"),
+      };
+      const res = await runCli(["run", "--resources", "issues", "--json"], { cwd, env });
+      assert.equal(res.code, 0, res.stderr);
+      const warnings = JSON.parse(res.stdout).warnings as string[];
+      assert.equal(warnings.length, 1, res.stdout);
+      assert.match(warnings[0], /^Resource "issues" runs without its child "issue_notes"/);
+      assert.match(res.stderr, /WARNING: Resource "issues" runs without its child/);
+    }),
+});
+
+Deno.test({
   name: "an unreachable Postgres exits 1 without showing the password",
   ...opts,
   fn: () =>
