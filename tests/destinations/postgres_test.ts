@@ -113,3 +113,50 @@ Deno.test({
     }
   },
 });
+
+Deno.test({
+  name: "connectPostgres() with connect_timeout 0 waits as long as the server takes (no limit)",
+  ignore: pgIgnore,
+  sanitizeResources: false,
+  sanitizeOps: false,
+  async fn() {
+    // a proxy to the test server that holds each connection 1.5 s before passing it on
+    const target = new URL(TEST_PG_URL);
+    const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+    const conns: Deno.Conn[] = [];
+    (async () => {
+      for await (const conn of listener) {
+        conns.push(conn);
+        (async () => {
+          await new Promise((r) => setTimeout(r, 1500));
+          const upstream = await Deno.connect({
+            hostname: target.hostname,
+            port: Number(target.port || 5432),
+          });
+          conns.push(upstream);
+          await Promise.all([
+            conn.readable.pipeTo(upstream.writable).catch(() => {}),
+            upstream.readable.pipeTo(conn.writable).catch(() => {}),
+          ]);
+        })();
+      }
+    })().catch(() => {});
+    const port = (listener.addr as Deno.NetAddr).port;
+    const url = `postgresql://${target.username}@127.0.0.1:${port}${target.pathname}`;
+    try {
+      const client = await connectPostgres(url, { connectTimeout: 0 });
+      try {
+        assert.deepEqual(await client.query("SELECT 1 AS one"), [{ one: 1 }]);
+      } finally {
+        await client.close();
+      }
+    } finally {
+      listener.close();
+      for (const c of conns) {
+        try {
+          c.close();
+        } catch { /* closed */ }
+      }
+    }
+  },
+});

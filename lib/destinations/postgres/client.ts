@@ -188,10 +188,13 @@ async function openSocket(target: SocketTarget, timeoutSeconds: number): Promise
     try {
       return await new Promise<net.Socket>((resolve, reject) => {
         const socket = net.connect(where as net.NetConnectOpts);
-        const timer = setTimeout(() => {
-          socket.destroy();
-          reject(new Error(`CONNECT_TIMEOUT after ${timeoutSeconds} s`));
-        }, timeoutSeconds * 1000);
+        // connect_timeout 0 is no limit (libpq, postgres.js)
+        const timer = timeoutSeconds > 0
+          ? setTimeout(() => {
+            socket.destroy();
+            reject(new Error(`CONNECT_TIMEOUT after ${timeoutSeconds} s`));
+          }, timeoutSeconds * 1000)
+          : undefined;
         socket.once("connect", () => {
           clearTimeout(timer);
           socket.removeListener("error", reject);
@@ -247,6 +250,7 @@ export async function connectPostgres(
   let timer: ReturnType<typeof setTimeout> | undefined;
   const limit = 2 * timeout + 1;
   const deadline = new Promise<never>((_, reject) => {
+    if (timeout <= 0) return; // connect_timeout 0: no limit, as libpq
     timer = setTimeout(() => {
       reject(
         new Error(
