@@ -105,8 +105,10 @@ export interface RateLimiterStats {
 interface HeaderState {
   /** `RateLimit-Remaining` of the response to `seq`. */
   remaining: number;
-  /** `RateLimit-Reset` in ms: when the server's window ends. */
+  /** `RateLimit-Reset` in ms on our clock: when the server's window ends. */
   resetAt: number;
+  /** `RateLimit-Reset` as sent (Unix seconds on the server's clock): tells windows apart. */
+  reset: number;
   /** The ticket whose response told this. */
   seq: number;
   /** Requests started before `seq` still in flight then: the server may count them later. */
@@ -280,15 +282,18 @@ export class RateLimiter {
     const now = this.#now();
     const resetAt = reset * 1000 - (serverClock(headers, now) - now);
     const current = this.#header;
+    // windows compared as the server sent them: moved onto our clock through a Date header of
+    // whole seconds, one window's reset would seem to move back and forth between responses
     if (
-      current === undefined || resetAt > current.resetAt ||
-      (resetAt === current.resetAt && ticket.seq > current.seq)
+      current === undefined || reset > current.reset ||
+      (reset === current.reset && ticket.seq > current.seq)
     ) {
       let older = 0;
       for (const seq of this.#inFlight) if (seq < ticket.seq) older++;
       this.#header = {
         remaining: Math.max(0, remaining),
         resetAt,
+        reset,
         seq: ticket.seq,
         older,
         // observed + remaining is the window's size while some is left (a 429's observed

@@ -136,6 +136,32 @@ Deno.test("RateLimiter reads RateLimit-Reset on the server's clock when the cloc
   }
 });
 
+Deno.test("RateLimiter on a skewed clock still takes the newer response of one window", async () => {
+  // the server 5 minutes ahead; its Date (whole seconds) ticks between two responses of one
+  // window: the newer one, whose budget is spent, must win over the older one
+  const t = fakeTime(1_000_000_000);
+  const limiter = new RateLimiter({ now: t.now, sleep: t.sleep });
+  const older = await limiter.acquire("/projects");
+  const newer = await limiter.acquire("/projects");
+  const skew = 300_000;
+  const reset = String((t.now() + skew) / 1000 + 30);
+  const headers = (remaining: number) =>
+    new Headers({
+      date: new Date(t.now() + skew).toUTCString(),
+      "ratelimit-remaining": String(remaining),
+      "ratelimit-reset": reset,
+    });
+  await t.sleep(700);
+  limiter.observe(older, headers(50));
+  await t.sleep(400); // the server's Date went from x.000 to (x+1).000
+  limiter.observe(newer, headers(0));
+  t.waits.length = 0;
+  await limiter.acquire("/projects");
+  // 30 s - 1.1 s + the margin, give or take the Date header's half second
+  assert.equal(t.waits.length, 1, "waits for the reset");
+  assert.ok(Math.abs(t.waits[0] - 29_150) <= 500, String(t.waits));
+});
+
 Deno.test("serverDelayMs() reads Retry-After dates and RateLimit-Reset on the server's clock", () => {
   const now = 1_000_000_000;
   for (const skewSeconds of [300, -300, 0]) {
@@ -308,7 +334,8 @@ Deno.test("HttpClient: a Retry-After beyond the longest wait fails at once with 
   // self-managed GitLab's hourly throttle: Retry-After up to 3600 s. Waiting 300 s (the most
   // gitlab-pg waits) and retrying only meets more 429s in the same closed window
   await using gitlab = await startFakeGitlab({
-    rateLimit: { requestsPerMinute: 1, windowMs: 3_600_000 },
+    // the hour starts now: its end is never within 300 s (whatever the time of day)
+    rateLimit: { requestsPerMinute: 1, windowMs: 3_600_000, origin: Date.now() - 1000 },
   });
   const waits: number[] = [];
   const client = new HttpClient({
