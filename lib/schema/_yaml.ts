@@ -187,7 +187,7 @@ class Writer {
     this.column += data.length;
   }
 
-  plain(text: string): void {
+  plain(text: string, split = true): void {
     if (!text) return;
     if (!this.whitespace) this.write(" ");
     this.whitespace = false;
@@ -199,7 +199,7 @@ class Writer {
       const ch = end < chars.length ? chars[end] : undefined;
       if (spaces) {
         if (ch !== " ") {
-          if (start + 1 === end && this.column > BEST_WIDTH) {
+          if (split && start + 1 === end && this.column > BEST_WIDTH) {
             this.writeIndent();
             this.whitespace = false;
             this.indention = false;
@@ -216,7 +216,7 @@ class Writer {
     }
   }
 
-  singleQuoted(text: string): void {
+  singleQuoted(text: string, split: boolean): void {
     this.indicator("'", true);
     const chars = Array.from(text);
     let spaces = false;
@@ -227,7 +227,8 @@ class Writer {
       if (spaces) {
         if (ch !== " ") {
           if (
-            start + 1 === end && this.column > BEST_WIDTH && start !== 0 && end !== chars.length
+            split && start + 1 === end && this.column > BEST_WIDTH && start !== 0 &&
+            end !== chars.length
           ) {
             this.writeIndent();
           } else {
@@ -306,9 +307,9 @@ class Writer {
     const a = analyze(text);
     const simpleKeyMultiline = isKey && a.multiline;
     if (implicit && !(isKey && (!text || a.multiline)) && a.allowBlockPlain) {
-      this.plain(text);
+      this.plain(text, !isKey);
     } else if (a.allowSingleQuoted && !simpleKeyMultiline) {
-      this.singleQuoted(text);
+      this.singleQuoted(text, !isKey);
     } else {
       this.doubleQuoted(text, !isKey);
     }
@@ -353,9 +354,13 @@ function emitLeaf(w: Writer, value: unknown, indent: number, isKey: boolean): vo
   w.indent = indent;
 }
 
-/** PyYAML's `check_simple_key` for a string key: under 128 characters, not empty, one line. */
+/**
+ * PyYAML's `check_simple_key` for a string key: not empty, one line, and under 128 characters
+ * with its `!!str` tag counted (5), though the tag is not written.
+ */
 function isSimpleKey(key: string): boolean {
-  return key !== "" && codePoints(key) < 128 && !Array.from(key).some((ch) => BREAKS.includes(ch));
+  return key !== "" && codePoints(key) + 5 < 128 &&
+    !Array.from(key).some((ch) => BREAKS.includes(ch));
 }
 
 function emitMapping(w: Writer, value: Record<string, unknown>, indent: number): void {
