@@ -13,6 +13,8 @@ import type { RunInfo } from "./run.ts";
 export interface SchemaChangeAlertOptions {
   /** The fetch used to POST. @default {globalThis.fetch} */
   fetch?: typeof fetch;
+  /** How long the webhook may take to answer. @default {30000} */
+  timeoutMs?: number;
 }
 
 /**
@@ -66,14 +68,20 @@ async function postToWebhook(
   options: SchemaChangeAlertOptions & { what: string },
 ): Promise<void> {
   let response: Response;
+  const timeoutMs = options.timeoutMs ?? 30_000;
   try {
+    // a webhook that never answers must not hold the run (and its trace) for ever
     response = await (options.fetch ?? fetch)(hook, {
       method: "POST",
       headers: { "content-type": "application/json" },
       body: JSON.stringify({ text }),
+      signal: AbortSignal.timeout(timeoutMs),
     });
   } catch (e) {
-    throw new Error(redact(`Cannot send the ${options.what}: ${String(e)}`), { cause: e });
+    const why = e instanceof DOMException && e.name === "TimeoutError"
+      ? `the webhook did not answer within ${timeoutMs / 1000} s`
+      : String(e);
+    throw new Error(redact(`Cannot send the ${options.what}: ${why}`), { cause: e });
   }
   await response.body?.cancel();
   if (!response.ok) {
