@@ -202,7 +202,11 @@ Deno.test({
         r.apiPath === `/groups/${encodeURIComponent(g1.full_path)}/projects`
       );
       assert.equal(pages.length, 3, "210 projects at 100 a page");
-      assert.deepEqual(JSON.parse(out.stdout).warnings, []);
+      // nothing skipped; only the note that issue_notes, left out, falls behind
+      assert.deepEqual(
+        (JSON.parse(out.stdout).warnings as string[]).map((w) => w.slice(0, 54)),
+        ['Resource "issues" runs without its child "issue_notes"'],
+      );
     } finally {
       await dropDataset(dataset);
       await Deno.remove(cwd, { recursive: true });
