@@ -386,7 +386,8 @@ export class HttpClient {
       throw new HttpError(this.#unauthorizedMessage(what, currentMethod, safeUrl), 401, safeUrl);
     }
     if (status >= 400) {
-      const detail = text.trim().slice(0, 200);
+      // masked before it is cut: a token the body echoes must not leak its first half
+      const detail = redact(text.trim()).slice(0, 200);
       throw new HttpError(
         redact(
           `Cannot fetch ${what}: GitLab answered ${statusLine} for ${currentMethod} ${safeUrl}${

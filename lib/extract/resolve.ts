@@ -7,6 +7,7 @@
 
 import type { Json, ResolvedResource } from "../catalog/types.ts";
 import { UserError } from "../common/errors.ts";
+import { redact } from "../common/redact.ts";
 import type { HttpRequest } from "./http_client.ts";
 import { getField } from "./selector.ts";
 
@@ -72,7 +73,7 @@ export function referencedParents(text: string): string[] {
 /** A short description of a record for messages: its id and path when it has them. */
 export function describeRecord(record: Json): string {
   if (typeof record !== "object" || record === null || Array.isArray(record)) {
-    return JSON.stringify(record).slice(0, 60);
+    return redact(JSON.stringify(record)).slice(0, 60);
   }
   const parts: string[] = [];
   for (const key of ["id", "iid"]) {
@@ -84,7 +85,7 @@ export function describeRecord(record: Json): string {
       break;
     }
   }
-  return parts.length > 0 ? parts.join(" ") : JSON.stringify(record).slice(0, 60);
+  return parts.length > 0 ? parts.join(" ") : redact(JSON.stringify(record)).slice(0, 60);
 }
 
 function evaluate(expr: string, ctx: TemplateContext): Json {

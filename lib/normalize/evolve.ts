@@ -8,6 +8,7 @@
  */
 
 import { DataValidationError } from "../common/errors.ts";
+import { redact } from "../common/redact.ts";
 import { VARIANT_PREFIX } from "../schema/names.ts";
 import { shortenFragments } from "../schema/naming.ts";
 import { resolveContract, type SchemaContract } from "../schema/contract.ts";
@@ -128,7 +129,8 @@ export interface SchemaEvolutionOptions {
 const DLT_PREFIX = "_dlt";
 
 function exampleValue(value: unknown): string {
-  const text = typeof value === "string" ? JSON.stringify(value) : stringifyJson(value);
+  // masked before it is cut (a registered secret in the data must not leak its first half)
+  const text = redact(typeof value === "string" ? JSON.stringify(value) : stringifyJson(value));
   return text.length > 80 ? `${text.slice(0, 77)}...` : text;
 }
 

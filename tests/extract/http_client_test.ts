@@ -192,6 +192,22 @@ Deno.test("HttpClient error after the last attempt names resource and URL, token
   }
 });
 
+Deno.test("HttpClient: a 4xx body that echoes the token is masked before it is cut to 200 characters", async () => {
+  clearSecrets();
+  // the token straddles character 200 of the body: cut first, its first half would show
+  const s = startServer(() => new Response(`${"A".repeat(190)}${TOKEN}`, { status: 403 }));
+  try {
+    const c = new HttpClient({ baseUrl: s.origin, source: { api_key: TOKEN }, sleep: noSleep });
+    const err = await c.request({ url: "projects" }, { resource: "projects" }).catch((e) => e);
+    assert.ok(err instanceof HttpError);
+    assert.equal(err.status, 403);
+    assert.match(err.message, /AAAA\*\*\*\)$/);
+    assert.ok(!err.message.includes(TOKEN.slice(0, 8)), err.message);
+  } finally {
+    await s.close();
+  }
+});
+
 Deno.test("HttpClient stops at once on 401 with a message about the token", async () => {
   const s = startServer(() => json({ message: "401 Unauthorized" }, { status: 401 }));
   try {
