@@ -348,9 +348,28 @@ export class HttpClient {
       if (e instanceof HttpError) throw e;
       if (this.#signal?.aborted) throw this.#signal.reason;
       const name = e instanceof Error ? e.name : "";
+      // Deno's "fetch failed" keeps the reason in its cause (without the URL, which may hold
+      // a token in its query)
+      const cause = e instanceof Error && e.cause instanceof Error
+        ? e.cause.message.replace(/^error sending request for url \(.*?\): /, "")
+        : "";
+      if (/invalid peer certificate|certificate/i.test(cause)) {
+        // not transient: retrying only repeats it
+        const origin = new URL(current).origin;
+        throw new HttpError(
+          redact(
+            `Cannot fetch ${what}: the TLS certificate of ${origin} is not trusted (${cause}). ` +
+              "For a GitLab with a private CA, point DENO_CERT at the CA's PEM file, or set " +
+              "DENO_TLS_CA_STORE=system to trust the system's store",
+          ),
+          0,
+          redact(current),
+        );
+      }
+      const reason = e instanceof Error ? e.message : String(e);
       const message = name === "TimeoutError" || name === "AbortError"
         ? `timed out after ${this.#timeoutMs / 1000} s`
-        : `connection error (${e instanceof Error ? e.message : String(e)})`;
+        : `connection error (${cause ? `${reason}: ${cause}` : reason})`;
       throw new RetryableFailure(message, 0);
     }
     const status = response.status;
