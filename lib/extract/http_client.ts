@@ -122,8 +122,13 @@ const TOKEN_PARAMS = ["private_token", "job_token", "access_token"];
 /** Joins a path to the base URL as dlt does: the base URL's sub-path is kept. */
 export function joinUrl(baseUrl: string, path: string): string {
   if (/^[a-z][a-z0-9+.-]*:\/\//i.test(path)) return path;
-  if (path === "") return baseUrl;
-  return baseUrl.replace(/\/+$/, "") + "/" + path.replace(/^\/+/, "");
+  // a query in base_url (`?private_token=…`) goes after the path, not before it
+  const cut = baseUrl.search(/[?#]/);
+  const root = cut < 0 ? baseUrl : baseUrl.slice(0, cut);
+  const query = cut < 0 ? "" : baseUrl.slice(cut).replace(/#.*$/s, "").replace(/^\?/, "");
+  const joined = path === "" ? root : root.replace(/\/+$/, "") + "/" + path.replace(/^\/+/, "");
+  if (query === "") return joined;
+  return joined + (joined.includes("?") ? "&" : "?") + query;
 }
 
 function appendParam(url: URL, key: string, value: QueryValue): void {

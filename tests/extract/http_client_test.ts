@@ -19,6 +19,15 @@ Deno.test("joinUrl() keeps the base URL's sub-path, like dlt", () => {
   assert.equal(joinUrl(base + "/", "/projects"), "https://host/gitlab/api/v4/projects");
   assert.equal(joinUrl(base, "https://other/x?y=1"), "https://other/x?y=1");
   assert.equal(joinUrl(base, ""), base);
+  // a query (or fragment) of the base URL goes after the path, its parameters kept
+  assert.equal(
+    joinUrl(`${base}?private_token=t`, "projects/1/issues"),
+    "https://host/gitlab/api/v4/projects/1/issues?private_token=t",
+  );
+  assert.equal(
+    joinUrl(`${base}/?a=1#frag`, "projects?b=2"),
+    "https://host/gitlab/api/v4/projects?b=2&a=1",
+  );
 });
 
 Deno.test("HttpClient.url() builds query params: arrays repeat, booleans true, null dropped", () => {
