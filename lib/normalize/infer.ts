@@ -133,14 +133,37 @@ export function parseIso(text: string): IsoParts | undefined {
  * before a last `\n`. No offset: the value is naive.
  */
 const COMMON =
-  /^(?:(\d{4})(?:[/:]?(\d{2})[/:]?(\d{2}))?)?(?: ?(\d{1,2}):(\d{1,2})?(?::(\d{1,2}))?(?:[.|,](\d{1,9}))?)?\n?$/;
+  /^(?:(\p{Nd}{4})(?:[/:]?(\p{Nd}{2})[/:]?(\p{Nd}{2}))?)?(?: ?(\p{Nd}{1,2}):(\p{Nd}{1,2})?(?::(\p{Nd}{1,2}))?(?:[.|,](\p{Nd}{1,9}))?)?\n?$/u;
+
+const ND = /^\p{Nd}$/u;
+
+/**
+ * Decimal digits of any script as ASCII (Python's `\d` and `int()` take them all): Unicode puts
+ * each script's digits 0–9 in a run of its own, so a digit's value is its distance from the
+ * start of its runs, modulo 10.
+ */
+function asciiDigits(text: string): string {
+  let out = "";
+  for (const ch of text) {
+    if (ch >= "0" && ch <= "9") {
+      out += ch;
+      continue;
+    }
+    const c = ch.codePointAt(0)!;
+    let zero = c;
+    while (ND.test(String.fromCodePoint(zero - 1))) zero--;
+    out += String((c - zero) % 10);
+  }
+  return out;
+}
 
 /**
  * A date or datetime in pendulum's common formats, or undefined (also for a time without a
  * date, which is no date to dlt, and for a time without minutes, which pendulum fails on).
  */
 function parseCommon(text: string): IsoParts | undefined {
-  const m = COMMON.exec(text);
+  const found = COMMON.exec(text);
+  const m = found && /[^\x00-\x7f]/.test(text) ? found.map((g) => g && asciiDigits(g)) : found;
   if (!m || m[1] === undefined) return undefined;
   const year = Number(m[1]);
   const month = m[2] !== undefined ? Number(m[2]) : 1;

@@ -64,6 +64,9 @@ Deno.test("pendulum's common formats are timestamps too (dlt's parse_iso_like_da
     ["2024/01/1510:30", "2024-01-15T10:30:00+00:00"],
     // Python's `$` matches before a last newline
     ["2024/01/15 10:30\n", "2024-01-15T10:30:00+00:00"],
+    // Python's `\d` and int() take the digits of every script (fullwidth, Arabic-Indic)
+    ["２０２４/０１/１５ １０:３０", "2024-01-15T10:30:00+00:00"],
+    ["٢٠٢٤/٠١/١٥ ٠٩:٠٥:٠٧", "2024-01-15T09:05:07+00:00"],
   ];
   for (const [text, utc] of cases) {
     assert.ok(isIsoTimestamp(text), text);
