@@ -163,7 +163,7 @@ function asciiDigits(text: string): string {
  */
 function parseCommon(text: string): IsoParts | undefined {
   const found = COMMON.exec(text);
-  const m = found && /[^\x00-\x7f]/.test(text) ? found.map((g) => g && asciiDigits(g)) : found;
+  const m = found && /\P{ASCII}/u.test(text) ? found.map((g) => g && asciiDigits(g)) : found;
   if (!m || m[1] === undefined) return undefined;
   const year = Number(m[1]);
   const month = m[2] !== undefined ? Number(m[2]) : 1;
