@@ -382,7 +382,9 @@ export async function extract(catalog: Catalog, options: ExtractOptions): Promis
   const incrementalOf = options.incremental ?? defaultIncremental;
 
   const firstSeries = (r: ResolvedResource, parent?: ParentRecord): RequestSeries => {
-    const incremental = options.cursors?.open(r, parent)?.values() ?? incrementalOf(r);
+    // a resource fetched only for its children keeps its cursor where it was
+    const keep = write.has(r.name);
+    const incremental = options.cursors?.open(r, parent, { keep })?.values() ?? incrementalOf(r);
     const request = buildRequest(r, { parent, incremental, config: options.source.params });
     const inc = r.endpoint.incremental;
     if (inc && incremental) {
@@ -458,7 +460,7 @@ export async function extract(catalog: Catalog, options: ExtractOptions): Promis
       pages++;
       stats.pages++;
       stats.records += records.length;
-      const cursor = options.cursors?.open(r, parent);
+      const cursor = options.cursors?.open(r, parent, { keep: writes });
       const kept = cursor ? cursor.filter(records) : { records, stop: false };
       if (writes && kept.records.length > 0) {
         const lines = kept.records.map((rec) => JSON.stringify(rec));

@@ -305,7 +305,10 @@ export function parentKey(parent: ParentRecord): string {
 export class Cursors {
   #resources: ResourcesState;
   #options: CursorsOptions;
-  #open = new Map<string, { resource: ResolvedResource; parent?: string; cursor: Cursor }>();
+  #open = new Map<
+    string,
+    { resource: ResolvedResource; parent?: string; cursor: Cursor; keep: boolean }
+  >();
 
   constructor(resources: ResourcesState, options: CursorsOptions = {}) {
     this.#resources = resources;
@@ -332,9 +335,15 @@ export class Cursors {
 
   /**
    * The cursor of `resource` for one request series (one per parent record for a child);
-   * undefined when the resource is not incremental.
+   * undefined when the resource is not incremental. With `keep: false` (a parent fetched only
+   * for its children, its own records not loaded) the cursor filters as usual but its state is
+   * not committed: moved on, it would skip those records for good in the run that loads them.
    */
-  open(resource: ResolvedResource, parent?: ParentRecord): Cursor | undefined {
+  open(
+    resource: ResolvedResource,
+    parent?: ParentRecord,
+    options: { keep?: boolean } = {},
+  ): Cursor | undefined {
     if (!resource.endpoint.incremental) return undefined;
     const key = parent ? parentKey(parent) : undefined;
     const id = `${resource.name}\u0000${key ?? ""}`;
@@ -343,13 +352,14 @@ export class Cursors {
     const cursor = new Cursor(resource, this.#slot(resource, key), {
       initialValue: this.#initialValue(resource),
     });
-    this.#open.set(id, { resource, parent: key, cursor });
+    this.#open.set(id, { resource, parent: key, cursor, keep: options.keep ?? true });
     return cursor;
   }
 
   /** Writes every cursor's new state into the resource states (call once extract succeeded). */
   commit(): void {
-    for (const { resource, parent, cursor } of this.#open.values()) {
+    for (const { resource, parent, cursor, keep } of this.#open.values()) {
+      if (!keep) continue;
       const path = resource.endpoint.incremental!.cursor_path;
       const next = cursor.state(this.#slot(resource, parent));
       if (!next) continue;

@@ -239,3 +239,32 @@ Deno.test({
     }
   },
 });
+
+Deno.test({
+  name: "a run of a child alone leaves its parent's cursor: the parent's run later loads them all",
+  ignore: pgIgnore,
+  sanitizeResources: false,
+  sanitizeOps: false,
+  async fn() {
+    await using gitlab = await startFakeGitlab({
+      size: { groups: 1, subgroupsPerGroup: 0, projectsPerGroup: 2, issuesPerProject: 6 },
+    });
+    const [a, b] = projectsOf(gitlab);
+    const cwd = await Deno.makeTempDir();
+    const dataset = uniqueDataset("incp");
+    const env = projectsEnv(gitlab, [a, b], { dataset, cwd });
+    try {
+      // issues are read to find their notes, but not loaded
+      const notes = await runCli(["run", "--resources", "issue_notes"], { cwd, env });
+      assert.equal(notes.code, 0, notes.stderr);
+      assert.ok(await count(dataset, "issue_notes") > 0);
+      // the issues cursor did not move past them: all 12 load now (before: none, for good)
+      const issues = await runCli(["run", "--resources", "issues"], { cwd, env });
+      assert.equal(issues.code, 0, issues.stderr);
+      assert.equal(await count(dataset, "issues"), 12);
+    } finally {
+      await dropDataset(dataset);
+      await Deno.remove(cwd, { recursive: true });
+    }
+  },
+});
