@@ -7,7 +7,8 @@
  * (extract done, package not yet committed), `extract_committed` (package committed, local
  * state not yet saved), `normalize_file` (before each extracted file is normalized), `normalized`, `migrated`, `copied` (after the COPY of a table chain,
  * inside the load transaction), `merged`, `completed` (`_dlt_loads` row written, before COMMIT),
- * `committed` (after COMMIT, before the package moves to `loaded/`).
+ * `committed` (after COMMIT, before the package moves to `loaded/`); and `pglite_created` (a new
+ * embedded database written, its `.creating` marker not yet removed).
  *
  * @module
  */

@@ -32,9 +32,11 @@ export function pgliteDir(workdir: string): string {
  */
 export async function openDestination(
   config: Config,
-  options: { workdir: string },
+  options: { workdir: string; hook?: (point: string) => void },
 ): Promise<SqlClient> {
-  if (destinationTypeOf(config) === "pglite") return await openPglite(pgliteDir(options.workdir));
+  if (destinationTypeOf(config) === "pglite") {
+    return await openPglite(pgliteDir(options.workdir), { hook: options.hook });
+  }
   const creds = config.postgres?.credentials;
   return await connectPostgres(creds ? postgresUrl(creds) : undefined, {
     location: creds ? displayCredentials(creds) : undefined,

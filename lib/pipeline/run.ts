@@ -204,7 +204,7 @@ async function runLocked(
   await storage.cleanUp();
 
   const destinationType = destinationTypeOf(config);
-  const client = options.client ?? await openDestination(config, { workdir });
+  const client = options.client ?? await openDestination(config, { workdir, hook: crash });
   const packages: PackageInfo[] = [];
   const warnings: string[] = [];
   let extractInfo: ExtractInfo | undefined;

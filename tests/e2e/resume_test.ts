@@ -235,3 +235,52 @@ Deno.test({
     }
   },
 });
+
+Deno.test({
+  name: "a first PGlite run killed while the new database is written leaves no half database",
+  sanitizeResources: false,
+  sanitizeOps: false,
+  async fn() {
+    await using gitlab = await startFakeGitlab({
+      size: { groups: 1, subgroupsPerGroup: 0, projectsPerGroup: 1, issuesPerProject: 3 },
+    });
+    const cwd = await Deno.makeTempDir();
+    const workdir = join(cwd, "pipelines", "gitlab_pipeline");
+    const env = (crash?: string) => ({
+      SOURCES__GITLAB__BASE_URL: gitlab.url,
+      SOURCES__GITLAB__API_KEY: "glpat-test",
+      SOURCES__GITLAB__PROJECTS: JSON.stringify([gitlab.data.projects[0].id]),
+      PIPELINES_DIR: join(cwd, "pipelines"),
+      ...(crash ? { GITLAB_PG_TEST_CRASH_AT: crash } : {}),
+    });
+    const args = ["run", "--resources", "issues", "--json"];
+    try {
+      const crashed = await runCli(args, { cwd, env: env("pglite_created") });
+      assert.equal(crashed.code, 137, crashed.stderr);
+      // killed before its creation was marked done: the next open makes the folder again (a
+      // folder cut short after PG_VERSION never opened again)
+      assert.ok(existsSync(join(workdir, "pglite.creating")));
+      const pgVersion = join(workdir, "pglite", "PG_VERSION");
+      await Deno.writeTextFile(pgVersion, ""); // as a kill just after PG_VERSION leaves it
+      await Deno.remove(join(workdir, "pglite", "postgresql.conf"));
+      const rerun = await runCli(args, { cwd, env: env() });
+      assert.equal(rerun.code, 0, rerun.stderr);
+      assert.equal(JSON.parse(rerun.stdout).load_packages[0].rows.issues, 3);
+      assert.ok(!existsSync(join(workdir, "pglite.creating")));
+      // and the database opens again later
+      const again = await runCli(["info", "--json"], { cwd, env: env() });
+      assert.equal(again.code, 0, again.stderr);
+    } finally {
+      await Deno.remove(cwd, { recursive: true });
+    }
+  },
+});
+
+function existsSync(path: string): boolean {
+  try {
+    Deno.statSync(path);
+    return true;
+  } catch {
+    return false;
+  }
+}

@@ -5,6 +5,7 @@
  * @module
  */
 
+import { dirname, join } from "node:path";
 import { PGlite, type Transaction } from "@electric-sql/pglite";
 import { DestinationError } from "../../common/errors.ts";
 import type { SqlClient } from "../../load/sql_client.ts";
@@ -92,12 +93,15 @@ class PgliteClient implements SqlClient {
  * await client.close();
  * ```
  */
-export async function openPglite(dataDir: string): Promise<SqlClient> {
+export async function openPglite(
+  dataDir: string,
+  options: { hook?: (point: string) => void } = {},
+): Promise<SqlClient> {
   let lock: Deno.FsFile | undefined;
   try {
-    await Deno.mkdir(dataDir, { recursive: true });
+    await Deno.mkdir(dirname(dataDir), { recursive: true });
     lock = await lockDataDir(dataDir);
-    const db = await PGlite.create(dataDir);
+    const db = await createOrOpen(dataDir, options.hook);
     return new PgliteClient(db, `pglite://${dataDir}`, db, lock);
   } catch (e) {
     lock?.close();
@@ -107,6 +111,29 @@ export async function openPglite(dataDir: string): Promise<SqlClient> {
       cause: e,
     });
   }
+}
+
+/**
+ * Opens the database in `dataDir`, creating it when there is none. PGlite unpacks a new
+ * database file by file and takes a folder with `PG_VERSION` for a complete one, so a process
+ * killed while it wrote the last files left a folder that never opened again. A marker
+ * (`<dataDir>.creating`) is written before a creation and removed after it: found at the next
+ * open, it means the creation was cut short, and the folder is made again (nothing was loaded
+ * into it yet). `hook("pglite_created")` runs just before the marker goes (tests).
+ */
+async function createOrOpen(dataDir: string, hook?: (point: string) => void): Promise<PGlite> {
+  const marker = `${dataDir}.creating`;
+  const interrupted = await Deno.stat(marker).then(() => true, () => false);
+  if (interrupted) await Deno.remove(dataDir, { recursive: true }).catch(() => {});
+  const exists = await Deno.stat(join(dataDir, "PG_VERSION")).then(() => true, () => false);
+  if (!exists) await Deno.writeTextFile(marker, "");
+  await Deno.mkdir(dataDir, { recursive: true });
+  const db = await PGlite.create(dataDir);
+  if (!exists) {
+    hook?.("pglite_created");
+    await Deno.remove(marker);
+  }
+  return db;
 }
 
 /**
