@@ -310,10 +310,17 @@ Deno.test("HttpClient: a 429 without headers backs off and holds the other reque
 
 Deno.test("HttpClient: 429s without headers are retried until their window ends, past maxAttempts", async () => {
   // GitLab.com's Projects, Groups and Users throttles answer 429 with no header at all until
-  // their window (a minute, 10 for GET /projects) ends; here a 600 ms window, and backoffs of
+  // their window (a minute, 10 for GET /projects) ends; here a 1.5 s window, and backoffs of
   // 10–50 ms with 3 attempts, which alone would give up after ~30 ms
   await using gitlab = await startFakeGitlab({
-    rateLimit: { requestsPerMinute: 1, windowMs: 600, sendHeaders: false, retryAfter: false },
+    // the window starts now: the retries meet most of it (whatever the clock reads)
+    rateLimit: {
+      requestsPerMinute: 1,
+      windowMs: 1500,
+      sendHeaders: false,
+      retryAfter: false,
+      origin: Date.now(),
+    },
   });
   const client = new HttpClient({
     baseUrl: gitlab.url,
