@@ -35,6 +35,7 @@ import {
   writeFileAtomic,
 } from "../storage/package_storage.ts";
 import { destinationTypeOf, openDestination } from "./destination.ts";
+import { tryLock } from "../storage/file_lock.ts";
 import { CRASH_ENV, crashHook } from "./crash.ts";
 import { planRefresh, type RefreshMode, type RefreshPlan } from "./refresh.ts";
 import {
@@ -163,24 +164,22 @@ export const LOCK_FILE = "run.lock";
  * at once would take each other's packages (a cron job that overlaps the previous one, say).
  */
 async function lockWorkdir(workdir: string, log: (line: string) => void): Promise<Disposable> {
-  const file = await Deno.open(join(workdir, LOCK_FILE), { create: true, write: true });
-  // a file system without locks (some network mounts) must not stop the run: warn, go on
-  const locked = file.lock(true).then(() => true, (e) => {
+  const path = join(workdir, LOCK_FILE);
+  const attempt = await tryLock(path, 200);
+  if (attempt.state === "busy") {
+    log(`WARNING: another gitlab-pg run is using ${workdir}: waiting for it to finish`);
+    await attempt.taken;
+  }
+  if (attempt.error !== undefined) {
+    // a file system without locks (some network mounts) must not stop the run: warn, go on
+    const e = attempt.error;
     log(
-      `WARNING: cannot lock ${join(workdir, LOCK_FILE)} (${
-        e?.message ?? e
+      `WARNING: cannot lock ${path} (${
+        e instanceof Error ? e.message : String(e)
       }): make sure no two runs use ${workdir} at once`,
     );
-    return true;
-  });
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const soon = new Promise<boolean>((r) => timer = setTimeout(() => r(false), 200));
-  if (!(await Promise.race([locked, soon]))) {
-    log(`WARNING: another gitlab-pg run is using ${workdir}: waiting for it to finish`);
-    await locked;
   }
-  clearTimeout(timer);
-  return { [Symbol.dispose]: () => file.close() };
+  return { [Symbol.dispose]: () => attempt.file.close() };
 }
 
 /** The run itself, in the locked working dir `workdir`. */

@@ -371,10 +371,7 @@ function emitMapping(w: Writer, value: Record<string, unknown>, indent: number):
       emitLeaf(w, k, indent, true);
       w.indicator(":", false);
       // a sequence under a simple key is indentless
-      if (Array.isArray(v) && v.length > 0) emitSequence(w, v, indent);
-      else if (isNonEmptyCollection(v)) {
-        emitMapping(w, v as Record<string, unknown>, indent + INDENT);
-      } else emitLeaf(w, v, indent, false);
+      emitNode(w, v, indent, indent);
     } else {
       // a complex key: `? key` then `: value` on the next line
       w.indicator("?", true, false, true);
@@ -382,10 +379,7 @@ function emitMapping(w: Writer, value: Record<string, unknown>, indent: number):
       w.indent = indent;
       w.writeIndent();
       w.indicator(":", true, false, true);
-      if (Array.isArray(v) && v.length > 0) emitSequence(w, v, indent + INDENT);
-      else if (isNonEmptyCollection(v)) {
-        emitMapping(w, v as Record<string, unknown>, indent + INDENT);
-      } else emitLeaf(w, v, indent, false);
+      emitNode(w, v, indent, indent + INDENT);
     }
   }
   w.indent = indent;
@@ -396,12 +390,20 @@ function emitSequence(w: Writer, items: unknown[], indent: number): void {
     w.indent = indent;
     w.writeIndent();
     w.indicator("-", true, false, true);
-    if (Array.isArray(item) && item.length > 0) emitSequence(w, item, indent + INDENT);
-    else if (isNonEmptyCollection(item)) {
-      emitMapping(w, item as Record<string, unknown>, indent + INDENT);
-    } else emitLeaf(w, item, indent, false);
+    emitNode(w, item, indent, indent + INDENT);
   }
   w.indent = indent;
+}
+
+/**
+ * A value under a key or a `-` of the collection at `indent`: a block sequence at
+ * `sequenceIndent`, a block mapping one level in, or a scalar (or `[]`/`{}`).
+ */
+function emitNode(w: Writer, value: unknown, indent: number, sequenceIndent: number): void {
+  if (Array.isArray(value) && value.length > 0) emitSequence(w, value, sequenceIndent);
+  else if (isNonEmptyCollection(value)) {
+    emitMapping(w, value as Record<string, unknown>, indent + INDENT);
+  } else emitLeaf(w, value, indent, false);
 }
 
 /**

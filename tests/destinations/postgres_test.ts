@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { connectPostgres } from "../../lib/destinations/postgres/client.ts";
 import { DestinationError } from "../../lib/common/errors.ts";
+import { within } from "../helpers/deadline.ts";
 import { dropDataset, pgIgnore, pgQuery, TEST_PG_URL, uniqueDataset } from "../helpers/postgres.ts";
 
 async function* chunks(text: string): AsyncIterable<Uint8Array> {
@@ -91,7 +92,11 @@ Deno.test({
     try {
       const started = performance.now();
       await assert.rejects(
-        connectPostgres(`postgresql://u@127.0.0.1:${http.port}/db`, { connectTimeout: 1 }),
+        within(
+          connectPostgres(`postgresql://u@127.0.0.1:${http.port}/db`, { connectTimeout: 1 }),
+          15_000,
+          "connectPostgres",
+        ),
         (e: unknown) =>
           e instanceof DestinationError &&
           /no Postgres answer: the server closed \d+ connections .*is this the address of a Postgres server\?/

@@ -8,7 +8,13 @@ import { join } from "node:path";
 import { startFakeGitlab } from "../fake_gitlab/mod.ts";
 import { runCli } from "../helpers/cli.ts";
 import { assertGolden } from "../helpers/golden.ts";
-import { dropDataset, pgIgnore, TEST_PG_URL, uniqueDataset } from "../helpers/postgres.ts";
+import {
+  dropDataset,
+  pgIgnore,
+  projectsEnv,
+  TEST_PG_URL,
+  uniqueDataset,
+} from "../helpers/postgres.ts";
 
 async function inTempDir(fn: (cwd: string) => Promise<void>): Promise<void> {
   const cwd = await Deno.makeTempDir();
@@ -168,11 +174,7 @@ Deno.test({
         () => new Response("no", { status: 500 }),
       );
       const env = {
-        SOURCES__GITLAB__BASE_URL: gitlab.url,
-        SOURCES__GITLAB__API_KEY: "glpat-test",
-        SOURCES__GITLAB__PROJECTS: JSON.stringify([gitlab.data.projects[0].id]),
-        DESTINATION_TYPE: "pglite",
-        PIPELINES_DIR: join(cwd, "p"),
+        ...projectsEnv(gitlab, [gitlab.data.projects[0].id], { cwd }),
         RUNTIME__SLACK_INCOMING_HOOK: `http://127.0.0.1:${hook.addr.port}/hooks/T000/B000`,
       };
       const res = await runCli(["run", "--resources", "projects", "--json"], { cwd, env });
@@ -193,13 +195,7 @@ Deno.test({
       await using gitlab = await startFakeGitlab({
         size: { groups: 1, subgroupsPerGroup: 0, projectsPerGroup: 1, issuesPerProject: 2 },
       });
-      const env = {
-        SOURCES__GITLAB__BASE_URL: gitlab.url,
-        SOURCES__GITLAB__API_KEY: "glpat-test",
-        SOURCES__GITLAB__PROJECTS: JSON.stringify([gitlab.data.projects[0].id]),
-        DESTINATION_TYPE: "pglite",
-        PIPELINES_DIR: join(cwd, "p"),
-      };
+      const env = projectsEnv(gitlab, [gitlab.data.projects[0].id], { cwd });
       const res = await runCli(["run", "--resources", "issues", "--json"], { cwd, env });
       assert.equal(res.code, 0, res.stderr);
       const warnings = JSON.parse(res.stdout).warnings as string[];

@@ -247,10 +247,7 @@ Deno.test({
     const cwd = await Deno.makeTempDir();
     const workdir = join(cwd, "pipelines", "gitlab_pipeline");
     const env = (crash?: string) => ({
-      SOURCES__GITLAB__BASE_URL: gitlab.url,
-      SOURCES__GITLAB__API_KEY: "glpat-test",
-      SOURCES__GITLAB__PROJECTS: JSON.stringify([gitlab.data.projects[0].id]),
-      PIPELINES_DIR: join(cwd, "pipelines"),
+      ...projectsEnv(gitlab, [gitlab.data.projects[0].id], { cwd }),
       ...(crash ? { GITLAB_PG_TEST_CRASH_AT: crash } : {}),
     });
     const args = ["run", "--resources", "issues", "--json"];

@@ -64,19 +64,21 @@ export async function dropDataset(dataset: string): Promise<void> {
 
 /**
  * The environment of a CLI run that loads the given projects of a fake GitLab into `dataset`
- * of the test server, with its working dirs under `cwd/pipelines`.
+ * of the test server (without a dataset: into the embedded PGlite), with its working dirs under
+ * `cwd/pipelines`.
  */
 export function projectsEnv(
   gitlab: { url: string },
   projects: (number | string)[],
-  options: { dataset: string; cwd: string },
+  options: { dataset?: string; cwd: string },
 ): Record<string, string> {
   return {
     SOURCES__GITLAB__BASE_URL: gitlab.url,
     SOURCES__GITLAB__API_KEY: "glpat-test",
     SOURCES__GITLAB__PROJECTS: JSON.stringify(projects),
-    DESTINATION__POSTGRES__CREDENTIALS: TEST_PG_URL,
-    DATASET_NAME: options.dataset,
+    ...(options.dataset === undefined
+      ? { DESTINATION_TYPE: "pglite" }
+      : { DESTINATION__POSTGRES__CREDENTIALS: TEST_PG_URL, DATASET_NAME: options.dataset }),
     PIPELINES_DIR: join(options.cwd, "pipelines"),
   };
 }

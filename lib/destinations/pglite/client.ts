@@ -8,6 +8,7 @@
 import { dirname, join } from "node:path";
 import { PGlite, type Transaction } from "@electric-sql/pglite";
 import { DestinationError } from "../../common/errors.ts";
+import { tryLock } from "../../storage/file_lock.ts";
 import type { SqlClient } from "../../load/sql_client.ts";
 
 type Db = PGlite | Transaction;
@@ -143,23 +144,13 @@ async function createOrOpen(dataDir: string, hook?: (point: string) => void): Pr
  * that one fails at once instead. A file system without locks only skips the check.
  */
 async function lockDataDir(dataDir: string): Promise<Deno.FsFile | undefined> {
-  const file = await Deno.open(`${dataDir}.lock`, { create: true, write: true });
-  const locked = file.lock(true).then(() => true, () => undefined);
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const busy = new Promise<false>((r) => timer = setTimeout(() => r(false), 500));
-  const got = await Promise.race([locked, busy]);
-  clearTimeout(timer);
-  if (got === false) {
-    file.close();
-    throw new DestinationError(
-      `Cannot open the embedded database in "${dataDir}": another gitlab-pg process has it ` +
-        "open (a `gitlab-pg show` serving it, or another run or info); PGlite allows one " +
-        "process at a time: stop that one, then try again",
-    );
-  }
-  if (got === undefined) {
-    file.close();
-    return undefined;
-  }
-  return file;
+  const attempt = await tryLock(`${dataDir}.lock`, 500);
+  if (attempt.state === "locked") return attempt.file;
+  attempt.file.close();
+  if (attempt.state === "unsupported") return undefined;
+  throw new DestinationError(
+    `Cannot open the embedded database in "${dataDir}": another gitlab-pg process has it ` +
+      "open (a `gitlab-pg show` serving it, or another run or info); PGlite allows one " +
+      "process at a time: stop that one, then try again",
+  );
 }
