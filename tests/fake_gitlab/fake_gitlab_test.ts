@@ -688,3 +688,40 @@ Deno.test("the seed's endpoints answer for an admin", async () => {
   }
   assert.equal((await get(`${gl.url}/admin/clusters/12345`)).status, 404);
 });
+
+Deno.test("cacheReplies serves a repeated request from its first reply until the data changes", async () => {
+  await using gl = await startFakeGitlab({
+    size: { ...SMALL, issuesPerProject: 20 },
+    cacheReplies: true,
+    rateLimit: { requestsPerMinute: 100, windowMs: 60_000 },
+  });
+  const url = `${gl.url}/projects/1/issues?per_page=5&page=2`;
+  const first = await get(url);
+  assert.equal(first.json.length, 5);
+  // changed behind the fake's back (not through its helpers): the cached reply still shows the
+  // old title, which only a cache can do
+  const issue = gl.data.issues.get(1)!.find((i) => i.iid === first.json[0].iid)!;
+  const title = issue.title;
+  issue.title = "changed behind the cache";
+  const cached = await get(url);
+  assert.equal(cached.json[0].title, title);
+  assert.equal(cached.status, 200);
+  assert.equal(cached.text, first.text);
+  // the pagination headers come with the cached reply, the per-response ones are new
+  assert.equal(cached.headers.get("x-total"), first.headers.get("x-total"));
+  assert.equal(cached.headers.get("link"), first.headers.get("link"));
+  assert.notEqual(cached.headers.get("x-request-id"), first.headers.get("x-request-id"));
+  assert.equal(Number(cached.headers.get("ratelimit-remaining")), 98);
+  // another credential or query is another request
+  const other = await get(`${gl.url}/projects/1/issues?per_page=5&page=3`);
+  assert.notEqual(other.text, first.text);
+  // a change of the data empties the cache
+  const iid = first.json[0].iid;
+  gl.updateIssue(1, iid, { title: "changed after caching" });
+  const issues = await walk(gl, `${gl.url}/projects/1/issues?per_page=5`);
+  assert.ok(issues.pages.some((p) => p.text.includes("changed after caching")));
+  gl.setData((d) => {
+    d.issues.clear();
+  });
+  assert.deepEqual((await get(url)).json, []);
+});

@@ -85,6 +85,14 @@ export interface FakeGitlabOptions {
    * client never sends its token to another origin. @default {undefined}
    */
   linkBase?: string;
+  /**
+   * Serve a repeated request (same method, path, query and credential) from a cache of its
+   * reply, so the fake's own CPU (routing, sorting, serializing) is spent once per distinct
+   * request: for benchmarks that run many loads of unchanging data on the same cores as the
+   * client. Rate limits, latency and faults still apply; the mutation helpers and `setData`
+   * empty the cache. @default {false}
+   */
+  cacheReplies?: boolean;
 }
 
 /** One request as the server received it. */
@@ -210,6 +218,8 @@ export async function startFakeGitlab(options: FakeGitlabOptions = {}): Promise<
   const linkBase = (options.linkBase ?? apiRoot).replace(/\/+$/, "");
   const maxOffset = options.maxOffset ?? 50_000;
   let requestId = 0;
+  /** Replies by request (`cacheReplies`): status, content type and body. */
+  const replies = new Map<string, { status: number; headers: [string, string][]; body: string }>();
 
   function route(request: Request, url: URL, apiPath: string | null): Response {
     const common: Record<string, string> = {
@@ -231,22 +241,33 @@ export async function startFakeGitlab(options: FakeGitlabOptions = {}): Promise<
         headers: [["content-type", "text/plain"], ...Object.entries(common), ...rateHeaders],
       });
     }
-    let reply: Reply;
-    try {
-      reply = dispatch(request, url, apiPath);
-    } catch (error) {
-      if (!(error instanceof HttpError)) throw error;
-      reply = { status: error.status, body: error.body, headers: error.headers };
+    const key = `${request.method} ${url.pathname}${url.search} ${credential}`;
+    let cached = options.cacheReplies ? replies.get(key) : undefined;
+    if (!cached) {
+      let reply: Reply;
+      try {
+        reply = dispatch(request, url, apiPath);
+      } catch (error) {
+        if (!(error instanceof HttpError)) throw error;
+        reply = { status: error.status, body: error.body, headers: error.headers };
+      }
+      const text = typeof reply.body === "string";
+      cached = {
+        status: reply.status,
+        headers: [
+          ["content-type", text ? "text/plain" : "application/json"],
+          ...(reply.headers ?? []) as [string, string][],
+        ],
+        body: text ? reply.body as string : JSON.stringify(reply.body),
+      };
+      if (options.cacheReplies) replies.set(key, cached);
     }
-    const text = typeof reply.body === "string";
-    const headers = new Headers([
-      ["content-type", text ? "text/plain" : "application/json"],
-      ...Object.entries(common),
-      ...rateHeaders,
-      ...(reply.headers ?? []),
-    ]);
-    const body = text ? reply.body as string : JSON.stringify(reply.body);
-    return new Response(request.method === "HEAD" ? null : body, { status: reply.status, headers });
+    const [contentType, ...rest] = cached.headers;
+    const headers = new Headers([contentType, ...Object.entries(common), ...rateHeaders, ...rest]);
+    return new Response(request.method === "HEAD" ? null : cached.body, {
+      status: cached.status,
+      headers,
+    });
   }
 
   function dispatch(request: Request, url: URL, apiPath: string | null): Reply {
@@ -369,19 +390,20 @@ export async function startFakeGitlab(options: FakeGitlabOptions = {}): Promise<
     faults,
     clock,
     setData(mutate) {
+      replies.clear();
       const replaced = mutate(store.data);
       if (replaced) store.data = replaced;
       store.reindex();
     },
-    advance: (ms) => clock.advance(ms),
-    updateIssue: (...args) => store.updateIssue(...args),
-    addIssue: (...args) => store.addIssue(...args),
-    deleteIssue: (...args) => store.deleteIssue(...args),
-    updateMergeRequest: (...args) => store.updateMergeRequest(...args),
-    addMergeRequest: (...args) => store.addMergeRequest(...args),
-    deleteMergeRequest: (...args) => store.deleteMergeRequest(...args),
-    updatePipeline: (...args) => store.updatePipeline(...args),
-    addPipeline: (...args) => store.addPipeline(...args),
+    advance: (ms) => (replies.clear(), clock.advance(ms)),
+    updateIssue: (...args) => (replies.clear(), store.updateIssue(...args)),
+    addIssue: (...args) => (replies.clear(), store.addIssue(...args)),
+    deleteIssue: (...args) => (replies.clear(), store.deleteIssue(...args)),
+    updateMergeRequest: (...args) => (replies.clear(), store.updateMergeRequest(...args)),
+    addMergeRequest: (...args) => (replies.clear(), store.addMergeRequest(...args)),
+    deleteMergeRequest: (...args) => (replies.clear(), store.deleteMergeRequest(...args)),
+    updatePipeline: (...args) => (replies.clear(), store.updatePipeline(...args)),
+    addPipeline: (...args) => (replies.clear(), store.addPipeline(...args)),
     close,
     [Symbol.asyncDispose]: close,
   };
