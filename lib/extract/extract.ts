@@ -358,6 +358,10 @@ export async function extract(catalog: Catalog, options: ExtractOptions): Promis
     signal: options.signal,
     maxInFlight: concurrency,
     maxRequestsPerMinute: options.maxRequestsPerMinute ?? options.source.max_requests_per_minute,
+    onWarning: (message) => {
+      info.warnings.push(message);
+      options.onWarning?.(message);
+    },
   });
   const info: ExtractInfo = {
     resources: {},

@@ -74,6 +74,11 @@ export interface HttpClientOptions {
   auth?: AuthConfig;
   /** Secrets from the config (`api_key`, `job_token`). @default {{}} */
   source?: Pick<GitlabSourceConfig, "api_key" | "job_token">;
+  /**
+   * Called once per other origin a response came from (a `Link` or redirect of GitLab's led
+   * there; no token is sent to it). @default {undefined}
+   */
+  onWarning?: (message: string) => void;
   /** The catalog's `client.headers` (sent only to the base URL's origin). @default {{}} */
   headers?: Record<string, string>;
   /** @default {globalThis.fetch} */
@@ -182,6 +187,9 @@ export class HttpClient {
   readonly #apiPath: string;
   /** Paces request starts (headers, configured and per-endpoint limits, 429 pauses). */
   readonly limiter: RateLimiter;
+  readonly #onWarning?: (message: string) => void;
+  /** Other origins a response came from, warned about once each. */
+  readonly #foreign = new Set<string>();
 
   constructor(options: HttpClientOptions) {
     this.baseUrl = options.baseUrl;
@@ -199,6 +207,7 @@ export class HttpClient {
     this.#timeoutMs = options.timeoutMs ?? 60_000;
     this.#maxRedirects = options.maxRedirects ?? 5;
     this.#signal = options.signal;
+    this.#onWarning = options.onWarning;
     this.#slots = new Semaphore(Math.max(1, options.maxInFlight ?? 16));
     this.#apiPath = new URL(options.baseUrl).pathname.replace(/\/+$/, "");
     this.limiter = new RateLimiter({
@@ -243,7 +252,9 @@ export class HttpClient {
       this.#signal?.throwIfAborted();
       let failure: RetryableFailure;
       try {
-        return await this.#attempt(request, url, method, what, context, paused);
+        const response = await this.#attempt(request, url, method, what, context, paused);
+        if (response && !this.#sameOrigin(response.url)) this.#warnForeign(response.url, what);
+        return response;
       } catch (e) {
         if (!(e instanceof RetryableFailure)) throw e;
         failure = e;
@@ -447,6 +458,23 @@ export class HttpClient {
       bytes: bytes.length,
       exact,
     };
+  }
+
+  /**
+   * Warns, once per origin, that data came from outside base_url: without the token only
+   * public data comes back, so a GitLab whose external_url differs from base_url would load
+   * an incomplete dataset without a word.
+   */
+  #warnForeign(url: string, what: string): void {
+    const origin = new URL(url).origin;
+    if (this.#foreign.has(origin)) return;
+    this.#foreign.add(origin);
+    this.#onWarning?.(redact(
+      `Read ${what} from ${origin} (GitLab's next-page link or redirect led there), outside ` +
+        `base_url ${this.baseUrl}: no token is sent to another origin, so only public data ` +
+        `comes from there; if that is your GitLab's address (its external_url), set ` +
+        `sources.gitlab.base_url to it`,
+    ));
   }
 
   #unauthorizedMessage(what: string, method: string, safeUrl: string): string {

@@ -262,8 +262,20 @@ Deno.test("extract() never sends the token to another origin named in a Link hea
   const other = startServer(() => json([]));
   try {
     await using gitlab = await startFakeGitlab({ linkBase: `${other.origin}/api/v4` });
-    const { jobs } = await run(catalog([projects()]), gitlab.url);
+    const warned: string[] = [];
+    const { jobs, info } = await run(catalog([projects()]), gitlab.url, {
+      onWarning: (w) => warned.push(w),
+    });
     assert.equal(jobs.projects.length, 5);
+    // data from there may be only the public part: said once, in the run's warnings
+    assert.deepEqual(warned, info.warnings);
+    assert.equal(warned.length, 1);
+    assert.match(
+      warned[0],
+      new RegExp(
+        `^Read resource "projects" from ${other.origin} \\(GitLab's next-page link or redirect led there\\), outside base_url ${gitlab.url}: no token is sent to another origin, so only public data comes from there`,
+      ),
+    );
     assert.equal(other.requests.length, 1);
     assert.equal(other.requests[0].url.pathname, "/api/v4/projects");
     assert.equal(other.requests[0].headers.get("private-token"), null);

@@ -381,13 +381,16 @@ Deno.test("HttpClient follows redirects itself and drops the token on another or
     return json([{ id: "same" }]);
   });
   try {
+    const warned: string[] = [];
     const c = new HttpClient({
       baseUrl: `${s.origin}/api/v4`,
       source: { api_key: TOKEN },
       headers: { "X-Custom": "c" },
+      onWarning: (w) => warned.push(w),
     });
     const same = await c.request({ url: "same" });
     assert.deepEqual(same?.body, [{ id: "same" }]);
+    assert.equal(warned.length, 0);
     assert.equal(s.requests[1].url.pathname, "/api/v4/moved");
     assert.equal(s.requests[1].headers.get("private-token"), TOKEN);
     const away = await c.request({ url: "away" });
@@ -396,6 +399,11 @@ Deno.test("HttpClient follows redirects itself and drops the token on another or
     assert.equal(other.requests[0].headers.get("private-token"), null);
     assert.equal(other.requests[0].headers.get("x-custom"), null);
     assert.equal(other.requests[0].url.searchParams.get("private_token"), null);
+    // a warning, once per origin, without the token the redirect echoed
+    await c.request({ url: "away" });
+    assert.equal(warned.length, 1);
+    assert.ok(warned[0].startsWith(`Read GitLab from ${other.origin} (`), warned[0]);
+    assert.ok(!warned[0].includes(TOKEN));
   } finally {
     await s.close();
     await other.close();
