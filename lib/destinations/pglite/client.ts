@@ -114,6 +114,23 @@ export async function openPglite(
   }
 }
 
+/** Shared buffers of the embedded Postgres (see {@linkcode START_OPTIONS}). */
+export const PGLITE_SHARED_BUFFERS = "32MB";
+
+/**
+ * PGlite's start: its own parameters plus `shared_buffers` of 32 MB instead of Postgres' 128
+ * MB, which PGlite's WASM memory holds from the start: ~100 MB less memory for every run on
+ * the embedded default (a full-page load: 424–459 MB instead of 537–541 MB on an existing
+ * database, 710 MB instead of 770 MB on the first), no slower on the bench. Passed as a start
+ * parameter, not PGlite's `postgresqlconf` (that one overwrites the database's
+ * `postgresql.conf`); without PGlite's defaults to extend (a later version), PGlite's own.
+ */
+const START_OPTIONS = (() => {
+  const defaults = (PGlite as unknown as { defaultStartParams?: unknown }).defaultStartParams;
+  if (!Array.isArray(defaults) || !defaults.every((p) => typeof p === "string")) return {};
+  return { startParams: [...defaults, "-c", `shared_buffers=${PGLITE_SHARED_BUFFERS}`] };
+})();
+
 /**
  * Opens the database in `dataDir`, creating it when there is none. PGlite unpacks a new
  * database file by file and takes a folder with `PG_VERSION` for a complete one, so a process
@@ -129,7 +146,7 @@ async function createOrOpen(dataDir: string, hook?: (point: string) => void): Pr
   const exists = await Deno.stat(join(dataDir, "PG_VERSION")).then(() => true, () => false);
   if (!exists) await Deno.writeTextFile(marker, "");
   await Deno.mkdir(dataDir, { recursive: true });
-  const db = await PGlite.create(dataDir);
+  const db = await PGlite.create(dataDir, START_OPTIONS);
   if (!exists) {
     hook?.("pglite_created");
     await Deno.remove(marker);
