@@ -21,6 +21,11 @@ import type { FakeSizes } from "../fake_gitlab/data.ts";
 import { MAIN } from "../helpers/cli.ts";
 import { connectPostgres } from "../../lib/destinations/postgres/client.ts";
 import { openCopyJob } from "../../lib/load/job_file.ts";
+import {
+  makeTemplate,
+  readTemplate,
+  TEMPLATE_URL,
+} from "../../lib/destinations/pglite/template.ts";
 import { dropDataset, TEST_PG_URL, uniqueDataset } from "../helpers/postgres.ts";
 
 const { values } = parseArgs({
@@ -377,7 +382,20 @@ if (only.has("pglite")) {
   await using gitlab = await startFakeGitlab({ size: sizeAt(scale), cacheReplies: true });
   await warmUp(gitlab);
   console.log(`\n4. Zero latency, PGlite (embedded)`);
-  line("full load", await runLoad(gitlab, { destination: "pglite" }));
+  // the binary embeds the template of a new database (`deno task compile` makes it first)
+  if (!await readTemplate()) {
+    await makeTemplate();
+    console.log(`  made ${TEMPLATE_URL.pathname} (deno task pglite-template)`);
+  }
+  line("full load, new database", await runLoad(gitlab, { destination: "pglite" }));
+  // without it (as from source before `deno task pglite-template`): initdb makes the database
+  const aside = new URL(`${TEMPLATE_URL.href}.aside`);
+  await Deno.rename(TEMPLATE_URL, aside);
+  try {
+    line("same, without the template", await runLoad(gitlab, { destination: "pglite" }));
+  } finally {
+    await Deno.rename(aside, TEMPLATE_URL);
+  }
 }
 
 if (only.has("memory")) {

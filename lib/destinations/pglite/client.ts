@@ -10,6 +10,7 @@ import { PGlite, type Transaction } from "@electric-sql/pglite";
 import { DestinationError } from "../../common/errors.ts";
 import { tryLock } from "../../storage/file_lock.ts";
 import type { SqlClient } from "../../load/sql_client.ts";
+import { readTemplate } from "./template.ts";
 
 type Db = PGlite | Transaction;
 
@@ -96,13 +97,20 @@ class PgliteClient implements SqlClient {
  */
 export async function openPglite(
   dataDir: string,
-  options: { hook?: (point: string) => void } = {},
+  options: {
+    hook?: (point: string) => void;
+    /**
+     * A new database's template (`template.ts`); null: none (initdb).
+     * @default {the embedded one, when present}
+     */
+    template?: string | null;
+  } = {},
 ): Promise<SqlClient> {
   let lock: Deno.FsFile | undefined;
   try {
     await Deno.mkdir(dirname(dataDir), { recursive: true });
     lock = await lockDataDir(dataDir);
-    const db = await createOrOpen(dataDir, options.hook);
+    const db = await createOrOpen(dataDir, options.hook, options.template);
     return new PgliteClient(db, `pglite://${dataDir}`, db, lock);
   } catch (e) {
     lock?.close();
@@ -139,19 +147,46 @@ const START_OPTIONS = (() => {
  * open, it means the creation was cut short, and the folder is made again (nothing was loaded
  * into it yet). `hook("pglite_created")` runs just before the marker goes (tests).
  */
-async function createOrOpen(dataDir: string, hook?: (point: string) => void): Promise<PGlite> {
+async function createOrOpen(
+  dataDir: string,
+  hook?: (point: string) => void,
+  templatePath?: string | null,
+): Promise<PGlite> {
   const marker = `${dataDir}.creating`;
   const interrupted = await Deno.stat(marker).then(() => true, () => false);
   if (interrupted) await Deno.remove(dataDir, { recursive: true }).catch(() => {});
   const exists = await Deno.stat(join(dataDir, "PG_VERSION")).then(() => true, () => false);
   if (!exists) await Deno.writeTextFile(marker, "");
   await Deno.mkdir(dataDir, { recursive: true });
-  const db = await PGlite.create(dataDir, START_OPTIONS);
+  const db = exists
+    ? await PGlite.create(dataDir, START_OPTIONS)
+    : await createNew(dataDir, templatePath);
   if (!exists) {
     hook?.("pglite_created");
     await Deno.remove(marker);
   }
   return db;
+}
+
+/**
+ * A new database in the empty folder `dataDir`: unpacked from the template when there is one
+ * (half the time and ~200 MB less memory than initdb), else made by initdb; a template PGlite
+ * cannot use leaves the folder to initdb.
+ */
+async function createNew(dataDir: string, templatePath?: string | null): Promise<PGlite> {
+  const template = templatePath === null ? undefined : await readTemplate(templatePath);
+  if (template) {
+    try {
+      return await PGlite.create(dataDir, {
+        ...START_OPTIONS,
+        loadDataDir: new Blob([template as BlobPart]),
+      });
+    } catch {
+      await Deno.remove(dataDir, { recursive: true }).catch(() => {});
+      await Deno.mkdir(dataDir, { recursive: true });
+    }
+  }
+  return await PGlite.create(dataDir, START_OPTIONS);
 }
 
 /**
