@@ -15,10 +15,16 @@ import type { GitlabSourceConfig } from "../config/types.ts";
 import { HttpError, UserError } from "../common/errors.ts";
 import { JobWriter } from "../storage/job_writer.ts";
 import { PLAIN_JSON_FILE, writeFileAtomic } from "../storage/package_storage.ts";
-import { HttpClient, type HttpClientOptions, type HttpRequest } from "./http_client.ts";
+import {
+  HttpClient,
+  type HttpClientOptions,
+  type HttpRequest,
+  type HttpResponse,
+} from "./http_client.ts";
 import { BufferBudget, type Emit, PoolAborted, runOrdered, type Spill } from "./pool.ts";
 import type { Cursors } from "./incremental.ts";
 import { createPaginator } from "./paginators/mod.ts";
+import { withParam } from "./paginators/paginator.ts";
 import {
   buildRequest,
   configKeysOf,
@@ -111,6 +117,84 @@ export type ExtractHttpOptions = Pick<
  * plain JSON (see {@linkcode PLAIN_JSON_FILE}).
  */
 type Output = { table: string; lines: string[]; plain: boolean } | { warning: string };
+
+/**
+ * The requests of pages 2 to the last of a GitLab offset-paginated series, to send at once
+ * instead of one after the other, when its first `response` tells the page count
+ * (`x-total-pages`, which GitLab sends up to 10,000 records) and the next page it links to is
+ * that request with `page=2`: a keyset link (`id_after`, a cursor) or a paginator other than
+ * `gitlab` gets undefined, and dlt's paginators always page one by one.
+ */
+function pageRequests(
+  paginator: PaginatorConfig | string | undefined,
+  response: HttpResponse,
+  next: HttpRequest,
+  options: { limit?: number; urlOf: (request: HttpRequest) => string },
+): HttpRequest[] | undefined {
+  const config = typeof paginator === "string" ? { type: paginator } : paginator;
+  if (config?.type !== "gitlab") return undefined;
+  const param = typeof config.page_param === "string" ? config.page_param : "page";
+  const total = Number(response.headers.get("x-total-pages"));
+  if (!Number.isSafeInteger(total) || total < 3 || response.headers.get("x-page") !== "1") {
+    return undefined;
+  }
+  const key = (req: HttpRequest) => {
+    const url = new URL(options.urlOf(req));
+    url.searchParams.sort();
+    return url.href;
+  };
+  if (key(next) !== key(withParam(response.request, param, 2))) return undefined;
+  const last = Math.min(total, options.limit ?? total);
+  const out: HttpRequest[] = [];
+  for (let page = 2; page <= last; page++) out.push(withParam(response.request, param, page));
+  return out;
+}
+
+/**
+ * Pages requested ahead, handed out in order: at most `window` are requested and not yet
+ * taken, so the pages of a long series arrive concurrently while memory stays bounded.
+ */
+class PagesAhead {
+  readonly #fetch: (request: HttpRequest) => Promise<HttpResponse | undefined>;
+  readonly #requests: HttpRequest[];
+  readonly #pending: Promise<HttpResponse | undefined>[] = [];
+  #sent = 0;
+
+  constructor(
+    fetch: (request: HttpRequest) => Promise<HttpResponse | undefined>,
+    requests: HttpRequest[],
+    window: number,
+  ) {
+    this.#fetch = fetch;
+    this.#requests = requests;
+    for (let i = 0; i < Math.max(1, window); i++) this.#send();
+  }
+
+  #send(): void {
+    if (this.#sent >= this.#requests.length) return;
+    const p = this.#fetch(this.#requests[this.#sent++]);
+    p.catch(() => {}); // a failure is thrown when its page is taken, in order
+    this.#pending.push(p);
+  }
+
+  /** Whether every page was taken. */
+  get done(): boolean {
+    return this.#pending.length === 0 && this.#sent >= this.#requests.length;
+  }
+
+  /** Waits for the pages requested and not taken (their results are dropped). */
+  async settle(): Promise<void> {
+    await Promise.allSettled(this.#pending.splice(0));
+    this.#sent = this.#requests.length;
+  }
+
+  /** The next page, in order. */
+  next(): Promise<HttpResponse | undefined> {
+    const p = this.#pending.shift()!;
+    this.#send();
+    return p;
+  }
+}
 
 /** A value plain `JSON.parse` gives back unchanged from its `JSON.stringify` (no wrapper). */
 const isPlainScalar = (v: Json): boolean => v === null || typeof v !== "object";
@@ -431,65 +515,83 @@ export async function extract(catalog: Catalog, options: ExtractOptions): Promis
     const writes = write.has(r.name);
     let pages = 0;
     let request: HttpRequest | undefined = paginator.init(series.request);
-    while (request !== undefined) {
-      options.signal?.throwIfAborted();
-      // another series failed: the run fails, so stop here rather than fetch to the end
-      if (failure.signal.aborted) throw new PoolAborted();
-      const response = await client.request(request, {
-        resource: r.name,
-        responseActions: r.endpoint.response_actions,
-        stats,
-      });
-      if (response === undefined) break;
-      if (pages === 0 && !parent) countTotalPages(r.name, response.headers);
-      const data = selectPageData(response.body, series.dataSelector);
-      let records = data;
-      if (seen) {
-        records = records.filter((rec) => {
-          const id = typeof rec === "object" && rec !== null && !Array.isArray(rec)
-            ? rec.id
-            : undefined;
-          if (id === undefined || id === null) return true;
-          if (seen.has(id)) return false;
-          seen.add(id);
-          return true;
+    const context = { resource: r.name, responseActions: r.endpoint.response_actions, stats };
+    /** Pages 2 to the last, requested ahead (see {@linkcode pageRequests}). */
+    let ahead: PagesAhead | undefined;
+    try {
+      while (request !== undefined) {
+        options.signal?.throwIfAborted();
+        // another series failed: the run fails, so stop here rather than fetch to the end
+        if (failure.signal.aborted) throw new PoolAborted();
+        const response = ahead ? await ahead.next() : await client.request(request, context);
+        if (response === undefined) break;
+        if (pages === 0 && !parent) countTotalPages(r.name, response.headers);
+        const data = selectPageData(response.body, series.dataSelector);
+        let records = data;
+        if (seen) {
+          records = records.filter((rec) => {
+            const id = typeof rec === "object" && rec !== null && !Array.isArray(rec)
+              ? rec.id
+              : undefined;
+            if (id === undefined || id === null) return true;
+            if (seen.has(id)) return false;
+            seen.add(id);
+            return true;
+          });
+        }
+        // plain JSON.parse gave the page, and fields taken from the parent are plain values
+        let plain = !response.exact;
+        if (parent && r.includeFromParent.length > 0) {
+          records = records.map((rec) => includeFromParent(rec, parent, r.includeFromParent));
+          plain &&= r.includeFromParent.every((f) =>
+            isPlainScalar(getField(parent.record, f).value)
+          );
+        }
+        pages++;
+        stats.pages++;
+        stats.records += records.length;
+        const cursor = options.cursors?.open(r, parent, { keep: writes });
+        const kept = cursor ? cursor.filter(records) : { records, stop: false };
+        if (writes && kept.records.length > 0) {
+          const lines = kept.records.map((rec) => JSON.stringify(rec));
+          await emit({ table: r.tableName, lines, plain });
+        }
+        const total = totalPages.get(r.name);
+        options.onProgress?.({
+          resource: r.name,
+          pages: stats.pages,
+          records: stats.records,
+          requests: client.stats.requests,
+          retries: client.stats.retries,
+          ...(total !== undefined && !Number.isNaN(total) ? { totalPages: total } : {}),
         });
+        // Child series of this page run concurrently; their output keeps the sequential order.
+        const n = kids.length;
+        await runOrdered<Output>(
+          kept.records.length * n,
+          (i, out) =>
+            runChild(kids[i % n], { name: r.name, record: kept.records[(i / n) | 0] }, out),
+          emit,
+          { concurrency, budget, spill, weight: outputWeight, abort: failure },
+        );
+        if (options.limit !== undefined && pages >= options.limit) break;
+        if (kept.stop) break;
+        if (ahead?.done) ahead = undefined; // then the last page's links say whether more came
+        if (ahead) continue;
+        request = paginator.update(response, data);
+        if (pages === 1 && request !== undefined && !r.endpoint.incremental?.row_order) {
+          const rest = pageRequests(series.paginator, response, request, {
+            limit: options.limit,
+            urlOf: (req) => client.url(req),
+          });
+          if (rest) {
+            ahead = new PagesAhead((req) => client.request(req, context), rest, concurrency);
+          }
+        }
       }
-      // plain JSON.parse gave the page, and fields taken from the parent are plain values
-      let plain = !response.exact;
-      if (parent && r.includeFromParent.length > 0) {
-        records = records.map((rec) => includeFromParent(rec, parent, r.includeFromParent));
-        plain &&= r.includeFromParent.every((f) => isPlainScalar(getField(parent.record, f).value));
-      }
-      pages++;
-      stats.pages++;
-      stats.records += records.length;
-      const cursor = options.cursors?.open(r, parent, { keep: writes });
-      const kept = cursor ? cursor.filter(records) : { records, stop: false };
-      if (writes && kept.records.length > 0) {
-        const lines = kept.records.map((rec) => JSON.stringify(rec));
-        await emit({ table: r.tableName, lines, plain });
-      }
-      const total = totalPages.get(r.name);
-      options.onProgress?.({
-        resource: r.name,
-        pages: stats.pages,
-        records: stats.records,
-        requests: client.stats.requests,
-        retries: client.stats.retries,
-        ...(total !== undefined && !Number.isNaN(total) ? { totalPages: total } : {}),
-      });
-      // Child series of this page run concurrently; their output keeps the sequential order.
-      const n = kids.length;
-      await runOrdered<Output>(
-        kept.records.length * n,
-        (i, out) => runChild(kids[i % n], { name: r.name, record: kept.records[(i / n) | 0] }, out),
-        emit,
-        { concurrency, budget, spill, weight: outputWeight, abort: failure },
-      );
-      if (options.limit !== undefined && pages >= options.limit) break;
-      if (kept.stop) break;
-      request = paginator.update(response, data);
+    } finally {
+      // a series that stops early (a failure, --limit) leaves no request behind it
+      await ahead?.settle();
     }
   };
 

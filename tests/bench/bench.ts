@@ -288,6 +288,31 @@ if (only.has("latency")) {
       fmt((bulkMany.requests / bulkMany.wallMs) / (bulkOne.requests / bulkOne.wallMs), 2)
     }x; ${sameRows(bulkOne, bulkMany)}`,
   );
+  // one big project: a single long series, whose pages 2..last go out ahead of time
+  const big = Number(values.bulk);
+  await using single = await startFakeGitlab({
+    size: {
+      ...bulkSize(big),
+      projectsPerGroup: 1,
+      mergeRequestsPerProject: 0,
+      commitsPerProject: 0,
+    },
+    latencyMs: latency,
+    jitterMs: Number(values.jitter),
+  });
+  const oneSeq = await runLoad(single, {
+    concurrency: 1,
+    destination: "postgres",
+    resources: "issues",
+  });
+  line(`1 project x ${big} issues, c. 1`, oneSeq);
+  const oneMany = await runLoad(single, { destination: "postgres", resources: "issues" });
+  line(`same, conc. default`, oneMany);
+  console.log(
+    `  requests/s ratio: ${
+      fmt((oneMany.requests / oneMany.wallMs) / (oneSeq.requests / oneSeq.wallMs), 2)
+    }x; ${sameRows(oneSeq, oneMany)}`,
+  );
 }
 
 if (only.has("ratelimit")) {

@@ -44,28 +44,34 @@ async function hasMarker(dataDir: string, template: string | null): Promise<bool
   }
 }
 
-pgTest("a new embedded database is unpacked from the template, then reopened as is", async (dir) => {
-  const template = join(dir, "template.tar.gz");
-  await markedTemplate(template);
-  assert.equal(await hasMarker(join(dir, "db"), template), true);
-  // reopened: the template is not applied again (the table made after it is still there)
-  const client = await openPglite(join(dir, "db"), { template });
-  try {
-    assert.equal((await client.query("SELECT * FROM t")).length, 0);
-  } finally {
-    await client.close();
-  }
-});
+pgTest(
+  "a new embedded database is unpacked from the template, then reopened as is",
+  async (dir) => {
+    const template = join(dir, "template.tar.gz");
+    await markedTemplate(template);
+    assert.equal(await hasMarker(join(dir, "db"), template), true);
+    // reopened: the template is not applied again (the table made after it is still there)
+    const client = await openPglite(join(dir, "db"), { template });
+    try {
+      assert.equal((await client.query("SELECT * FROM t")).length, 0);
+    } finally {
+      await client.close();
+    }
+  },
+);
 
-pgTest("a template PGlite cannot read, a missing one or none: initdb makes the database", async (dir) => {
-  const garbage = join(dir, "garbage.tar.gz");
-  await Deno.writeTextFile(garbage, "not a tar at all");
-  assert.equal(await hasMarker(join(dir, "a"), garbage), false);
-  assert.equal(await hasMarker(join(dir, "b"), join(dir, "missing.tar.gz")), false);
-  const template = join(dir, "template.tar.gz");
-  await markedTemplate(template);
-  assert.equal(await hasMarker(join(dir, "c"), null), false);
-});
+pgTest(
+  "a template PGlite cannot read, a missing one or none: initdb makes the database",
+  async (dir) => {
+    const garbage = join(dir, "garbage.tar.gz");
+    await Deno.writeTextFile(garbage, "not a tar at all");
+    assert.equal(await hasMarker(join(dir, "a"), garbage), false);
+    assert.equal(await hasMarker(join(dir, "b"), join(dir, "missing.tar.gz")), false);
+    const template = join(dir, "template.tar.gz");
+    await markedTemplate(template);
+    assert.equal(await hasMarker(join(dir, "c"), null), false);
+  },
+);
 
 pgTest("makeTemplate writes a template a database is made from", async (dir) => {
   const template = join(dir, "sub", "t.tar.gz");
@@ -74,7 +80,9 @@ pgTest("makeTemplate writes a template a database is made from", async (dir) => 
   assert.ok(bytes > 1_000_000, `${bytes} bytes`);
   const client = await openPglite(join(dir, "db"), { template });
   try {
-    const [row] = await client.query<{ v: string }>("SELECT current_setting('server_version') AS v");
+    const [row] = await client.query<{ v: string }>(
+      "SELECT current_setting('server_version') AS v",
+    );
     assert.match(row.v, /^\d+/);
   } finally {
     await client.close();
@@ -83,6 +91,9 @@ pgTest("makeTemplate writes a template a database is made from", async (dir) => 
 
 Deno.test("the template is named for the PGlite version deno.json pins", async () => {
   const config = JSON.parse(await Deno.readTextFile(new URL("../../deno.json", import.meta.url)));
-  assert.equal(config.imports["@electric-sql/pglite"], `npm:@electric-sql/pglite@${PGLITE_VERSION}`);
+  assert.equal(
+    config.imports["@electric-sql/pglite"],
+    `npm:@electric-sql/pglite@${PGLITE_VERSION}`,
+  );
   assert.match(config.tasks.compile, /^deno task pglite-template && deno compile /);
 });
