@@ -15,16 +15,11 @@ import type { GitlabSourceConfig } from "../config/types.ts";
 import { HttpError, UserError } from "../common/errors.ts";
 import { JobWriter } from "../storage/job_writer.ts";
 import { PLAIN_JSON_FILE, writeFileAtomic } from "../storage/package_storage.ts";
-import {
-  HttpClient,
-  type HttpClientOptions,
-  type HttpRequest,
-  type HttpResponse,
-} from "./http_client.ts";
+import { HttpClient, type HttpClientOptions, type HttpRequest } from "./http_client.ts";
 import { BufferBudget, type Emit, PoolAborted, runOrdered, type Spill } from "./pool.ts";
 import type { Cursors } from "./incremental.ts";
 import { createPaginator } from "./paginators/mod.ts";
-import { withParam } from "./paginators/paginator.ts";
+import { AheadBudget, pageRequests, PagesAhead } from "./pages_ahead.ts";
 import {
   buildRequest,
   configKeysOf,
@@ -117,84 +112,6 @@ export type ExtractHttpOptions = Pick<
  * plain JSON (see {@linkcode PLAIN_JSON_FILE}).
  */
 type Output = { table: string; lines: string[]; plain: boolean } | { warning: string };
-
-/**
- * The requests of pages 2 to the last of a GitLab offset-paginated series, to send at once
- * instead of one after the other, when its first `response` tells the page count
- * (`x-total-pages`, which GitLab sends up to 10,000 records) and the next page it links to is
- * that request with `page=2`: a keyset link (`id_after`, a cursor) or a paginator other than
- * `gitlab` gets undefined, and dlt's paginators always page one by one.
- */
-function pageRequests(
-  paginator: PaginatorConfig | string | undefined,
-  response: HttpResponse,
-  next: HttpRequest,
-  options: { limit?: number; urlOf: (request: HttpRequest) => string },
-): HttpRequest[] | undefined {
-  const config = typeof paginator === "string" ? { type: paginator } : paginator;
-  if (config?.type !== "gitlab") return undefined;
-  const param = typeof config.page_param === "string" ? config.page_param : "page";
-  const total = Number(response.headers.get("x-total-pages"));
-  if (!Number.isSafeInteger(total) || total < 3 || response.headers.get("x-page") !== "1") {
-    return undefined;
-  }
-  const key = (req: HttpRequest) => {
-    const url = new URL(options.urlOf(req));
-    url.searchParams.sort();
-    return url.href;
-  };
-  if (key(next) !== key(withParam(response.request, param, 2))) return undefined;
-  const last = Math.min(total, options.limit ?? total);
-  const out: HttpRequest[] = [];
-  for (let page = 2; page <= last; page++) out.push(withParam(response.request, param, page));
-  return out;
-}
-
-/**
- * Pages requested ahead, handed out in order: at most `window` are requested and not yet
- * taken, so the pages of a long series arrive concurrently while memory stays bounded.
- */
-class PagesAhead {
-  readonly #fetch: (request: HttpRequest) => Promise<HttpResponse | undefined>;
-  readonly #requests: HttpRequest[];
-  readonly #pending: Promise<HttpResponse | undefined>[] = [];
-  #sent = 0;
-
-  constructor(
-    fetch: (request: HttpRequest) => Promise<HttpResponse | undefined>,
-    requests: HttpRequest[],
-    window: number,
-  ) {
-    this.#fetch = fetch;
-    this.#requests = requests;
-    for (let i = 0; i < Math.max(1, window); i++) this.#send();
-  }
-
-  #send(): void {
-    if (this.#sent >= this.#requests.length) return;
-    const p = this.#fetch(this.#requests[this.#sent++]);
-    p.catch(() => {}); // a failure is thrown when its page is taken, in order
-    this.#pending.push(p);
-  }
-
-  /** Whether every page was taken. */
-  get done(): boolean {
-    return this.#pending.length === 0 && this.#sent >= this.#requests.length;
-  }
-
-  /** Waits for the pages requested and not taken (their results are dropped). */
-  async settle(): Promise<void> {
-    await Promise.allSettled(this.#pending.splice(0));
-    this.#sent = this.#requests.length;
-  }
-
-  /** The next page, in order. */
-  next(): Promise<HttpResponse | undefined> {
-    const p = this.#pending.shift()!;
-    this.#send();
-    return p;
-  }
-}
 
 /** A value plain `JSON.parse` gives back unchanged from its `JSON.stringify` (no wrapper). */
 const isPlainScalar = (v: Json): boolean => v === null || typeof v !== "object";
@@ -420,6 +337,7 @@ export async function extract(catalog: Catalog, options: ExtractOptions): Promis
   }
 
   const concurrency = Math.max(1, options.concurrency ?? options.source.concurrency ?? 16);
+  const aheadBudget = new AheadBudget(concurrency);
 
   // records waiting in the ordered pools of all levels together (memory stays flat)
 
@@ -585,7 +503,10 @@ export async function extract(catalog: Catalog, options: ExtractOptions): Promis
             urlOf: (req) => client.url(req),
           });
           if (rest) {
-            ahead = new PagesAhead((req) => client.request(req, context), rest, concurrency);
+            ahead = new PagesAhead((req) => client.request(req, context), rest, {
+              window: concurrency,
+              budget: aheadBudget,
+            });
           }
         }
       }

@@ -7,6 +7,8 @@ import { HttpError } from "../../lib/common/errors.ts";
 import type { ResolvedResource } from "../../lib/catalog/types.ts";
 import { type FakeGitlab, type RequestLogEntry, startFakeGitlab } from "../fake_gitlab/mod.ts";
 import { catalog, GITLAB, resource, run } from "./_helpers.ts";
+import type { HttpRequest, HttpResponse } from "../../lib/extract/http_client.ts";
+import { AheadBudget, PagesAhead } from "../../lib/extract/pages_ahead.ts";
 
 const DELAY = 400;
 
@@ -170,4 +172,44 @@ Deno.test("when the list grows while its pages are read, the last page's link is
   } finally {
     clearTimeout(grow);
   }
+});
+
+Deno.test("pages asked ahead by all series together stay within the run's budget, and come in order", async () => {
+  const started: string[] = [];
+  const waiting = new Map<string, (r: HttpResponse) => void>();
+  const fetch = (req: HttpRequest) => {
+    started.push(req.url);
+    return new Promise<HttpResponse>((resolve) => waiting.set(req.url, resolve));
+  };
+  const answer = (url: string) =>
+    waiting.get(url)!({ url, body: [url] } as unknown as HttpResponse);
+  const pages = (series: string) =>
+    Array.from({ length: 5 }, (_, i) => ({ url: `${series}${i + 2}` } as HttpRequest));
+  const budget = new AheadBudget(3);
+  const a = new PagesAhead(fetch, pages("a"), { window: 16, budget });
+  const b = new PagesAhead(fetch, pages("b"), { window: 16, budget });
+  // a took the whole budget: b asks nothing ahead (and does not wait for a place)
+  assert.deepEqual(started, ["a2", "a3", "a4"]);
+  // b's turn comes: its page is asked for then
+  const b2 = b.next();
+  assert.deepEqual(started, ["a2", "a3", "a4", "b2"]);
+  answer("b2");
+  assert.equal((await b2)?.url, "b2");
+  // a page taken frees a place, which the next asker uses
+  const a2 = a.next();
+  answer("a2");
+  assert.equal((await a2)?.url, "a2");
+  assert.equal(started.at(-1), "a5");
+  for (const url of ["a3", "a4", "a5"]) answer(url);
+  for (const url of ["a3", "a4", "a5"]) assert.equal((await a.next())?.url, url);
+  const a6 = a.next();
+  answer("a6");
+  assert.equal((await a6)?.url, "a6");
+  assert.ok(a.done);
+  await b.settle();
+  // every place is back: three new pages go out at once
+  const c = new PagesAhead(fetch, pages("c"), { window: 16, budget });
+  assert.deepEqual(started.slice(-3), ["c2", "c3", "c4"]);
+  for (const url of ["c2", "c3", "c4"]) answer(url);
+  await c.settle();
 });
