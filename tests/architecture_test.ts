@@ -64,3 +64,32 @@ Deno.test("imports go one way and the stages never import each other", async () 
   });
   assert.deepEqual(wrong, [], `imports against the layering: ${wrong.join(", ")}`);
 });
+
+Deno.test("a run into a Postgres server does not load PGlite: it is imported only when chosen", async () => {
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: ["info", "--json", new URL("../main.ts", import.meta.url).pathname],
+    stdout: "piped",
+    stderr: "null",
+  }).output();
+  const info = JSON.parse(new TextDecoder().decode(out.stdout)) as {
+    modules: {
+      specifier: string;
+      dependencies?: { code?: { specifier?: string }; isDynamic?: boolean }[];
+    }[];
+  };
+  // the modules main.ts reaches by static imports alone
+  const bySpecifier = new Map(info.modules.map((m) => [m.specifier, m]));
+  const reached = new Set<string>();
+  const stack = [new URL("../main.ts", import.meta.url).href];
+  while (stack.length) {
+    const s = stack.pop()!;
+    if (reached.has(s)) continue;
+    reached.add(s);
+    for (const dep of bySpecifier.get(s)?.dependencies ?? []) {
+      if (!dep.isDynamic && dep.code?.specifier) stack.push(dep.code.specifier);
+    }
+  }
+  const pglite = [...reached].filter((s) => /pglite/i.test(s));
+  assert.deepEqual(pglite, []);
+  assert.ok(reached.has(new URL("../lib/destinations/postgres/client.ts", import.meta.url).href));
+});

@@ -9,7 +9,6 @@ import { join } from "node:path";
 import { displayCredentials, postgresUrl } from "../config/mod.ts";
 import type { Config } from "../config/types.ts";
 import { connectPostgres } from "../destinations/postgres/client.ts";
-import { openPglite } from "../destinations/pglite/client.ts";
 import type { SqlClient } from "../load/sql_client.ts";
 
 /** Which destination a config selects. */
@@ -35,6 +34,8 @@ export async function openDestination(
   options: { workdir: string; hook?: (point: string) => void },
 ): Promise<SqlClient> {
   if (destinationTypeOf(config) === "pglite") {
+    // loaded only when chosen: PGlite's module takes ~30 ms to load, on every run otherwise
+    const { openPglite } = await import("../destinations/pglite/client.ts");
     return await openPglite(pgliteDir(options.workdir), { hook: options.hook });
   }
   const creds = config.postgres?.credentials;
