@@ -47,6 +47,8 @@ columns and types, the parent→child tree, sample rows page by page with a filt
 history (_dlt_loads), the schema and its versions, and the pipeline state. Works with the
 Postgres server and the embedded PGlite. Opens no browser; stop it with Ctrl+C.
 The destination stays open (read-only queries) while the page is served.
+Open the printed address: it carries an access token, new at every start; without
+it the page and its API answer 401 (other users of the machine see nothing).
 
 Flags:
 ${flagsHelp(FLAGS)}
@@ -90,7 +92,8 @@ Examples:
         );
       }
     }
-    const client = await openDestination(config, { workdir });
+    // a filter over a big table must not hold the database (or the page) for ever
+    const client = await openDestination(config, { workdir, statementTimeoutMs: 30_000 });
     const server = await startShowServer(client, {
       dataset: config.dataset_name,
       pipelineName: config.pipeline_name,

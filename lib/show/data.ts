@@ -179,10 +179,12 @@ export class ShowData {
         );
       }
       params.push(`%${options.filter.replace(/[\\%_]/g, (c) => `\\${c}`)}%`);
-      const target = options.column ? `${quoteIdent(options.column)}::text` : "t::text";
-      where = ` WHERE ${target} ILIKE $1`;
+      // any column: the values themselves, each as text (not the row literal, whose quoting
+      // and punctuation would match, nor a bare alias a column of the same name would shadow)
+      const targets = options.column ? [options.column] : names;
+      where = ` WHERE ${targets.map((n) => `${quoteIdent(n)}::text ILIKE $1`).join(" OR ")}`;
     }
-    const from = `${qualified(this.dataset, table)} AS t${where}`;
+    const from = `${qualified(this.dataset, table)}${where}`;
     const order = names.includes("_dlt_id")
       ? ["_dlt_load_id", "_dlt_list_idx", "_dlt_id"].filter((c) => names.includes(c))
       : names.includes("load_id")

@@ -231,7 +231,8 @@ for (const b of document.querySelectorAll("nav button")) {
       " · " + o.destination_type + " " + o.destination_location;
     tables = (await api("/api/tables")).tables;
     renderTree();
-    const wanted = decodeURIComponent(location.hash.slice(1));
+    let wanted = "";
+    try { wanted = decodeURIComponent(location.hash.slice(1)); } catch { /* a bad #fragment */ }
     const first = tables.find((t) => t.name === wanted) || tables.find((t) => !t.system);
     if (first) await openTable(first.name);
     document.body.dataset.ready = "true";

@@ -28,13 +28,41 @@ export interface ShowServerOptions {
 
 /** A running show server. */
 export interface ShowServer {
-  /** e.g. `http://127.0.0.1:8123/` */
+  /** The address to open, with the access token: `http://127.0.0.1:8123/?token=…` */
   url: string;
+  /** The server's root, e.g. `http://127.0.0.1:8123/` */
+  origin: string;
+  /**
+   * The access token of this server (random, per start): a `token` query parameter, an
+   * `Authorization: Bearer` header, or the cookie the page sets.
+   */
+  token: string;
   port: number;
   /** Resolves once the server stopped and the destination is closed. */
   finished: Promise<void>;
   /** Stops serving and closes the destination. */
   shutdown(): Promise<void>;
+}
+
+/** A random access token: 24 bytes, base64url. */
+function newToken(): string {
+  const bytes = crypto.getRandomValues(new Uint8Array(24));
+  return btoa(String.fromCharCode(...bytes)).replaceAll("+", "-").replaceAll("/", "_")
+    .replace(/=+$/, "");
+}
+
+/** Compares two strings in time independent of where they differ. */
+function sameSecret(a: string | null | undefined, b: string): boolean {
+  if (typeof a !== "string" || a.length !== b.length) return false;
+  let diff = 0;
+  for (let i = 0; i < a.length; i++) diff |= a.charCodeAt(i) ^ b.charCodeAt(i);
+  return diff === 0;
+}
+
+/** A non-negative integer query parameter (`fallback` when absent); undefined when invalid. */
+function count(value: string | null, fallback: number): number | undefined {
+  if (value === null || value === "") return fallback;
+  return /^\d{1,9}$/.test(value) ? Number(value) : undefined;
 }
 
 function json(body: unknown, status = 200): Response {
@@ -65,9 +93,47 @@ export async function startShowServer(
     destination_type: client.kind,
     destination_location: client.location,
   };
+  const token = newToken();
+  let port = 0;
+  /** The cookie the page sets: per port (cookies are per host, not per port). */
+  const cookieName = () => `gitlab_pg_show_${port}`;
+  /**
+   * Whether a request may be served: addressed to this server by name (a DNS-rebound name
+   * fails: a web page the user visits cannot read the data), not sent by another site (no
+   * cross-site request starts queries), and holding the token (other users and processes of
+   * the machine get nothing).
+   */
+  const refuse = (req: Request, url: URL): Response | undefined => {
+    const hosts = [`127.0.0.1:${port}`, `localhost:${port}`, `[::1]:${port}`];
+    if (options.hostname) hosts.push(`${options.hostname.toLowerCase()}:${port}`);
+    const host = req.headers.get("host") ?? url.host;
+    if (!hosts.includes(host.toLowerCase())) {
+      return json({ error: `This server answers only at http://127.0.0.1:${port}/` }, 403);
+    }
+    const site = req.headers.get("sec-fetch-site");
+    const origin = req.headers.get("origin");
+    if (
+      (site !== null && site !== "same-origin" && site !== "none") ||
+      (origin !== null && !hosts.some((h) => origin.toLowerCase() === `http://${h}`))
+    ) {
+      return json({ error: "Requests from other sites are not served" }, 403);
+    }
+    const cookie = (req.headers.get("cookie") ?? "").split(/;\s*/)
+      .find((c) => c.startsWith(`${cookieName()}=`))?.slice(cookieName().length + 1);
+    const bearer = /^Bearer (.+)$/.exec(req.headers.get("authorization") ?? "")?.[1];
+    if (
+      sameSecret(url.searchParams.get("token"), token) || sameSecret(cookie, token) ||
+      sameSecret(bearer, token)
+    ) return undefined;
+    return json({
+      error: "No access token: open the address `gitlab-pg show` printed (it ends in ?token=…)",
+    }, 401);
+  };
   const handle = async (req: Request): Promise<Response> => {
     const url = new URL(req.url);
     if (req.method !== "GET") return json({ error: "Only GET is served" }, 405);
+    const refused = refuse(req, url);
+    if (refused) return refused;
     const path = url.pathname;
     if (path === "/" || path === "/index.html") {
       return new Response(SHOW_PAGE, {
@@ -75,6 +141,10 @@ export async function startShowServer(
           "content-type": "text/html; charset=utf-8",
           "content-security-policy":
             "default-src 'self'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; img-src data:",
+          // the page's own requests carry the token from here on
+          "set-cookie": `${cookieName()}=${token}; Path=/; HttpOnly; SameSite=Strict`,
+          "referrer-policy": "no-referrer",
+          "cache-control": "no-store",
         },
       });
     }
@@ -84,10 +154,21 @@ export async function startShowServer(
       const m = /^\/api\/tables\/([^/]+)\/rows$/.exec(path);
       if (m) {
         const q = url.searchParams;
+        let table: string;
+        try {
+          table = decodeURIComponent(m[1]);
+        } catch {
+          return json({ error: `Bad table name in "${path}"` }, 400);
+        }
+        const offset = count(q.get("offset"), 0);
+        const limit = count(q.get("limit"), 50);
+        if (offset === undefined || limit === undefined) {
+          return json({ error: "offset and limit must be whole numbers" }, 400);
+        }
         return json(
-          await data.rows(decodeURIComponent(m[1]), {
-            offset: Number(q.get("offset") ?? 0) || 0,
-            limit: Number(q.get("limit") ?? 50) || 50,
+          await data.rows(table, {
+            offset,
+            limit,
             filter: q.get("filter") ?? "",
             column: q.get("column") || undefined,
           }),
@@ -123,6 +204,7 @@ export async function startShowServer(
     );
   }
   const addr = await listening;
+  port = addr.port;
   let closing: Promise<void> | undefined;
   const shutdown = () =>
     closing ??= (async () => {
@@ -131,8 +213,11 @@ export async function startShowServer(
     })();
   options.signal?.addEventListener("abort", () => void shutdown(), { once: true });
   const host = addr.hostname.includes(":") ? `[${addr.hostname}]` : addr.hostname;
+  const origin = `http://${host}:${addr.port}/`;
   return {
-    url: `http://${host}:${addr.port}/`,
+    url: `${origin}?token=${token}`,
+    origin,
+    token,
     port: addr.port,
     finished: server.finished.then(() => closing ?? shutdown()),
     shutdown,

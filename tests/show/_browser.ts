@@ -69,6 +69,13 @@ async function checkPage(url: string, want: Expected, loadId: string, shot: stri
     const firstCell = await page.locator("[data-testid=loads] tbody tr td").first().textContent();
     assert.equal(firstCell, loadId);
     assert.equal(await page.locator("[data-testid=loads] tbody tr").count(), 1);
+    // a malformed #fragment opens the first table instead of breaking the page
+    const bad = await browser.newPage();
+    bad.setDefaultTimeout(10_000);
+    bad.on("pageerror", (e) => errors.push(String(e)));
+    await bad.goto(`${url}#%E0%A4%A`);
+    await bad.waitForSelector("body[data-ready=true]");
+    assert.equal((await bad.locator("#error").textContent())?.trim(), "");
     assert.deepEqual(errors, []);
   } finally {
     await browser.close();

@@ -9,7 +9,12 @@ import { cliCommand } from "../helpers/cli.ts";
 
 /** A running `gitlab-pg show`. */
 export interface ShowProcess {
+  /** The address printed, with the access token. */
   url: string;
+  /** The server's root, e.g. `http://127.0.0.1:8123/`. */
+  origin: string;
+  /** The access token in `url`. */
+  token: string;
   /** SIGTERM, then the exit code and stderr. */
   stop(): Promise<{ code: number; stderr: string }>;
 }
@@ -31,13 +36,16 @@ export async function startShow(
       throw new Error(`show exited with ${status.code}: ${out}${await stderr}`);
     }
     out += value;
-    url = /(http:\/\/127\.0\.0\.1:\d+\/)/.exec(out)?.[1];
+    url = /(http:\/\/127\.0\.0\.1:\d+\/\?token=[\w-]+)/.exec(out)?.[1];
   }
   const rest = (async () => {
     while (!(await reader.read()).done) { /* drain */ }
   })();
+  const printed = new URL(url);
   return {
     url,
+    origin: `${printed.origin}/`,
+    token: printed.searchParams.get("token")!,
     async stop() {
       child.kill("SIGTERM");
       const status = await child.status;

@@ -10,7 +10,7 @@ import { join } from "node:path";
 import { type FakeGitlab, startFakeGitlab } from "../fake_gitlab/mod.ts";
 import { runCli } from "../helpers/cli.ts";
 import { dropDataset, pgIgnore, TEST_PG_URL, uniqueDataset } from "../helpers/postgres.ts";
-import { startShow } from "./_show.ts";
+import { type ShowProcess, startShow } from "./_show.ts";
 
 const CHROMIUM = "/usr/bin/chromium";
 const BROWSER = new URL("./_browser.ts", import.meta.url).pathname;
@@ -44,13 +44,13 @@ async function load(env: Record<string, string>, cwd: string): Promise<string> {
   return JSON.parse(res.stdout).load_packages[0].load_id;
 }
 
-async function getJson(url: string): Promise<Record<string, unknown>> {
-  const res = await fetch(url);
-  assert.equal(res.status, 200, url);
-  return await res.json();
-}
-
-async function checkApi(url: string, want: Expected, loadId: string): Promise<void> {
+async function checkApi(show: ShowProcess, want: Expected, loadId: string): Promise<void> {
+  const url = show.origin;
+  const getJson = async (url: string): Promise<Record<string, unknown>> => {
+    const res = await fetch(url, { headers: { authorization: `Bearer ${show.token}` } });
+    assert.equal(res.status, 200, url);
+    return await res.json();
+  };
   const { tables } = await getJson(`${url}api/tables`) as {
     tables: { name: string; parent: string | null; rows: number; columns: { name: string }[] }[];
   };
@@ -69,10 +69,76 @@ async function checkApi(url: string, want: Expected, loadId: string): Promise<vo
   assert.ok(schema.versions.length >= 1);
   const state = await getJson(`${url}api/state`) as { state: { pipeline_name: string } };
   assert.equal(state.state.pipeline_name, "gitlab_pipeline");
-  // names are checked before they reach SQL
-  const bad = await fetch(`${url}api/tables/${encodeURIComponent('issues" x')}/rows`);
-  assert.equal(bad.status, 400);
-  await bad.body?.cancel();
+  // names are checked before they reach SQL, numbers are numbers
+  for (
+    const path of [
+      `api/tables/${encodeURIComponent('issues" x')}/rows`,
+      "api/tables/%E0%A4%A/rows",
+      "api/tables/issues/rows?offset=Infinity",
+      "api/tables/issues/rows?limit=1e3",
+    ]
+  ) {
+    const bad = await fetch(`${url}${path}`, {
+      headers: { authorization: `Bearer ${show.token}` },
+    });
+    assert.equal(bad.status, 400, path);
+    await bad.body?.cancel();
+  }
+  // the any-column filter looks at the values, not at the row's text form ("(a,b)")
+  for (const punctuation of ["(", ","]) {
+    const found = await getJson(`${url}api/tables/issues__labels/rows?filter=${punctuation}`);
+    assert.equal(found.total, 0, punctuation);
+  }
+  const any = await getJson(`${url}api/tables/issues__labels/rows?filter=BUG`);
+  assert.equal(any.total, want.bugLabels);
+}
+
+/** One raw HTTP/1.1 GET (fetch would not send a foreign Host), its status code. */
+async function rawStatus(port: number, path: string, headers: Record<string, string>) {
+  const conn = await Deno.connect({ hostname: "127.0.0.1", port });
+  try {
+    const head = Object.entries({ connection: "close", ...headers })
+      .map(([k, v]) => `${k}: ${v}\r\n`).join("");
+    await conn.write(new TextEncoder().encode(`GET ${path} HTTP/1.1\r\n${head}\r\n`));
+    const buf = new Uint8Array(64);
+    const n = await conn.read(buf);
+    return Number(/^HTTP\/1\.1 (\d+)/.exec(new TextDecoder().decode(buf.subarray(0, n ?? 0)))?.[1]);
+  } finally {
+    conn.close();
+  }
+}
+
+/**
+ * The server answers only its own user: the token (or the cookie the page sets) is needed,
+ * a DNS-rebound name and other sites' requests are refused.
+ */
+async function checkAccess(show: ShowProcess): Promise<void> {
+  const port = Number(new URL(show.origin).port);
+  const api = `/api/tables/issues/rows?token=${show.token}`;
+  const host = `127.0.0.1:${port}`;
+  assert.equal(await rawStatus(port, api, { host }), 200);
+  assert.equal(await rawStatus(port, api, { host: `localhost:${port}` }), 200);
+  // another user or process of the machine, without the token
+  assert.equal(await rawStatus(port, "/api/tables", { host }), 401);
+  assert.equal(await rawStatus(port, "/", { host }), 401);
+  assert.equal(await rawStatus(port, `/api/tables?token=${show.token}x`, { host }), 401);
+  // a web page whose name was rebound to 127.0.0.1 (the browser sends its own name)
+  assert.equal(await rawStatus(port, api, { host: `attacker.example:${port}` }), 403);
+  // another site's page making the browser ask (an <img>, a form, fetch)
+  assert.equal(await rawStatus(port, api, { host, "sec-fetch-site": "cross-site" }), 403);
+  assert.equal(await rawStatus(port, api, { host, origin: "http://localhost:9999" }), 403);
+  // the page sets the token as a cookie for its own requests
+  const page = await fetch(show.url);
+  assert.equal(page.status, 200);
+  await page.body?.cancel();
+  const cookie = page.headers.get("set-cookie")!;
+  assert.match(cookie, /HttpOnly/);
+  assert.match(cookie, /SameSite=Strict/);
+  const withCookie = await fetch(`${show.origin}api/overview`, {
+    headers: { cookie: cookie.split(";")[0] },
+  });
+  assert.equal(withCookie.status, 200);
+  await withCookie.body?.cancel();
 }
 
 /**
@@ -115,7 +181,8 @@ async function scenario(
     assert.ok(want.bugLabels > 0 && want.bugLabels < want.labels, JSON.stringify(want));
     const show = await startShow([], { cwd, env });
     try {
-      await t.step("JSON API", () => checkApi(show.url, want, loadId));
+      await t.step("JSON API", () => checkApi(show, want, loadId));
+      await t.step("only for the user who started it", () => checkAccess(show));
       await t.step({
         name: "page in headless Chromium",
         ignore: !hasChromium,

@@ -17,6 +17,8 @@ export interface PostgresClientOptions {
   location?: string;
   /** Seconds to wait for a connection. @default {15} */
   connectTimeout?: number;
+  /** A statement running longer is cancelled (`statement_timeout`). @default {no limit} */
+  statementTimeoutMs?: number;
 }
 
 type Sql = postgres.Sql | postgres.TransactionSql;
@@ -235,7 +237,10 @@ export async function connectPostgres(
     onnotice: () => {},
     max: 4,
     connect_timeout: timeout,
-    connection: { application_name: "gitlab-pg" },
+    connection: {
+      application_name: "gitlab-pg",
+      ...(options.statementTimeoutMs ? { statement_timeout: options.statementTimeoutMs } : {}),
+    },
     idle_timeout: 30,
     socket: (o: SocketTarget) => {
       sockets++;
