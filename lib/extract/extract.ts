@@ -338,6 +338,8 @@ export async function extract(catalog: Catalog, options: ExtractOptions): Promis
 
   const concurrency = Math.max(1, options.concurrency ?? options.source.concurrency ?? 16);
   const aheadBudget = new AheadBudget(concurrency);
+  /** Resources `--limit` cut short, warned about once each. */
+  const limitWarned = new Set<string>();
 
   // records waiting in the ordered pools of all levels together (memory stays flat)
 
@@ -492,7 +494,21 @@ export async function extract(catalog: Catalog, options: ExtractOptions): Promis
           emit,
           { concurrency, budget, spill, weight: outputWeight, abort: failure },
         );
-        if (options.limit !== undefined && pages >= options.limit) break;
+        if (options.limit !== undefined && pages >= options.limit) {
+          if (cursor && (ahead ? !ahead.done : paginator.update(response, data) !== undefined)) {
+            // pages were left unread: the cursor must not move past them
+            options.cursors?.hold(r, parent);
+            if (!limitWarned.has(r.name)) {
+              limitWarned.add(r.name);
+              await emit({
+                warning: `--limit stopped resource "${r.name}" before its last page: its ` +
+                  `incremental cursor stays where it was, so the next run reads it again from ` +
+                  `there (the records left unread now are not skipped)`,
+              });
+            }
+          }
+          break;
+        }
         if (kept.stop) break;
         if (ahead?.done) ahead = undefined; // then the last page's links say whether more came
         if (ahead) continue;

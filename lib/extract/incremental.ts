@@ -356,6 +356,17 @@ export class Cursors {
     return cursor;
   }
 
+  /**
+   * Keeps the cursor of `resource` (for `parent`'s series) where it was: its series stopped
+   * before its last page (`--limit`), so moving it past the records read would skip the unread
+   * ones for good (the catalog reads newest first).
+   */
+  hold(resource: ResolvedResource, parent?: ParentRecord): void {
+    const key = parent ? parentKey(parent) : undefined;
+    const open = this.#open.get(`${resource.name}\u0000${key ?? ""}`);
+    if (open) open.keep = false;
+  }
+
   /** Writes every cursor's new state into the resource states (call once extract succeeded). */
   commit(): void {
     for (const { resource, parent, cursor, keep } of this.#open.values()) {

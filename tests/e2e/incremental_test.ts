@@ -268,3 +268,45 @@ Deno.test({
     }
   },
 });
+
+Deno.test({
+  name: "a run cut short by --limit keeps the cursor: the next run loads what it left unread",
+  ignore: pgIgnore,
+  sanitizeResources: false,
+  sanitizeOps: false,
+  async fn() {
+    await using gitlab = await startFakeGitlab({
+      size: { groups: 1, subgroupsPerGroup: 0, projectsPerGroup: 1, issuesPerProject: 250 },
+    });
+    const [a] = projectsOf(gitlab);
+    const cwd = await Deno.makeTempDir();
+    const dataset = uniqueDataset("lim");
+    const env = projectsEnv(gitlab, [a], { dataset, cwd });
+    try {
+      // newest first, 100 a page: page 1 holds the newest 100
+      const cut = await runCli(["run", "--json", "--resources", "issues", "--limit", "1"], {
+        cwd,
+        env,
+      });
+      assert.equal(cut.code, 0, cut.stderr);
+      assert.equal(await count(dataset, "issues"), 100);
+      assert.match(cut.stderr, /--limit stopped resource "issues" before its last page/);
+      assert.ok(
+        JSON.parse(cut.stdout).warnings.some((w: string) => w.startsWith("--limit stopped")),
+      );
+      // before, the cursor moved to the newest issue and the other 150 were never loaded
+      const rest = await runCli(["run", "--json", "--resources", "issues"], { cwd, env });
+      assert.equal(rest.code, 0, rest.stderr);
+      assert.equal(await count(dataset, "issues"), 250);
+      // a limit that reads every page moves the cursor as usual, without a warning
+      const all = await runCli(["run", "--json", "--resources", "issues", "--limit", "5"], {
+        cwd,
+        env,
+      });
+      assert.doesNotMatch(all.stderr, /--limit stopped/);
+    } finally {
+      await dropDataset(dataset);
+      await Deno.remove(cwd, { recursive: true });
+    }
+  },
+});
