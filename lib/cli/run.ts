@@ -6,7 +6,7 @@
 
 import { loadCatalog, resolveCatalogArg, selectResources } from "../catalog/mod.ts";
 import { loadConfig } from "../config/mod.ts";
-import { UsageError } from "../common/errors.ts";
+import { InterruptedError, UsageError } from "../common/errors.ts";
 import {
   formatLoadInfo,
   formatNormalizeInfo,
@@ -118,6 +118,26 @@ export function pipelineOverrides(
   return out;
 }
 
+/**
+ * Rejects `signalled` with an {@linkcode InterruptedError} at the first SIGINT or SIGTERM
+ * (where the platform has them) while the run goes on; disposing removes the listeners.
+ */
+function onInterrupt(): Disposable & { signalled: Promise<never> } {
+  const { promise, reject } = Promise.withResolvers<never>();
+  promise.catch(() => {});
+  const signals: ("SIGINT" | "SIGTERM")[] = Deno.build.os === "windows"
+    ? ["SIGINT"]
+    : ["SIGINT", "SIGTERM"];
+  const listeners = signals.map((s) => [s, () => reject(new InterruptedError(s))] as const);
+  for (const [s, f] of listeners) Deno.addSignalListener(s, f);
+  return {
+    signalled: promise,
+    [Symbol.dispose]: () => {
+      for (const [s, f] of listeners) Deno.removeSignalListener(s, f);
+    },
+  };
+}
+
 /** The `run` command. */
 export const runCommand: Command = {
   name: "run",
@@ -183,8 +203,9 @@ Examples:
       sourceName: catalog.sourceName,
     });
     let info;
+    using interrupt = onInterrupt();
     try {
-      info = await runPipeline(config, {
+      const running = runPipeline(config, {
         catalog,
         resources,
         startWarnings,
@@ -197,6 +218,10 @@ Examples:
           ? parseContractFlag(values["schema-contract"])
           : undefined,
       });
+      // a signal ends the run where it is (every step is safe to cut: the next run resumes),
+      // after the trace says so
+      running.catch(() => {});
+      info = await Promise.race([running, interrupt.signalled]);
     } catch (error) {
       await observers.failed(error);
       if (config.runtime.slack_incoming_hook) {

@@ -120,7 +120,23 @@ export class DestinationError extends GitlabPgError {}
 /** A record or schema change that the schema contract forbids. Exit code 1. */
 export class DataValidationError extends GitlabPgError {}
 
-/** Exit code for an error: 2 for user mistakes, 1 otherwise. */
+/**
+ * The run was stopped by a signal (Ctrl+C: SIGINT, or SIGTERM). Exit code 128 + the signal's
+ * number (130, 143), as a shell reports a process the signal ended.
+ */
+export class InterruptedError extends GitlabPgError {
+  readonly signal: "SIGINT" | "SIGTERM";
+  constructor(signal: "SIGINT" | "SIGTERM") {
+    super(
+      `interrupted (${signal}): what earlier runs loaded is intact, and the next run resumes ` +
+        "from the last complete step",
+    );
+    this.signal = signal;
+  }
+}
+
+/** Exit code for an error: 2 for user mistakes, 130/143 for an interrupted run, 1 otherwise. */
 export function exitCodeOf(error: unknown): number {
+  if (error instanceof InterruptedError) return error.signal === "SIGINT" ? 130 : 143;
   return error instanceof UserError ? 2 : 1;
 }

@@ -8,8 +8,14 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import denoJson from "../../deno.json" with { type: "json" };
 import { type FakeGitlab, startFakeGitlab } from "../fake_gitlab/mod.ts";
-import { MAIN, runCli } from "../helpers/cli.ts";
-import { dropDataset, pgIgnore, TEST_PG_URL, uniqueDataset } from "../helpers/postgres.ts";
+import { cliCommand, MAIN, runCli } from "../helpers/cli.ts";
+import {
+  dropDataset,
+  pgIgnore,
+  projectsEnv,
+  TEST_PG_URL,
+  uniqueDataset,
+} from "../helpers/postgres.ts";
 import { describeConfigKeys } from "../../lib/config/mod.ts";
 
 async function smallGitlab(): Promise<FakeGitlab> {
@@ -286,6 +292,49 @@ Deno.test({
       assert.equal(info.code, 0, info.stderr);
       assert.equal(JSON.parse(info.stdout).state_source, "local");
     } finally {
+      await Deno.remove(cwd, { recursive: true });
+    }
+  },
+});
+
+Deno.test({
+  name: "Ctrl+C (SIGINT) or SIGTERM stops a run with a message, a FAILED trace and exit 130/143",
+  ignore: pgIgnore,
+  sanitizeResources: false,
+  sanitizeOps: false,
+  async fn() {
+    await using gitlab = await startFakeGitlab({
+      size: { groups: 1, subgroupsPerGroup: 0, projectsPerGroup: 2, issuesPerProject: 40 },
+      latencyMs: 100,
+    });
+    const cwd = await Deno.makeTempDir();
+    const dataset = uniqueDataset("sig");
+    const env = projectsEnv(gitlab, gitlab.data.projects.map((p) => p.id), { dataset, cwd });
+    try {
+      for (const [signal, code] of [["SIGINT", 130], ["SIGTERM", 143]] as const) {
+        const child = cliCommand(["run", "--resources", "issues,issue_notes"], { cwd, env })
+          .spawn();
+        const stderr = new Response(child.stderr).text();
+        const stdout = new Response(child.stdout).text();
+        // once it is reading GitLab
+        const started = gitlab.requests.length;
+        while (gitlab.requests.length < started + 3) await new Promise((r) => setTimeout(r, 20));
+        child.kill(signal);
+        const status = await child.status;
+        const err = await stderr;
+        await stdout;
+        assert.equal(status.code, code, err);
+        assert.match(err, new RegExp(`error: interrupted \\(${signal}\\): .*next run resumes`));
+        const trace = await runCli(["trace", "--json"], { cwd, env });
+        const t = JSON.parse(trace.stdout);
+        assert.equal(t.status, "failed");
+        assert.match(JSON.stringify(t), new RegExp(`interrupted \\(${signal}\\)`));
+      }
+      // and the next run completes
+      const again = await runCli(["run", "--resources", "issues,issue_notes"], { cwd, env });
+      assert.equal(again.code, 0, again.stderr);
+    } finally {
+      await dropDataset(dataset);
       await Deno.remove(cwd, { recursive: true });
     }
   },
