@@ -27,12 +27,32 @@ export async function main(args: string[]): Promise<number> {
       if (error.cause instanceof Error && Deno.env.get("GITLAB_PG_DEBUG")) {
         console.error(redact(String(error.cause.stack ?? error.cause)));
       }
+    } else if (isFileSystemError(error)) {
+      // a path of the configuration or a flag that cannot be used: not a bug
+      console.error(
+        `error: ${
+          redact((error as Error).message)
+        } (check the folders in the configuration and flags: pipelines_dir, export_schema_path, --dir)`,
+      );
     } else {
       const msg = error instanceof Error ? (error.stack ?? error.message) : String(error);
       console.error(`error: unexpected failure (a bug in gitlab-pg): ${redact(msg)}`);
     }
     return exitCodeOf(error);
   }
+}
+
+/** An error of the file system (a missing folder, a file where a folder should be, no right). */
+function isFileSystemError(error: unknown): boolean {
+  const e = Deno.errors;
+  return [
+    e.NotFound,
+    e.PermissionDenied,
+    e.AlreadyExists,
+    e.NotADirectory,
+    e.IsADirectory,
+    e.FilesystemLoop,
+  ].some((k) => k !== undefined && error instanceof k);
 }
 
 if (import.meta.main) {

@@ -36,6 +36,7 @@ import {
 } from "../storage/package_storage.ts";
 import { destinationTypeOf, openDestination } from "./destination.ts";
 import { tryLock } from "../storage/file_lock.ts";
+import { ConfigError } from "../common/errors.ts";
 import { CRASH_ENV, crashHook } from "./crash.ts";
 import { planRefresh, type RefreshMode, type RefreshPlan } from "./refresh.ts";
 import {
@@ -150,10 +151,30 @@ export async function runPipeline(
   config: Config,
   options: RunOptions & { catalog: Catalog },
 ): Promise<RunInfo> {
-  const workdir = resolve(options.cwd ?? Deno.cwd(), config.pipelines_dir, config.pipeline_name);
-  await Deno.mkdir(workdir, { recursive: true });
+  const cwd = options.cwd ?? Deno.cwd();
+  const workdir = resolve(cwd, config.pipelines_dir, config.pipeline_name);
+  await usableDir(workdir, "pipelines_dir", config.pipelines_dir);
+  // checked before anything is loaded: the export comes after the data is committed
+  await usableDir(
+    resolve(cwd, config.export_schema_path),
+    "export_schema_path",
+    config.export_schema_path,
+  );
   using _lock = await lockWorkdir(workdir, options.onLog ?? (() => {}));
   return await runLocked(config, options, workdir);
+}
+
+/** Makes `dir` (the config key `key` set to `value`), or says why it cannot be used. */
+async function usableDir(dir: string, key: string, value: string): Promise<void> {
+  try {
+    await Deno.mkdir(dir, { recursive: true });
+  } catch (e) {
+    const why = e instanceof Error ? e.message : String(e);
+    throw new ConfigError(
+      `Cannot use folder "${dir}" (${key} = "${value}", env ${key.toUpperCase()}): ${why}`,
+      { cause: e },
+    );
+  }
 }
 
 /** Lock file of a working dir: held by the run using it (released when the process ends). */

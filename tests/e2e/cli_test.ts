@@ -292,3 +292,44 @@ Deno.test({
       }
     }),
 });
+
+Deno.test({
+  name: "an unusable folder is a configuration error named by its key, found before any request",
+  sanitizeResources: false,
+  sanitizeOps: false,
+  async fn() {
+    await using gitlab = await startFakeGitlab({});
+    const cwd = await Deno.makeTempDir();
+    try {
+      await Deno.writeTextFile(join(cwd, "afile"), "");
+      const env = projectsEnv(gitlab, [gitlab.data.projects[0].id], { cwd });
+      for (
+        const [key, flag] of [["export_schema_path", "EXPORT_SCHEMA_PATH"], [
+          "pipelines_dir",
+          "PIPELINES_DIR",
+        ]]
+      ) {
+        const res = await runCli(["run", "--resources", "issues"], {
+          cwd,
+          env: { ...env, [flag]: join(cwd, "afile") },
+        });
+        assert.equal(res.code, 2, res.stderr);
+        assert.match(
+          res.stderr,
+          new RegExp(
+            `^error: Cannot use folder ".*afile.*" \\(${key} = ".*afile", env ${flag}\\): `,
+          ),
+        );
+        assert.doesNotMatch(res.stderr, /a bug in gitlab-pg/);
+      }
+      assert.equal(gitlab.requests.length, 0);
+      // other file-system failures are not reported as bugs either
+      const init = await runCli(["init", "--dir", join(cwd, "afile", "sub")], { cwd, env: {} });
+      assert.equal(init.code, 1, init.stderr);
+      assert.match(init.stderr, /^error: .*afile.* \(check the folders in the configuration/);
+      assert.doesNotMatch(init.stderr, /a bug in gitlab-pg|\n\s+at /);
+    } finally {
+      await Deno.remove(cwd, { recursive: true });
+    }
+  },
+});
