@@ -6,7 +6,7 @@
  */
 
 import { UsageError } from "../common/errors.ts";
-import { loadConfig } from "../config/mod.ts";
+import { loadCliConfig } from "./config.ts";
 import { formatPipelineInfo, pipelineInfo, pipelineInfoJson } from "../pipeline/info.ts";
 import { flagsHelp, type FlagSpec, parseFlags } from "./args.ts";
 import type { CliIo, Command } from "./io.ts";
@@ -51,7 +51,7 @@ Examples:
     if (positionals.length) {
       throw new UsageError(`"gitlab-pg info" takes no arguments, got "${positionals[0]}"`);
     }
-    const config = await loadConfig({
+    const config = await loadCliConfig({
       cwd: io.cwd,
       env: io.env,
       overrides: pipelineOverrides(values),

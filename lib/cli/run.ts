@@ -5,7 +5,7 @@
  */
 
 import { loadCatalog, resolveCatalogArg, selectResources } from "../catalog/mod.ts";
-import { loadConfig } from "../config/mod.ts";
+import { loadCliConfig } from "./config.ts";
 import { InterruptedError, UsageError } from "../common/errors.ts";
 import {
   formatLoadInfo,
@@ -167,7 +167,7 @@ Examples:
       throw new UsageError(`"gitlab-pg run" takes no arguments, got "${positionals[0]}"`);
     }
     const limit = intFlag("limit", values.limit);
-    const config = await loadConfig({
+    const config = await loadCliConfig({
       cwd: io.cwd,
       env: io.env,
       overrides: {

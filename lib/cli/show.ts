@@ -7,7 +7,7 @@
 
 import { join, resolve } from "node:path";
 import { UsageError } from "../common/errors.ts";
-import { loadConfig } from "../config/mod.ts";
+import { loadCliConfig } from "./config.ts";
 import { destinationTypeOf, openDestination, pgliteDir } from "../pipeline/destination.ts";
 import { startShowServer } from "../show/mod.ts";
 import { flagsHelp, type FlagSpec, parseFlags } from "./args.ts";
@@ -74,7 +74,7 @@ Examples:
         );
       }
     }
-    const config = await loadConfig({
+    const config = await loadCliConfig({
       cwd: io.cwd,
       env: io.env,
       overrides: pipelineOverrides(values),

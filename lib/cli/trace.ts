@@ -10,7 +10,7 @@ import { UsageError } from "../common/errors.ts";
 import { formatTrace, readTrace } from "../pipeline/trace.ts";
 import { flagsHelp, type FlagSpec, parseFlags } from "./args.ts";
 import type { CliIo, Command } from "./io.ts";
-import { loadConfig } from "../config/mod.ts";
+import { loadCliConfig } from "./config.ts";
 import { PIPELINE_FLAGS, pipelineOverrides } from "./run.ts";
 
 const FLAGS: Record<string, FlagSpec> = {
@@ -46,7 +46,7 @@ Examples:
     if (positionals.length) {
       throw new UsageError(`"gitlab-pg trace" takes no arguments, got "${positionals[0]}"`);
     }
-    const config = await loadConfig({
+    const config = await loadCliConfig({
       cwd: io.cwd,
       env: io.env,
       overrides: pipelineOverrides(values),

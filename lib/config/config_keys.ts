@@ -55,7 +55,11 @@ const CREDS = "destination.postgres.credentials";
 export function describeConfigKeys(): ConfigKeyInfo[] {
   return [
     row("pipeline_name", "gitlab_pipeline", "Name of the pipeline and of its working dir"),
-    row("dataset_name", "gitlab_data", "Destination dataset (Postgres schema) to load into"),
+    row(
+      "dataset_name",
+      "gitlab_data",
+      "Destination dataset (Postgres schema) to load into, in its snake_case form as dlt does (GitLab-Data: git_lab_data)",
+    ),
     row(
       "destination_type",
       "",

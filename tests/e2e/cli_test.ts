@@ -11,6 +11,7 @@ import { assertGolden } from "../helpers/golden.ts";
 import {
   dropDataset,
   pgIgnore,
+  pgQuery,
   projectsEnv,
   TEST_PG_URL,
   uniqueDataset,
@@ -329,6 +330,42 @@ Deno.test({
       assert.match(init.stderr, /^error: .*afile.* \(check the folders in the configuration/);
       assert.doesNotMatch(init.stderr, /a bug in gitlab-pg|\n\s+at /);
     } finally {
+      await Deno.remove(cwd, { recursive: true });
+    }
+  },
+});
+
+Deno.test({
+  name:
+    "the dataset name becomes its snake_case form as in dlt; a pipeline name must name a folder",
+  ignore: pgIgnore,
+  sanitizeResources: false,
+  sanitizeOps: false,
+  async fn() {
+    await using gitlab = await startFakeGitlab({});
+    const cwd = await Deno.makeTempDir();
+    const raw = `GitLab-Data ${uniqueDataset("x")}`;
+    const normalized = `git_lab_data_${raw.split(" ")[1]}`;
+    try {
+      const env = {
+        ...projectsEnv(gitlab, [gitlab.data.projects[0].id], { cwd, dataset: raw }),
+      };
+      const res = await runCli(["run", "--resources", "issues", "--json"], { cwd, env });
+      assert.equal(res.code, 0, res.stderr);
+      assert.equal(JSON.parse(res.stdout).dataset_name, normalized);
+      const schemas = await pgQuery<{ n: string }>(
+        "SELECT nspname AS n FROM pg_namespace WHERE nspname IN ($1, $2)",
+        [raw, normalized],
+      );
+      assert.deepEqual(schemas.map((s) => s.n), [normalized]);
+      const info = await runCli(["info", "--json"], { cwd, env });
+      assert.equal(info.code, 0, info.stderr);
+      assert.match(info.stdout, new RegExp(`"dataset_name": "${normalized}"`));
+      const bad = await runCli(["run", "--pipeline-name", "bad/name"], { cwd, env });
+      assert.equal(bad.code, 2, bad.stderr);
+      assert.match(bad.stderr, /^error: Cannot use pipeline_name "bad\/name"/);
+    } finally {
+      await dropDataset(normalized);
       await Deno.remove(cwd, { recursive: true });
     }
   },
