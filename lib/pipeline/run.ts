@@ -112,6 +112,8 @@ export interface RunInfo {
   workdir: string;
   startedAt: Date;
   finishedAt: Date;
+  /** When the load step started (dlt's load info times that step); unset when nothing loaded. */
+  loadStartedAt?: Date;
   packages: PackageInfo[];
   extract?: ExtractInfo;
   warnings: string[];
@@ -227,6 +229,11 @@ async function runLocked(
   const client = options.client ?? await openDestination(config, { workdir, hook: crash });
   const packages: PackageInfo[] = [];
   const warnings: string[] = [];
+  let loadStartedAt: Date | undefined;
+  const loadPackageNow = (loadId: string) => {
+    loadStartedAt ??= now();
+    return loadOne(client, storage, loadId, { dataset, now, hook });
+  };
   let extractInfo: ExtractInfo | undefined;
   let schema: StoredSchema;
   try {
@@ -272,7 +279,7 @@ async function runLocked(
     for (const loadId of await storage.list("normalized")) {
       log(`Loading pending package ${loadId}`);
       const rows = await normalizedRows(storage, loadId);
-      const done = await loadOne(client, storage, loadId, { dataset, now, hook });
+      const done = await loadPackageNow(loadId);
       packages.push(toPackageInfo(done, rows));
       schema = await adoptLoadedSchema(storage, loadId, schema, workdir);
     }
@@ -384,7 +391,7 @@ async function runLocked(
       log(`Normalized package ${loadId}: root tables in ${normInfo.threads} threads`);
     }
     await hook("normalized");
-    const done = await loadOne(client, storage, loadId, { dataset, now, hook });
+    const done = await loadPackageNow(loadId);
     packages.push({
       ...toPackageInfo(done, normInfo.rows ?? {}),
       newVariantColumns: normInfo.newVariantColumns,
@@ -404,6 +411,7 @@ async function runLocked(
     workdir,
     startedAt,
     finishedAt: now(),
+    ...(loadStartedAt ? { loadStartedAt } : {}),
     packages,
     extract: extractInfo,
     warnings,
