@@ -53,6 +53,14 @@ export function parseFlags(
         }; see "gitlab-pg ${command} --help"`,
       );
     }
+    const missing = /Option '(-{1,2}[^ ']+)[^']*' argument missing/.exec(msg);
+    if (missing) {
+      throw new UsageError(
+        `Flag "${missing[1]}" of "gitlab-pg ${command}" needs a value (${
+          missing[1]
+        } VALUE); see "gitlab-pg ${command} --help"`,
+      );
+    }
     throw new UsageError(`Cannot read the flags of "gitlab-pg ${command}": ${msg}`);
   }
 }

@@ -6,7 +6,7 @@
  * @module
  */
 
-import { join, resolve } from "node:path";
+import { join, relative, resolve } from "node:path";
 import { UsageError } from "../common/errors.ts";
 import { flagsHelp, type FlagSpec, parseFlags } from "./args.ts";
 import type { CliIo, Command } from "./io.ts";
@@ -156,8 +156,10 @@ Examples:
     } catch (e) {
       if (!(e instanceof Deno.errors.NotFound)) throw e;
     }
+    // gitlab-pg reads .dlt/ of the folder it runs in
+    const cd = root === resolve(io.cwd) ? "" : `cd ${relative(io.cwd, root) || "."}, `;
     io.out(
-      `Next: put your GitLab token in .dlt/secrets.toml (or SOURCES__GITLAB__API_KEY), the projects or groups in .dlt/config.toml, then run "gitlab-pg run"`,
+      `Next: put your GitLab token in .dlt/secrets.toml (or SOURCES__GITLAB__API_KEY), the projects or groups in .dlt/config.toml, then ${cd}run "gitlab-pg run"`,
     );
     return 0;
   },

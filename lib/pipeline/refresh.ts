@@ -28,7 +28,9 @@ export interface RefreshPlan {
 export function parseRefreshMode(value: string): RefreshMode {
   if ((REFRESH_MODES as readonly string[]).includes(value)) return value as RefreshMode;
   throw new UsageError(
-    `Flag "--refresh" takes ${REFRESH_MODES.map((m) => `"${m}"`).join(", ")}, got "${value}"`,
+    `Flag "--refresh" takes ${REFRESH_MODES.slice(0, -1).map((m) => `"${m}"`).join(", ")} or "${
+      REFRESH_MODES.at(-1)
+    }", got "${value}"`,
   );
 }
 

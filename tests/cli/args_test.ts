@@ -1,0 +1,36 @@
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { parseFlags } from "../../lib/cli/args.ts";
+import { parseRefreshMode } from "../../lib/pipeline/refresh.ts";
+import { runCli } from "../helpers/cli.ts";
+import { UsageError } from "../../lib/common/errors.ts";
+
+Deno.test("a flag without its value is named, with the command's help", () => {
+  assert.throws(
+    () => parseFlags("run", ["--limit"], { limit: { type: "string", description: "N" } }),
+    (e: Error) =>
+      e instanceof UsageError &&
+      e.message ===
+        'Flag "--limit" of "gitlab-pg run" needs a value (--limit VALUE); see "gitlab-pg run --help"',
+  );
+});
+
+Deno.test("--refresh lists its values as a sentence", () => {
+  assert.throws(
+    () => parseRefreshMode("all"),
+    /^UsageError: Flag "--refresh" takes "drop_sources", "drop_resources" or "drop_data", got "all"$/,
+  );
+});
+
+Deno.test("init into another folder says to go there before running", async () => {
+  const cwd = await Deno.makeTempDir();
+  try {
+    const res = await runCli(["init", "--dir", "newproj"], { cwd, env: {} });
+    assert.equal(res.code, 0, res.stderr);
+    assert.match(res.stdout, /then cd newproj, run "gitlab-pg run"$/m);
+    const here = await runCli(["init"], { cwd: join(cwd, "newproj"), env: {} });
+    assert.match(here.stdout + here.stderr, /then run "gitlab-pg run"|exists/);
+  } finally {
+    await Deno.remove(cwd, { recursive: true });
+  }
+});
