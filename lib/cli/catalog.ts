@@ -33,6 +33,7 @@ export function catalogRows(catalog: Catalog): Record<string, unknown>[] {
     parent: r.parent ?? null,
     selected: r.selected,
     path: r.endpoint.path,
+    description: r.description ?? null,
   }));
 }
 
@@ -68,8 +69,10 @@ ${flagsHelp(FLAGS)}`,
     if (positionals[0] === "check") {
       const file = positionals[1];
       if (!file) throw new UsageError(`"gitlab-pg catalog check" needs a FILE`);
-      const catalog = await loadCatalog(resolve(io.cwd, file), { file });
-      io.out(`${file}: OK, ${catalog.resources.length} resources`);
+      // a file, or an embedded catalog by name (seed), as --catalog takes them
+      const where = await resolveCatalogArg(file, { cwd: io.cwd });
+      const catalog = await loadCatalog(where.path ?? resolve(io.cwd, file), { file: where.file });
+      io.out(`${where.file ?? file}: OK, ${catalog.resources.length} resources`);
       return 0;
     }
     if (positionals.length) {

@@ -85,6 +85,14 @@ Deno.test("gitlab-pg catalog --json lists every table of the default catalog", a
       rows.map((row) => [row.name, row.primary_key, row.parent]),
       Object.entries(TABLES).map(([name, [key, parent]]) => [name, key, parent]),
     );
+    // with the catalog's descriptions
+    const issues = (rows as unknown as { name: string; description: string | null }[])
+      .find((r) => r.name === "issues");
+    equal(typeof issues?.description, "string");
+    // and an embedded catalog is checked by name, as --catalog takes it
+    const seed = await runCli(["catalog", "check", "seed"], { cwd });
+    equal(seed.code, 0, seed.stderr);
+    equal(seed.stdout.trim().startsWith("resources/seed.yaml: OK, "), true, seed.stdout);
   } finally {
     await Deno.remove(cwd, { recursive: true });
   }
