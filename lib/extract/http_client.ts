@@ -56,6 +56,25 @@ export interface HttpResponse {
   exact: boolean;
 }
 
+/**
+ * Whether a 404 body names a missing thing (`{"message":"404 Project Not Found"}`), which
+ * GitLab answers for a route it has; its unknown routes answer `{"error":"404 Not Found"}`,
+ * and what is not GitLab (a wrong base_url) answers an HTML page or nothing.
+ */
+function isMissingThing(body: string): boolean {
+  try {
+    const json = JSON.parse(body);
+    const message = json?.message;
+    return typeof message === "string" || (typeof message === "object" && message !== null);
+  } catch {
+    return false;
+  }
+}
+
+/** What a 404 of an unknown route adds to its message. */
+const NO_ROUTE_HINT = "; this is not an API route of this GitLab: check sources.gitlab.base_url " +
+  "(e.g. https://gitlab.example.com/api/v4), or the endpoint is newer than this GitLab";
+
 /** Counters of a client's work. */
 export interface HttpStats {
   /** HTTP exchanges, each redirect hop and each retry included. */
@@ -427,7 +446,7 @@ export class HttpClient {
         redact(
           `Cannot fetch ${what}: GitLab answered ${statusLine} for ${currentMethod} ${safeUrl}${
             detail ? ` (${detail})` : ""
-          }`,
+          }${status === 404 && !isMissingThing(text) ? NO_ROUTE_HINT : ""}`,
         ),
         status,
         safeUrl,

@@ -173,7 +173,7 @@ Deno.test({
       assert.equal(bad.code, 2);
       assert.match(
         bad.stderr,
-        /Flag "--refresh" takes "drop_sources", "drop_resources", "drop_data", got "drop_everything"/,
+        /Flag "--refresh" takes "drop_sources", "drop_resources" or "drop_data", got "drop_everything"/,
       );
     } finally {
       await dropDataset(dataset);

@@ -436,3 +436,24 @@ Deno.test("HttpClient stops waiting when its signal aborts", async () => {
     await s.close();
   }
 });
+
+Deno.test("a 404 of a route GitLab does not have points at base_url; a missing thing does not", async () => {
+  const s = startServer((_r, url) => {
+    if (url.pathname.endsWith("/project")) {
+      return json({ message: "404 Project Not Found" }, { status: 404 });
+    }
+    if (url.pathname.endsWith("/route")) return json({ error: "404 Not Found" }, { status: 404 });
+    return new Response("<html>nginx 404</html>", { status: 404 });
+  });
+  try {
+    const c = new HttpClient({ baseUrl: `${s.origin}/api/v3`, sleep: noSleep });
+    const hint = /this is not an API route of this GitLab: check sources\.gitlab\.base_url/;
+    for (const [path, hinted] of [["project", false], ["route", true], ["page", true]] as const) {
+      const err = await c.request({ url: path }).then(() => undefined, (e) => e);
+      assert.ok(err instanceof HttpError && err.status === 404, String(err));
+      assert.equal(hint.test(err.message), hinted, err.message);
+    }
+  } finally {
+    await s.close();
+  }
+});
