@@ -24,6 +24,9 @@ import {
 } from "./_values.ts";
 import type { PostgresCredentials } from "./types.ts";
 
+/** libpq's `sslmode` values. */
+const SSL_MODES = ["disable", "allow", "prefer", "require", "verify-ca", "verify-full"];
+
 /** Dotted key of the credentials. */
 export const CREDS = "destination.postgres.credentials";
 
@@ -124,6 +127,16 @@ function credentialsFrom(
         out.query[name.slice(prefix.length).toLowerCase()] = value!.trim();
       }
     }
+  }
+  if ("sslmode" in out.query) {
+    // postgres.js would take an unknown mode for "require" and fail on TLS, not on the value
+    problems.check(at(`${CREDS}.query`, out.query.sslmode), (v) => {
+      if (!SSL_MODES.includes(String(v))) {
+        throw new Invalid(
+          `sslmode must be one of ${SSL_MODES.join(", ")}, got ${shown(v)}`,
+        );
+      }
+    });
   }
   if ("connect_timeout" in out.query) {
     const found = at(`${CREDS}.query`, out.query.connect_timeout);

@@ -85,3 +85,27 @@ Deno.test("loadConfig() reports a bad log level or destination type", async () =
   });
   await assertGolden("bad_log_level", error.message);
 });
+
+Deno.test("an unknown sslmode is a configuration error, in a connection string or the query table", async () => {
+  for (
+    const c of [
+      { env: { DESTINATION__POSTGRES__CREDENTIALS: "postgresql://u@h:5432/db?sslmode=bogus" } },
+      {
+        secrets: '[destination.postgres.credentials]\nhost = "h"\nquery = { sslmode = "strict" }\n',
+      },
+    ]
+  ) {
+    const e = await errorOf(c);
+    assert.match(
+      e.message,
+      /sslmode must be one of disable, allow, prefer, require, verify-ca, verify-full, got "(bogus|strict)"/,
+    );
+  }
+  // a valid one passes
+  const cwd = await tempProject({});
+  const config = await loadConfig({
+    cwd,
+    env: { DESTINATION__POSTGRES__CREDENTIALS: "postgresql://u@h:5432/db?sslmode=verify-full" },
+  });
+  assert.equal(config.postgres?.credentials.query.sslmode, "verify-full");
+});
