@@ -288,7 +288,12 @@ export class HttpClient {
           redact(
             `Cannot fetch ${what}: ${method} ${safeUrl} failed after ${n} attempt${
               n === 1 ? "" : "s"
-            }: ${failure.message}`,
+            }: ${failure.message}${
+              // no GitLab answered at all: the address is the first suspect
+              failure.status === 0 && this.stats.bytes === 0
+                ? `; is sources.gitlab.base_url (${this.baseUrl}) the address of your GitLab?`
+                : ""
+            }`,
           ),
           failure.status,
           safeUrl,

@@ -436,3 +436,34 @@ Deno.test("extract() lists the job files whose lines are all plain JSON in plain
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("extract() without a token for a catalog that authenticates warns that only public data comes", async () => {
+  await using gitlab = await startFakeGitlab({});
+  const warned: string[] = [];
+  const cat = catalog([projects()], { auth: { type: "api_key", name: "PRIVATE-TOKEN" } });
+  await run(cat, gitlab.url, { source: source({}), onWarning: (w) => warned.push(w) })
+    .catch(() => {});
+  assert.match(warned[0] ?? "", /^No GitLab token is set .*only public projects/);
+  // with one, no such warning
+  warned.length = 0;
+  await run(cat, gitlab.url, { onWarning: (w) => warned.push(w) });
+  assert.deepEqual(warned, []);
+});
+
+Deno.test("extract() that reaches no GitLab at all asks whether base_url is right", async () => {
+  const port = (() => {
+    const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+    const p = (l.addr as Deno.NetAddr).port;
+    l.close();
+    return p;
+  })();
+  const err = await run(catalog([projects()]), `http://127.0.0.1:${port}/api/v4`)
+    .then(() => undefined, (e) => e);
+  assert.ok(err instanceof HttpError, String(err));
+  assert.match(
+    err.message,
+    new RegExp(
+      `is sources\\.gitlab\\.base_url \\(http://127\\.0\\.0\\.1:${port}/api/v4\\) the address of your GitLab\\?$`,
+    ),
+  );
+});
