@@ -6,7 +6,8 @@
 
 import { loadCatalog, resolveCatalogArg, selectResources } from "../catalog/mod.ts";
 import { loadCliConfig } from "./config.ts";
-import { InterruptedError, UsageError } from "../common/errors.ts";
+import { exitCodeOf, InterruptedError, UsageError } from "../common/errors.ts";
+import { redact } from "../common/redact.ts";
 import {
   formatLoadInfo,
   formatNormalizeInfo,
@@ -224,6 +225,20 @@ Examples:
       info = await Promise.race([running, interrupt.signalled]);
     } catch (error) {
       await observers.failed(error);
+      if (values.json) {
+        // stdout stays one JSON document, failed runs included (the error also goes to stderr)
+        io.out(JSON.stringify(
+          {
+            pipeline_name: config.pipeline_name,
+            dataset_name: config.dataset_name,
+            status: "failed",
+            error: redact(error instanceof Error ? error.message : String(error)),
+            exit_code: exitCodeOf(error),
+          },
+          null,
+          2,
+        ));
+      }
       if (config.runtime.slack_incoming_hook) {
         await sendFailureAlert(config.pipeline_name, error, config.runtime.slack_incoming_hook, {
           fetch: io.fetch,

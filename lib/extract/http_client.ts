@@ -292,8 +292,7 @@ export class HttpClient {
               // no GitLab answered at all: the address is the first suspect
               failure.status === 0 && this.stats.bytes === 0
                 ? `; is sources.gitlab.base_url (${this.baseUrl}) the address of your GitLab?`
-                : ""
-            }`,
+                : ""}`,
           ),
           failure.status,
           safeUrl,

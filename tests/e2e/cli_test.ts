@@ -131,6 +131,17 @@ Deno.test({
       assert.match(res.stderr, /GitLab rejected the token \(401 Unauthorized\)/);
       assert.match(res.stderr, /SOURCES__GITLAB__API_KEY/);
       assert.doesNotMatch(res.stdout + res.stderr, /glpat-wrong-token-123/);
+      // with --json, stdout still holds one JSON document
+      const json = await runCli(["run", "--json", "--pipelines-dir", join(cwd, "p")], {
+        cwd,
+        env: { SOURCES__GITLAB__BASE_URL: gitlab.url, SOURCES__GITLAB__API_KEY: "glpat-wrong-2" },
+      });
+      assert.equal(json.code, 1);
+      const doc = JSON.parse(json.stdout);
+      assert.equal(doc.status, "failed");
+      assert.equal(doc.exit_code, 1);
+      assert.match(doc.error, /GitLab rejected the token \(401 Unauthorized\)/);
+      assert.doesNotMatch(json.stdout, /glpat-wrong-2/);
     }),
 });
 
