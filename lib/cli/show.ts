@@ -94,6 +94,16 @@ Examples:
     }
     // a filter over a big table must not hold the database (or the page) for ever
     const client = await openDestination(config, { workdir, statementTimeoutMs: 30_000 });
+    const [{ n }] = await client.query<{ n: number }>(
+      "SELECT count(*)::int AS n FROM information_schema.tables WHERE table_schema = $1",
+      [config.dataset_name],
+    );
+    if (n === 0) {
+      io.err(
+        `WARNING: dataset ${config.dataset_name} has no tables in ${client.location}: ` +
+          `run "gitlab-pg run" first, or check --dataset-name / DATASET_NAME`,
+      );
+    }
     const server = await startShowServer(client, {
       dataset: config.dataset_name,
       pipelineName: config.pipeline_name,

@@ -241,3 +241,31 @@ Deno.test({
     }
   },
 });
+
+Deno.test({
+  name: "show on a dataset that has no tables says so, and serves anyway",
+  ignore: pgIgnore,
+  sanitizeResources: false,
+  sanitizeOps: false,
+  async fn() {
+    const cwd = await Deno.makeTempDir();
+    const dataset = uniqueDataset("none");
+    try {
+      const show = await startShow([], {
+        cwd,
+        env: {
+          DESTINATION__POSTGRES__CREDENTIALS: TEST_PG_URL,
+          DATASET_NAME: dataset,
+          PIPELINES_DIR: join(cwd, "p"),
+        },
+      });
+      const stopped = await show.stop();
+      assert.match(
+        stopped.stderr,
+        new RegExp(`WARNING: dataset ${dataset} has no tables in .*: run "gitlab-pg run" first`),
+      );
+    } finally {
+      await Deno.remove(cwd, { recursive: true });
+    }
+  },
+});
