@@ -23,7 +23,9 @@ import { normalizeTableIdentifier } from "../schema/naming.ts";
 export async function loadCliConfig(options: LoadConfigOptions = {}): Promise<Config> {
   const config = await loadConfig(options);
   const name = config.pipeline_name;
-  if (name.trim() === "" || name === "." || name === ".." || /[/\\\u0000]/.test(name)) {
+  if (
+    name.trim() === "" || name === "." || name === ".." || /[/\\]/.test(name) || name.includes("\0")
+  ) {
     throw new ConfigError(
       `Cannot use pipeline_name "${name}" (env PIPELINE_NAME, flag --pipeline-name): it names ` +
         "the pipeline's working folder, so it cannot be empty, . or .., nor hold / or \\",
