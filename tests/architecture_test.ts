@@ -32,19 +32,28 @@ function folderOf(path: string): string {
   return path.startsWith("lib/") ? path.split("/")[1] : path;
 }
 
-Deno.test("imports go one way and the stages never import each other", async () => {
+/** main.ts's module graph (`deno info --json`). */
+async function moduleGraph(): Promise<{
+  modules: {
+    specifier: string;
+    dependencies?: {
+      code?: { specifier?: string };
+      type?: { specifier?: string };
+      isDynamic?: boolean;
+    }[];
+  }[];
+}> {
   const out = await new Deno.Command(Deno.execPath(), {
     args: ["info", "--json", new URL("../main.ts", import.meta.url).pathname],
     stdout: "piped",
     stderr: "null",
   }).output();
   assert.equal(out.code, 0);
-  const info = JSON.parse(new TextDecoder().decode(out.stdout)) as {
-    modules: {
-      specifier: string;
-      dependencies?: { code?: { specifier?: string }; type?: { specifier?: string } }[];
-    }[];
-  };
+  return JSON.parse(new TextDecoder().decode(out.stdout));
+}
+
+Deno.test("imports go one way and the stages never import each other", async () => {
+  const info = await moduleGraph();
   const edges = new Set<string>();
   for (const m of info.modules) {
     if (!m.specifier.startsWith(ROOT)) continue;
@@ -66,17 +75,7 @@ Deno.test("imports go one way and the stages never import each other", async () 
 });
 
 Deno.test("a run into a Postgres server does not load PGlite: it is imported only when chosen", async () => {
-  const out = await new Deno.Command(Deno.execPath(), {
-    args: ["info", "--json", new URL("../main.ts", import.meta.url).pathname],
-    stdout: "piped",
-    stderr: "null",
-  }).output();
-  const info = JSON.parse(new TextDecoder().decode(out.stdout)) as {
-    modules: {
-      specifier: string;
-      dependencies?: { code?: { specifier?: string }; isDynamic?: boolean }[];
-    }[];
-  };
+  const info = await moduleGraph();
   // the modules main.ts reaches by static imports alone
   const bySpecifier = new Map(info.modules.map((m) => [m.specifier, m]));
   const reached = new Set<string>();
