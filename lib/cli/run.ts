@@ -164,73 +164,17 @@ Examples:
       io.out(this.help());
       return 0;
     }
-    if (positionals.length) {
-      throw new UsageError(`"gitlab-pg run" takes no arguments, got "${positionals[0]}"`);
-    }
-    const limit = intFlag("limit", values.limit);
-    const config = await loadCliConfig({
-      cwd: io.cwd,
-      env: io.env,
-      overrides: {
-        ...pipelineOverrides(values),
-        concurrency: intFlag("concurrency", values.concurrency),
-      },
-    });
-    const where = await resolveCatalogArg(
-      typeof values.catalog === "string" ? values.catalog : undefined,
-      { cwd: io.cwd },
-    );
-    const fullCatalog = await loadCatalog(where.path, { file: where.file });
-    let catalog = fullCatalog;
-    let resources: string[] | undefined;
-    let startWarnings: string[] = [];
-    if (typeof values.resources === "string") {
-      resources = values.resources.split(",").map((s) => s.trim()).filter(Boolean);
-      catalog = selectResources(catalog, resources);
-      // the children --resources leaves out are known only to the whole catalog
-      startWarnings = unselectedChildWarnings(fullCatalog, resources);
-    }
-    const progress = progressMode(values.progress as string | undefined, { isTty: io.isTty });
-    if (!progress) {
-      throw new UsageError(
-        `Flag "--progress" takes "auto", "log" or "none", got "${values.progress}"`,
-      );
-    }
-    const observers = observeRun(config, {
-      cwd: io.cwd,
-      env: io.env,
-      write: (text) => io.err(text),
-      progress,
-      sourceName: catalog.sourceName,
-    });
-    let info;
-    using interrupt = onInterrupt();
+    /** The names of the run, once the configuration is read. */
+    const names: { pipeline_name?: string; dataset_name?: string } = {};
     try {
-      const running = runPipeline(config, {
-        catalog,
-        resources,
-        startWarnings,
-        limit,
-        fetch: io.fetch,
-        cwd: io.cwd,
-        ...observers.options,
-        refresh: typeof values.refresh === "string" ? parseRefreshMode(values.refresh) : undefined,
-        schemaContract: typeof values["schema-contract"] === "string"
-          ? parseContractFlag(values["schema-contract"])
-          : undefined,
-      });
-      // a signal ends the run where it is (every step is safe to cut: the next run resumes),
-      // after the trace says so
-      running.catch(() => {});
-      info = await Promise.race([running, interrupt.signalled]);
+      return await runRun(values, positionals, io, names);
     } catch (error) {
-      await observers.failed(error);
       if (values.json) {
         // stdout stays one JSON document, failed runs included (the error also goes to stderr)
         io.out(JSON.stringify(
           {
-            pipeline_name: config.pipeline_name,
-            dataset_name: config.dataset_name,
+            pipeline_name: names.pipeline_name ?? null,
+            dataset_name: names.dataset_name ?? null,
             status: "failed",
             error: redact(error instanceof Error ? error.message : String(error)),
             exit_code: exitCodeOf(error),
@@ -239,38 +183,117 @@ Examples:
           2,
         ));
       }
-      if (config.runtime.slack_incoming_hook) {
-        await sendFailureAlert(config.pipeline_name, error, config.runtime.slack_incoming_hook, {
-          fetch: io.fetch,
-        }).catch((e) => io.err(`WARNING: ${e instanceof Error ? e.message : String(e)}`));
-      }
       throw error;
     }
-    if (config.runtime.slack_incoming_hook) {
-      try {
-        await sendSchemaChangeAlert(info, config.runtime.slack_incoming_hook, { fetch: io.fetch });
-      } catch (e) {
-        // a warning of the run like the others: in its summary, --json and the trace
-        const warning = e instanceof Error ? e.message : String(e);
-        info.warnings.push(warning);
-        observers.options.onLog(`WARNING: ${warning}`);
-      }
-    }
-    await observers.done(info);
-    if (values.json) {
-      io.out(JSON.stringify(runInfoJson(info), null, 2));
-    } else {
-      io.out(formatLoadInfo(info));
-      const norm = formatNormalizeInfo(info);
-      if (norm) io.out(norm);
-      const changes = formatSchemaChanges(info);
-      if (changes) io.out(changes);
-      if (info.warnings.length) {
-        io.out(
-          `${info.warnings.length} warning(s):\n${info.warnings.map((w) => `- ${w}`).join("\n")}`,
-        );
-      }
-    }
-    return 0;
   },
 };
+
+/** `gitlab-pg run` after its flags are read. */
+async function runRun(
+  values: Record<string, string | boolean | undefined>,
+  positionals: string[],
+  io: CliIo,
+  names: { pipeline_name?: string; dataset_name?: string },
+): Promise<number> {
+  if (positionals.length) {
+    throw new UsageError(`"gitlab-pg run" takes no arguments, got "${positionals[0]}"`);
+  }
+  const limit = intFlag("limit", values.limit);
+  const config = await loadCliConfig({
+    cwd: io.cwd,
+    env: io.env,
+    overrides: {
+      ...pipelineOverrides(values),
+      concurrency: intFlag("concurrency", values.concurrency),
+    },
+  });
+  names.pipeline_name = config.pipeline_name;
+  names.dataset_name = config.dataset_name;
+  const where = await resolveCatalogArg(
+    typeof values.catalog === "string" ? values.catalog : undefined,
+    { cwd: io.cwd },
+  );
+  const fullCatalog = await loadCatalog(where.path, { file: where.file });
+  let catalog = fullCatalog;
+  let resources: string[] | undefined;
+  let startWarnings: string[] = [];
+  if (typeof values.resources === "string") {
+    resources = values.resources.split(",").map((s) => s.trim()).filter(Boolean);
+    catalog = selectResources(catalog, resources);
+    // the children --resources leaves out are known only to the whole catalog
+    startWarnings = unselectedChildWarnings(fullCatalog, resources);
+  }
+  const progress = progressMode(values.progress as string | undefined, { isTty: io.isTty });
+  if (!progress) {
+    throw new UsageError(
+      `Flag "--progress" takes "auto", "log" or "none", got "${values.progress}"`,
+    );
+  }
+  const observers = observeRun(config, {
+    cwd: io.cwd,
+    env: io.env,
+    write: (text) => io.err(text),
+    progress,
+    sourceName: catalog.sourceName,
+  });
+  let info;
+  const interrupt = onInterrupt();
+  try {
+    const running = runPipeline(config, {
+      catalog,
+      resources,
+      startWarnings,
+      limit,
+      fetch: io.fetch,
+      cwd: io.cwd,
+      ...observers.options,
+      refresh: typeof values.refresh === "string" ? parseRefreshMode(values.refresh) : undefined,
+      schemaContract: typeof values["schema-contract"] === "string"
+        ? parseContractFlag(values["schema-contract"])
+        : undefined,
+    });
+    // a signal ends the run where it is (every step is safe to cut: the next run resumes),
+    // after the trace says so
+    running.catch(() => {});
+    try {
+      info = await Promise.race([running, interrupt.signalled]);
+    } finally {
+      // from here a signal ends the process as usual (an alert that hangs, say)
+      interrupt[Symbol.dispose]();
+    }
+  } catch (error) {
+    await observers.failed(error);
+    if (config.runtime.slack_incoming_hook) {
+      await sendFailureAlert(config.pipeline_name, error, config.runtime.slack_incoming_hook, {
+        fetch: io.fetch,
+      }).catch((e) => io.err(`WARNING: ${e instanceof Error ? e.message : String(e)}`));
+    }
+    throw error;
+  }
+  if (config.runtime.slack_incoming_hook) {
+    try {
+      await sendSchemaChangeAlert(info, config.runtime.slack_incoming_hook, { fetch: io.fetch });
+    } catch (e) {
+      // a warning of the run like the others: in its summary, --json and the trace
+      const warning = e instanceof Error ? e.message : String(e);
+      info.warnings.push(warning);
+      observers.options.onLog(`WARNING: ${warning}`);
+    }
+  }
+  await observers.done(info);
+  if (values.json) {
+    io.out(JSON.stringify(runInfoJson(info), null, 2));
+  } else {
+    io.out(formatLoadInfo(info));
+    const norm = formatNormalizeInfo(info);
+    if (norm) io.out(norm);
+    const changes = formatSchemaChanges(info);
+    if (changes) io.out(changes);
+    if (info.warnings.length) {
+      io.out(
+        `${info.warnings.length} warning(s):\n${info.warnings.map((w) => `- ${w}`).join("\n")}`,
+      );
+    }
+  }
+  return 0;
+}

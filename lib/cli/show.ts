@@ -92,8 +92,7 @@ Examples:
         );
       }
     }
-    // a filter over a big table must not hold the database (or the page) for ever
-    const client = await openDestination(config, { workdir, statementTimeoutMs: 30_000 });
+    const client = await openDestination(config, { workdir });
     const [{ n }] = await client.query<{ n: number }>(
       "SELECT count(*)::int AS n FROM information_schema.tables WHERE table_schema = $1",
       [config.dataset_name],

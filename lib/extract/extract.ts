@@ -503,7 +503,10 @@ export async function extract(catalog: Catalog, options: ExtractOptions): Promis
           { concurrency, budget, spill, weight: outputWeight, abort: failure },
         );
         if (options.limit !== undefined && pages >= options.limit) {
-          if (cursor && (ahead ? !ahead.done : paginator.update(response, data) !== undefined)) {
+          // more pages: some asked ahead and not taken, or a link from the last one
+          const more = (ahead !== undefined && !ahead.done) ||
+            paginator.update(response, data) !== undefined;
+          if (cursor && more) {
             // pages were left unread: the cursor must not move past them
             options.cursors?.hold(r, parent);
             if (!limitWarned.has(r.name)) {

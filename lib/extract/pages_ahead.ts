@@ -127,10 +127,14 @@ export class PagesAhead {
       return await p;
     }
     try {
-      return await ahead;
-    } finally {
+      const page = await ahead;
       this.#budget.give();
       this.#fill();
+      return page;
+    } catch (e) {
+      // the series fails here: no more pages are asked for
+      this.#budget.give();
+      throw e;
     }
   }
 }

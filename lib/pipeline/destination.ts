@@ -31,25 +31,16 @@ export function pgliteDir(workdir: string): string {
  */
 export async function openDestination(
   config: Config,
-  options: {
-    workdir: string;
-    hook?: (point: string) => void;
-    /** Statements running longer are cancelled (`statement_timeout`). @default {no limit} */
-    statementTimeoutMs?: number;
-  },
+  options: { workdir: string; hook?: (point: string) => void },
 ): Promise<SqlClient> {
-  const timeoutMs = options.statementTimeoutMs;
   if (destinationTypeOf(config) === "pglite") {
     // loaded only when chosen: PGlite's module takes ~30 ms to load, on every run otherwise
     const { openPglite } = await import("../destinations/pglite/client.ts");
-    const client = await openPglite(pgliteDir(options.workdir), { hook: options.hook });
-    if (timeoutMs) await client.exec(`SET statement_timeout = ${Math.floor(timeoutMs)}`);
-    return client;
+    return await openPglite(pgliteDir(options.workdir), { hook: options.hook });
   }
   const creds = config.postgres?.credentials;
   return await connectPostgres(creds ? postgresUrl(creds) : undefined, {
     location: creds ? displayCredentials(creds) : undefined,
     connectTimeout: creds?.connect_timeout,
-    statementTimeoutMs: timeoutMs,
   });
 }

@@ -33,8 +33,8 @@ export function preciseDelta(seconds: number): string {
  */
 export function formatLoadInfo(info: RunInfo): string {
   // the load step's own time, as dlt's LoadInfo (the whole run is in --json and the trace)
-  const secs = (info.finishedAt.getTime() - (info.loadStartedAt ?? info.startedAt).getTime()) /
-    1000;
+  const secs = info.loadSeconds ??
+    (info.finishedAt.getTime() - info.startedAt.getTime()) / 1000;
   const lines = [
     `Pipeline ${info.pipelineName} load step completed in ${preciseDelta(secs)}`,
     `${info.packages.length} load package(s) were loaded to destination ${info.destinationType} and into dataset ${info.datasetName}`,

@@ -112,8 +112,8 @@ export interface RunInfo {
   workdir: string;
   startedAt: Date;
   finishedAt: Date;
-  /** When the load step started (dlt's load info times that step); unset when nothing loaded. */
-  loadStartedAt?: Date;
+  /** Seconds the load step took (dlt's load info times that step); unset when nothing loaded. */
+  loadSeconds?: number;
   packages: PackageInfo[];
   extract?: ExtractInfo;
   warnings: string[];
@@ -229,10 +229,15 @@ async function runLocked(
   const client = options.client ?? await openDestination(config, { workdir, hook: crash });
   const packages: PackageInfo[] = [];
   const warnings: string[] = [];
-  let loadStartedAt: Date | undefined;
-  const loadPackageNow = (loadId: string) => {
-    loadStartedAt ??= now();
-    return loadOne(client, storage, loadId, { dataset, now, hook });
+  let loadSeconds: number | undefined;
+  const loadPackageNow = async (loadId: string) => {
+    const started = now().getTime();
+    try {
+      return await loadOne(client, storage, loadId, { dataset, now, hook });
+    } finally {
+      // a pending package's load and the new one's, not the extract and normalize between
+      loadSeconds = (loadSeconds ?? 0) + (now().getTime() - started) / 1000;
+    }
   };
   let extractInfo: ExtractInfo | undefined;
   let schema: StoredSchema;
@@ -411,7 +416,7 @@ async function runLocked(
     workdir,
     startedAt,
     finishedAt: now(),
-    ...(loadStartedAt ? { loadStartedAt } : {}),
+    ...(loadSeconds !== undefined ? { loadSeconds } : {}),
     packages,
     extract: extractInfo,
     warnings,

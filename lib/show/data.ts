@@ -79,11 +79,17 @@ export class ShowData {
   readonly client: SqlClient;
   readonly dataset: string;
   readonly pipelineName: string;
+  /** A page of rows that takes longer is cancelled (a Postgres server; PGlite has no timer). */
+  readonly statementTimeoutMs: number;
 
-  constructor(client: SqlClient, options: { dataset: string; pipelineName: string }) {
+  constructor(
+    client: SqlClient,
+    options: { dataset: string; pipelineName: string; statementTimeoutMs?: number },
+  ) {
     this.client = client;
     this.dataset = options.dataset;
     this.pipelineName = options.pipelineName;
+    this.statementTimeoutMs = options.statementTimeoutMs ?? 30_000;
   }
 
   async #columns(): Promise<Map<string, ShowColumn[]>> {
@@ -190,16 +196,21 @@ export class ShowData {
       : names.includes("load_id")
       ? ["load_id"]
       : [names[0]];
-    const rows = await this.client.query<Record<string, unknown>>(
-      `SELECT ${names.map(quoteIdent).join(", ")} FROM ${from} ORDER BY ${
-        order.map(quoteIdent).join(", ")
-      } LIMIT ${limit} OFFSET ${offset}`,
-      params,
-    );
-    const total = await this.client.query<{ n: string }>(
-      `SELECT count(*)::text AS n FROM ${from}`,
-      params,
-    );
+    // a filter over a huge table must not hold the database (nor the page) for ever
+    const { rows, total } = await this.client.transaction(async (tx) => {
+      await tx.exec(`SET LOCAL statement_timeout = ${Math.max(1, this.statementTimeoutMs | 0)}`);
+      const rows = await tx.query<Record<string, unknown>>(
+        `SELECT ${names.map(quoteIdent).join(", ")} FROM ${from} ORDER BY ${
+          order.map(quoteIdent).join(", ")
+        } LIMIT ${limit} OFFSET ${offset}`,
+        params,
+      );
+      const total = await tx.query<{ n: string }>(
+        `SELECT count(*)::text AS n FROM ${from}`,
+        params,
+      );
+      return { rows, total };
+    });
     return {
       table,
       columns: names,

@@ -86,8 +86,11 @@ function el(tag, attrs, ...children) {
   for (const c of children.flat(Infinity)) e.append(c instanceof Node ? c : String(c));
   return e;
 }
+// the access token of the printed address, sent with every request (no cookie: a cookie of
+// 127.0.0.1 would also go to the other servers of the machine)
+const TOKEN = new URLSearchParams(location.search).get("token") || "";
 async function api(path) {
-  const res = await fetch(path);
+  const res = await fetch(path, { headers: { authorization: "Bearer " + TOKEN } });
   const body = await res.json();
   if (!res.ok) throw new Error(body.error || res.statusText);
   return body;

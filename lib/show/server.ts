@@ -24,6 +24,8 @@ export interface ShowServerOptions {
   signal?: AbortSignal;
   /** Close the client when the server stops. @default {true} */
   closeClient?: boolean;
+  /** A page of rows that takes longer is cancelled (Postgres servers). @default {30000} */
+  statementTimeoutMs?: number;
 }
 
 /** A running show server. */
@@ -33,8 +35,8 @@ export interface ShowServer {
   /** The server's root, e.g. `http://127.0.0.1:8123/` */
   origin: string;
   /**
-   * The access token of this server (random, per start): a `token` query parameter, an
-   * `Authorization: Bearer` header, or the cookie the page sets.
+   * The access token of this server (random, per start): a `token` query parameter or an
+   * `Authorization: Bearer` header (the page sends it so).
    */
   token: string;
   port: number;
@@ -95,8 +97,6 @@ export async function startShowServer(
   };
   const token = newToken();
   let port = 0;
-  /** The cookie the page sets: per port (cookies are per host, not per port). */
-  const cookieName = () => `gitlab_pg_show_${port}`;
   /**
    * Whether a request may be served: addressed to this server by name (a DNS-rebound name
    * fails: a web page the user visits cannot read the data), not sent by another site (no
@@ -118,13 +118,10 @@ export async function startShowServer(
     ) {
       return json({ error: "Requests from other sites are not served" }, 403);
     }
-    const cookie = (req.headers.get("cookie") ?? "").split(/;\s*/)
-      .find((c) => c.startsWith(`${cookieName()}=`))?.slice(cookieName().length + 1);
     const bearer = /^Bearer (.+)$/.exec(req.headers.get("authorization") ?? "")?.[1];
-    if (
-      sameSecret(url.searchParams.get("token"), token) || sameSecret(cookie, token) ||
-      sameSecret(bearer, token)
-    ) return undefined;
+    if (sameSecret(url.searchParams.get("token"), token) || sameSecret(bearer, token)) {
+      return undefined;
+    }
     return json({
       error: "No access token: open the address `gitlab-pg show` printed (it ends in ?token=…)",
     }, 401);
@@ -141,8 +138,6 @@ export async function startShowServer(
           "content-type": "text/html; charset=utf-8",
           "content-security-policy":
             "default-src 'self'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; img-src data:",
-          // the page's own requests carry the token from here on
-          "set-cookie": `${cookieName()}=${token}; Path=/; HttpOnly; SameSite=Strict`,
           "referrer-policy": "no-referrer",
           "cache-control": "no-store",
         },

@@ -34,3 +34,18 @@ Deno.test("init into another folder says to go there before running", async () =
     await Deno.remove(cwd, { recursive: true });
   }
 });
+
+Deno.test("run --json prints its JSON document for a run that fails before it starts", async () => {
+  const cwd = await Deno.makeTempDir();
+  try {
+    const res = await runCli(["run", "--json", "--progress", "bogus"], { cwd, env: {} });
+    assert.equal(res.code, 2, res.stderr);
+    const doc = JSON.parse(res.stdout);
+    assert.equal(doc.status, "failed");
+    assert.equal(doc.exit_code, 2);
+    assert.equal(doc.pipeline_name, "gitlab_pipeline");
+    assert.match(doc.error, /--progress/);
+  } finally {
+    await Deno.remove(cwd, { recursive: true });
+  }
+});

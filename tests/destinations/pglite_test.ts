@@ -1,8 +1,6 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { openPglite, PGLITE_SHARED_BUFFERS } from "../../lib/destinations/pglite/client.ts";
-import { openDestination } from "../../lib/pipeline/destination.ts";
-import type { Config } from "../../lib/config/types.ts";
 
 Deno.test({
   name:
@@ -30,27 +28,6 @@ Deno.test({
       assert.doesNotMatch(conf, /shared_buffers\s*=\s*32MB/);
     } finally {
       await Deno.remove(dir, { recursive: true });
-    }
-  },
-});
-
-Deno.test({
-  name: "openDestination's statement timeout applies to the embedded database too",
-  sanitizeResources: false,
-  sanitizeOps: false,
-  async fn() {
-    const workdir = await Deno.makeTempDir();
-    try {
-      const config = { destination_type: "pglite" } as Config;
-      const client = await openDestination(config, { workdir, statementTimeoutMs: 300 });
-      try {
-        const [row] = await client.query<{ statement_timeout: string }>("SHOW statement_timeout");
-        assert.equal(row.statement_timeout, "300ms");
-      } finally {
-        await client.close();
-      }
-    } finally {
-      await Deno.remove(workdir, { recursive: true });
     }
   },
 });

@@ -165,24 +165,3 @@ Deno.test({
     }
   },
 });
-
-Deno.test({
-  name: "a statement timeout (gitlab-pg show's) cancels a statement on every pooled connection",
-  ignore: pgIgnore,
-  async fn() {
-    const client = await connectPostgres(TEST_PG_URL, { statementTimeoutMs: 300 });
-    try {
-      // several at once: the pool opens more than one connection, each with the setting
-      const shown = await Promise.all(
-        [0, 1, 2].map(() => client.query<{ statement_timeout: string }>("SHOW statement_timeout")),
-      );
-      assert.deepEqual(shown.map((r) => r[0].statement_timeout), ["300ms", "300ms", "300ms"]);
-      await assert.rejects(
-        client.query("SELECT pg_sleep(2)"),
-        (e: Error) => e instanceof DestinationError && /statement timeout/.test(e.message),
-      );
-    } finally {
-      await client.close();
-    }
-  },
-});

@@ -276,7 +276,7 @@ Deno.test({
   sanitizeOps: false,
   async fn() {
     await using gitlab = await startFakeGitlab({
-      size: { groups: 1, subgroupsPerGroup: 0, projectsPerGroup: 1, issuesPerProject: 250 },
+      size: { groups: 1, subgroupsPerGroup: 0, projectsPerGroup: 1, issuesPerProject: 350 },
     });
     const [a] = projectsOf(gitlab);
     const cwd = await Deno.makeTempDir();
@@ -294,10 +294,18 @@ Deno.test({
       assert.ok(
         JSON.parse(cut.stdout).warnings.some((w: string) => w.startsWith("--limit stopped")),
       );
-      // before, the cursor moved to the newest issue and the other 150 were never loaded
+      // pages 2.. asked ahead (x-total-pages 4): the limit still keeps the cursor
+      const two = await runCli(["run", "--json", "--resources", "issues", "--limit", "2"], {
+        cwd,
+        env,
+      });
+      assert.equal(two.code, 0, two.stderr);
+      assert.equal(await count(dataset, "issues"), 200);
+      assert.match(two.stderr, /--limit stopped resource "issues" before its last page/);
+      // before, the cursor moved to the newest issue and the others were never loaded
       const rest = await runCli(["run", "--json", "--resources", "issues"], { cwd, env });
       assert.equal(rest.code, 0, rest.stderr);
-      assert.equal(await count(dataset, "issues"), 250);
+      assert.equal(await count(dataset, "issues"), 350);
       // a limit that reads every page moves the cursor as usual, without a warning
       const all = await runCli(["run", "--json", "--resources", "issues", "--limit", "5"], {
         cwd,

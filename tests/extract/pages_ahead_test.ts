@@ -213,3 +213,27 @@ Deno.test("pages asked ahead by all series together stay within the run's budget
   for (const url of ["c2", "c3", "c4"]) answer(url);
   await c.settle();
 });
+
+Deno.test("after a page asked ahead fails, no more pages are asked for and its place is back", async () => {
+  const started: string[] = [];
+  const answers = new Map<string, { ok: (r: HttpResponse) => void; fail: (e: Error) => void }>();
+  const fetch = (req: HttpRequest) => {
+    started.push(req.url);
+    return new Promise<HttpResponse>((ok, fail) => answers.set(req.url, { ok, fail }));
+  };
+  const budget = new AheadBudget(2);
+  const pages = Array.from({ length: 5 }, (_, i) => ({ url: `p${i + 2}` } as HttpRequest));
+  const a = new PagesAhead(fetch, pages, { window: 2, budget });
+  assert.deepEqual(started, ["p2", "p3"]);
+  const first = a.next();
+  answers.get("p2")!.fail(new Error("HTTP 500"));
+  await assert.rejects(first, /HTTP 500/);
+  assert.deepEqual(started, ["p2", "p3"]);
+  answers.get("p3")!.ok({ url: "p3" } as unknown as HttpResponse);
+  await a.settle();
+  // both places are free again
+  const b = new PagesAhead(fetch, pages, { window: 5, budget });
+  assert.deepEqual(started.slice(2), ["p2", "p3"]);
+  for (const url of ["p2", "p3"]) answers.get(url)!.ok({ url } as unknown as HttpResponse);
+  await b.settle();
+});

@@ -17,8 +17,6 @@ export interface PostgresClientOptions {
   location?: string;
   /** Seconds to wait for a connection. @default {15} */
   connectTimeout?: number;
-  /** A statement running longer is cancelled (`statement_timeout`). @default {no limit} */
-  statementTimeoutMs?: number;
 }
 
 type Sql = postgres.Sql | postgres.TransactionSql;
@@ -237,10 +235,7 @@ export async function connectPostgres(
     onnotice: () => {},
     max: 4,
     connect_timeout: timeout,
-    connection: {
-      application_name: "gitlab-pg",
-      ...(options.statementTimeoutMs ? { statement_timeout: options.statementTimeoutMs } : {}),
-    },
+    connection: { application_name: "gitlab-pg" },
     idle_timeout: 30,
     socket: (o: SocketTarget) => {
       sockets++;
