@@ -89,8 +89,9 @@ async function checkApi(show: ShowProcess, want: Expected, loadId: string): Prom
     const found = await getJson(`${url}api/tables/issues__labels/rows?filter=${punctuation}`);
     assert.equal(found.total, 0, punctuation);
   }
+  // (a random _dlt_id may hold "bug" too)
   const any = await getJson(`${url}api/tables/issues__labels/rows?filter=BUG`);
-  assert.equal(any.total, want.bugLabels);
+  assert.ok((any.total as number) >= want.bugLabels && (any.total as number) < want.labels);
 }
 
 /** One raw HTTP/1.1 GET (fetch would not send a foreign Host), its status code. */
