@@ -18,6 +18,7 @@ import {
   applyTableHints,
   bumpVersion,
   fromStoredJson,
+  importSchema,
   importSchemaFile,
   newSchema,
   pipelineStateTable,
@@ -318,6 +319,17 @@ async function runLocked(
         }`,
       );
       declareResources(schema, selected);
+    }
+    if (config.import_schema_path) {
+      // dlt's save_import_schema_if_not_exists: with no schema to import yet, the current one
+      // is written there for the user to edit (and counts as imported: nothing changes now)
+      const dir = resolve(cwd, config.import_schema_path);
+      const path = join(dir, `${schema.name}.schema.yaml`);
+      if (!(await Deno.stat(path).then(() => true, () => false))) {
+        await writeSchemaExport(schema, dir);
+        importSchema(schema, await Deno.readTextFile(path), path);
+        log(`Wrote the schema to import into ${path}: edit it there`);
+      }
     }
     state.sources ??= {};
     state.sources[catalog.sourceName] ??= { resources: {} };

@@ -381,3 +381,52 @@ Deno.test({
     }
   },
 });
+
+Deno.test({
+  name: "import_schema_path without a schema there gets the current one to edit, as dlt does",
+  ignore: pgIgnore,
+  sanitizeResources: false,
+  sanitizeOps: false,
+  async fn() {
+    await using gitlab = await startFakeGitlab({});
+    const cwd = await Deno.makeTempDir();
+    const dataset = uniqueDataset("imp");
+    const dir = join(cwd, "schemas", "import");
+    const env = {
+      ...projectsEnv(gitlab, [gitlab.data.projects[0].id], { cwd, dataset }),
+      IMPORT_SCHEMA_PATH: dir,
+    };
+    try {
+      const first = await runCli(["run", "--resources", "issues", "--json"], { cwd, env });
+      assert.equal(first.code, 0, first.stderr);
+      const written = await Deno.readTextFile(join(dir, "gitlab.schema.yaml"));
+      assert.match(written, /^ {2}issues:$/m);
+      // an unedited file is not imported again: the schema only changes with the data
+      const second = await runCli(["run", "--resources", "issues", "--json"], { cwd, env });
+      assert.equal(second.code, 0, second.stderr);
+      assert.equal(await Deno.readTextFile(join(dir, "gitlab.schema.yaml")), written);
+      assert.equal(
+        JSON.parse(second.stdout).schema.version_hash,
+        JSON.parse(first.stdout).schema.version_hash,
+      );
+      // the user's edit is imported by the next run
+      await Deno.writeTextFile(
+        join(dir, "gitlab.schema.yaml"),
+        written.replace(/^ {2}issues:$/m, "  issues:\n    description: edited by hand"),
+      );
+      const third = await runCli(["run", "--resources", "issues", "--json"], { cwd, env });
+      assert.equal(third.code, 0, third.stderr);
+      assert.notEqual(
+        JSON.parse(third.stdout).schema.version_hash,
+        JSON.parse(second.stdout).schema.version_hash,
+      );
+      const exported = await Deno.readTextFile(
+        join(cwd, "schemas", "export", "gitlab.schema.yaml"),
+      );
+      assert.match(exported, /description: edited by hand/);
+    } finally {
+      await dropDataset(dataset);
+      await Deno.remove(cwd, { recursive: true });
+    }
+  },
+});
