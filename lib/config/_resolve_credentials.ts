@@ -130,7 +130,7 @@ function credentialsFrom(
   }
   if ("sslmode" in out.query) {
     // postgres.js would take an unknown mode for "require" and fail on TLS, not on the value
-    problems.check(at(`${CREDS}.query`, out.query.sslmode), (v) => {
+    problems.check(at(CREDS, out.query.sslmode), (v) => {
       if (!SSL_MODES.includes(String(v))) {
         throw new Invalid(
           `sslmode must be one of ${SSL_MODES.join(", ")}, got ${shown(v)}`,
