@@ -134,7 +134,7 @@ function onInterrupt(): Disposable & { signalled: Promise<never> } {
   return {
     signalled: promise,
     [Symbol.dispose]: () => {
-      for (const [s, f] of listeners) Deno.removeSignalListener(s, f);
+      for (const [s, f] of listeners.splice(0)) Deno.removeSignalListener(s, f);
     },
   };
 }
@@ -166,9 +166,12 @@ Examples:
     }
     /** The names of the run, once the configuration is read. */
     const names: { pipeline_name?: string; dataset_name?: string } = {};
+    // from the start: a signal while the configuration and catalog are read is one too
+    const interrupt = onInterrupt();
     try {
-      return await runRun(values, positionals, io, names);
+      return await runRun(values, positionals, io, names, interrupt);
     } catch (error) {
+      if (!(error instanceof InterruptedError)) interrupt[Symbol.dispose]();
       if (values.json) {
         // stdout stays one JSON document, failed runs included (the error also goes to stderr)
         io.out(JSON.stringify(
@@ -194,6 +197,7 @@ async function runRun(
   positionals: string[],
   io: CliIo,
   names: { pipeline_name?: string; dataset_name?: string },
+  interrupt: ReturnType<typeof onInterrupt>,
 ): Promise<number> {
   if (positionals.length) {
     throw new UsageError(`"gitlab-pg run" takes no arguments, got "${positionals[0]}"`);
@@ -237,7 +241,6 @@ async function runRun(
     sourceName: catalog.sourceName,
   });
   let info;
-  const interrupt = onInterrupt();
   try {
     const running = runPipeline(config, {
       catalog,
@@ -255,13 +258,12 @@ async function runRun(
     // a signal ends the run where it is (every step is safe to cut: the next run resumes),
     // after the trace says so
     running.catch(() => {});
-    try {
-      info = await Promise.race([running, interrupt.signalled]);
-    } finally {
-      // from here a signal ends the process as usual (an alert that hangs, say)
-      interrupt[Symbol.dispose]();
-    }
+    info = await Promise.race([running, interrupt.signalled]);
+    // from here a signal ends the process as usual (an alert that hangs, say); after a signal
+    // the listeners stay until the process exits, so a second one cannot cut the trace short
+    interrupt[Symbol.dispose]();
   } catch (error) {
+    if (!(error instanceof InterruptedError)) interrupt[Symbol.dispose]();
     await observers.failed(error);
     if (config.runtime.slack_incoming_hook) {
       await sendFailureAlert(config.pipeline_name, error, config.runtime.slack_incoming_hook, {

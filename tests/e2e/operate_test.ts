@@ -311,7 +311,14 @@ Deno.test({
     const dataset = uniqueDataset("sig");
     const env = projectsEnv(gitlab, gitlab.data.projects.map((p) => p.id), { dataset, cwd });
     try {
-      for (const [signal, code] of [["SIGINT", 130], ["SIGTERM", 143]] as const) {
+      for (
+        const [signal, code, second] of [
+          ["SIGINT", 130, undefined],
+          ["SIGTERM", 143, undefined],
+          // a second signal right after the first does not cut the message and trace short
+          ["SIGINT", 130, "SIGTERM"],
+        ] as const
+      ) {
         const child = cliCommand(["run", "--resources", "issues,issue_notes"], { cwd, env })
           .spawn();
         const stderr = new Response(child.stderr).text();
@@ -320,6 +327,10 @@ Deno.test({
         const started = gitlab.requests.length;
         while (gitlab.requests.length < started + 3) await new Promise((r) => setTimeout(r, 20));
         child.kill(signal);
+        if (second) {
+          await new Promise((r) => setTimeout(r, 5));
+          child.kill(second);
+        }
         const status = await child.status;
         const err = await stderr;
         await stdout;
