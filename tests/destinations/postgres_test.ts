@@ -165,3 +165,38 @@ Deno.test({
     }
   },
 });
+
+Deno.test({
+  name: "a connection from the libpq environment says which server, user and database it reached",
+  ignore: pgIgnore,
+  async fn() {
+    const url = new URL(TEST_PG_URL);
+    const vars: Record<string, string> = {
+      PGHOST: url.hostname,
+      PGPORT: url.port || "5432",
+      PGUSER: decodeURIComponent(url.username),
+      PGDATABASE: url.pathname.slice(1),
+    };
+    const saved = Object.fromEntries(Object.keys(vars).map((k) => [k, Deno.env.get(k)]));
+    for (const [k, v] of Object.entries(vars)) Deno.env.set(k, v);
+    try {
+      const client = await connectPostgres(undefined);
+      try {
+        const [db] = await client.query<{ d: string }>("SELECT current_database() AS d");
+        assert.equal(
+          client.location,
+          `postgresql://${vars.PGUSER}@${
+            vars.PGHOST === "localhost" ? "127.0.0.1" : vars.PGHOST
+          }:${vars.PGPORT}/${db.d} (from the libpq environment)`,
+        );
+      } finally {
+        await client.close();
+      }
+    } finally {
+      for (const [k, v] of Object.entries(saved)) {
+        if (v === undefined) Deno.env.delete(k);
+        else Deno.env.set(k, v);
+      }
+    }
+  },
+});

@@ -243,7 +243,7 @@ export async function connectPostgres(
     },
   } as postgres.Options<Record<string, never>>;
   const sql = url ? postgres(url, opts) : postgres(opts);
-  const location = options.location ?? redact(url ?? "postgresql://(libpq environment)");
+  let location = options.location ?? redact(url ?? "postgresql://(libpq environment)");
   // postgres.js reconnects for ever to a port that accepts and hangs up (not a Postgres
   // server: an HTTP proxy, another service), so the first answer has a deadline of its own:
   // twice connect_timeout (connecting, then TLS and authentication) and a second
@@ -262,7 +262,17 @@ export async function connectPostgres(
     }, limit * 1000);
   });
   try {
-    await Promise.race([sql`select 1`, deadline]);
+    const [where] = await Promise.race([
+      sql`select current_user AS u, current_database() AS d, inet_server_addr()::text AS h,
+          inet_server_port() AS p`,
+      deadline,
+    ]);
+    if (!url && !options.location) {
+      // libpq's environment chose the server: say which one it was
+      const host = where.h ? String(where.h).replace(/\/\d+$/, "") : "localhost (socket)";
+      location = `postgresql://${where.u}@${host}${where.p ? `:${where.p}` : ""}/${where.d} ` +
+        "(from the libpq environment)";
+    }
   } catch (e) {
     await sql.end({ timeout: 0 }).catch(() => {});
     let msg = e instanceof Error ? e.message : String(e);
