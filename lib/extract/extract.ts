@@ -375,15 +375,15 @@ export async function extract(catalog: Catalog, options: ExtractOptions): Promis
     bytes: 0,
     warnings: [],
   };
-  if (catalog.client.auth && client.authKind === "none") {
-    // a catalog that authenticates, run without a token: GitLab answers only public data
-    skippedWarnings.unshift(
+  // a catalog that authenticates, run without a token: GitLab answers only public data
+  const anonymous = catalog.client.auth && client.authKind === "none"
+    ? [
       "No GitLab token is set (sources.gitlab.api_key in .dlt/secrets.toml, env " +
-        "SOURCES__GITLAB__API_KEY): the requests are anonymous, so only public projects and " +
-        "their public data are read",
-    );
-  }
-  for (const message of skippedWarnings) {
+      "SOURCES__GITLAB__API_KEY): the requests are anonymous, so only public projects and " +
+      "their public data are read",
+    ]
+    : [];
+  for (const message of [...anonymous, ...skippedWarnings]) {
     info.warnings.push(message);
     options.onWarning?.(message);
   }

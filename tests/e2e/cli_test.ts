@@ -307,12 +307,10 @@ Deno.test({
 
 Deno.test({
   name: "an unusable folder is a configuration error named by its key, found before any request",
-  sanitizeResources: false,
-  sanitizeOps: false,
-  async fn() {
-    await using gitlab = await startFakeGitlab({});
-    const cwd = await Deno.makeTempDir();
-    try {
+  ...opts,
+  fn: () =>
+    inTempDir(async (cwd) => {
+      await using gitlab = await startFakeGitlab({});
       await Deno.writeTextFile(join(cwd, "afile"), "");
       const env = projectsEnv(gitlab, [gitlab.data.projects[0].id], { cwd });
       for (
@@ -340,93 +338,84 @@ Deno.test({
       assert.equal(init.code, 1, init.stderr);
       assert.match(init.stderr, /^error: .*afile.* \(check the folders in the configuration/);
       assert.doesNotMatch(init.stderr, /a bug in gitlab-pg|\n\s+at /);
-    } finally {
-      await Deno.remove(cwd, { recursive: true });
-    }
-  },
+    }),
 });
 
 Deno.test({
   name:
     "the dataset name becomes its snake_case form as in dlt; a pipeline name must name a folder",
   ignore: pgIgnore,
-  sanitizeResources: false,
-  sanitizeOps: false,
-  async fn() {
-    await using gitlab = await startFakeGitlab({});
-    const cwd = await Deno.makeTempDir();
-    const raw = `GitLab-Data ${uniqueDataset("x")}`;
-    const normalized = `git_lab_data_${raw.split(" ")[1]}`;
-    try {
-      const env = {
-        ...projectsEnv(gitlab, [gitlab.data.projects[0].id], { cwd, dataset: raw }),
-      };
-      const res = await runCli(["run", "--resources", "issues", "--json"], { cwd, env });
-      assert.equal(res.code, 0, res.stderr);
-      assert.equal(JSON.parse(res.stdout).dataset_name, normalized);
-      const schemas = await pgQuery<{ n: string }>(
-        "SELECT nspname AS n FROM pg_namespace WHERE nspname IN ($1, $2)",
-        [raw, normalized],
-      );
-      assert.deepEqual(schemas.map((s) => s.n), [normalized]);
-      const info = await runCli(["info", "--json"], { cwd, env });
-      assert.equal(info.code, 0, info.stderr);
-      assert.match(info.stdout, new RegExp(`"dataset_name": "${normalized}"`));
-      const bad = await runCli(["run", "--pipeline-name", "bad/name"], { cwd, env });
-      assert.equal(bad.code, 2, bad.stderr);
-      assert.match(bad.stderr, /^error: Cannot use pipeline_name "bad\/name"/);
-    } finally {
-      await dropDataset(normalized);
-      await Deno.remove(cwd, { recursive: true });
-    }
-  },
+  ...opts,
+  fn: () =>
+    inTempDir(async (cwd) => {
+      await using gitlab = await startFakeGitlab({});
+      const raw = `GitLab-Data ${uniqueDataset("x")}`;
+      const normalized = `git_lab_data_${raw.split(" ")[1]}`;
+      try {
+        const env = projectsEnv(gitlab, [gitlab.data.projects[0].id], { cwd, dataset: raw });
+        const res = await runCli(["run", "--resources", "issues", "--json"], { cwd, env });
+        assert.equal(res.code, 0, res.stderr);
+        assert.equal(JSON.parse(res.stdout).dataset_name, normalized);
+        const schemas = await pgQuery<{ n: string }>(
+          "SELECT nspname AS n FROM pg_namespace WHERE nspname IN ($1, $2)",
+          [raw, normalized],
+        );
+        assert.deepEqual(schemas.map((s) => s.n), [normalized]);
+        const info = await runCli(["info", "--json"], { cwd, env });
+        assert.equal(info.code, 0, info.stderr);
+        assert.match(info.stdout, new RegExp(`"dataset_name": "${normalized}"`));
+        const bad = await runCli(["run", "--pipeline-name", "bad/name"], { cwd, env });
+        assert.equal(bad.code, 2, bad.stderr);
+        assert.match(bad.stderr, /^error: Cannot use pipeline_name "bad\/name"/);
+      } finally {
+        await dropDataset(normalized);
+      }
+    }),
 });
 
 Deno.test({
   name: "import_schema_path without a schema there gets the current one to edit, as dlt does",
   ignore: pgIgnore,
-  sanitizeResources: false,
-  sanitizeOps: false,
-  async fn() {
-    await using gitlab = await startFakeGitlab({});
-    const cwd = await Deno.makeTempDir();
-    const dataset = uniqueDataset("imp");
-    const dir = join(cwd, "schemas", "import");
-    const env = {
-      ...projectsEnv(gitlab, [gitlab.data.projects[0].id], { cwd, dataset }),
-      IMPORT_SCHEMA_PATH: dir,
-    };
-    try {
-      const first = await runCli(["run", "--resources", "issues", "--json"], { cwd, env });
-      assert.equal(first.code, 0, first.stderr);
-      const written = await Deno.readTextFile(join(dir, "gitlab.schema.yaml"));
-      assert.match(written, /^ {2}issues:$/m);
-      // an unedited file is not imported again: the schema only changes with the data
-      const second = await runCli(["run", "--resources", "issues", "--json"], { cwd, env });
-      assert.equal(second.code, 0, second.stderr);
-      assert.equal(await Deno.readTextFile(join(dir, "gitlab.schema.yaml")), written);
-      assert.equal(
-        JSON.parse(second.stdout).schema.version_hash,
-        JSON.parse(first.stdout).schema.version_hash,
-      );
-      // the user's edit is imported by the next run
-      await Deno.writeTextFile(
-        join(dir, "gitlab.schema.yaml"),
-        written.replace(/^ {2}issues:$/m, "  issues:\n    description: edited by hand"),
-      );
-      const third = await runCli(["run", "--resources", "issues", "--json"], { cwd, env });
-      assert.equal(third.code, 0, third.stderr);
-      assert.notEqual(
-        JSON.parse(third.stdout).schema.version_hash,
-        JSON.parse(second.stdout).schema.version_hash,
-      );
-      const exported = await Deno.readTextFile(
-        join(cwd, "schemas", "export", "gitlab.schema.yaml"),
-      );
-      assert.match(exported, /description: edited by hand/);
-    } finally {
-      await dropDataset(dataset);
-      await Deno.remove(cwd, { recursive: true });
-    }
-  },
+  ...opts,
+  fn: () =>
+    inTempDir(async (cwd) => {
+      await using gitlab = await startFakeGitlab({});
+      const dataset = uniqueDataset("imp");
+      const dir = join(cwd, "schemas", "import");
+      const env = {
+        ...projectsEnv(gitlab, [gitlab.data.projects[0].id], { cwd, dataset }),
+        IMPORT_SCHEMA_PATH: dir,
+      };
+      try {
+        const first = await runCli(["run", "--resources", "issues", "--json"], { cwd, env });
+        assert.equal(first.code, 0, first.stderr);
+        const written = await Deno.readTextFile(join(dir, "gitlab.schema.yaml"));
+        assert.match(written, /^ {2}issues:$/m);
+        // an unedited file is not imported again: the schema only changes with the data
+        const second = await runCli(["run", "--resources", "issues", "--json"], { cwd, env });
+        assert.equal(second.code, 0, second.stderr);
+        assert.equal(await Deno.readTextFile(join(dir, "gitlab.schema.yaml")), written);
+        assert.equal(
+          JSON.parse(second.stdout).schema.version_hash,
+          JSON.parse(first.stdout).schema.version_hash,
+        );
+        // the user's edit is imported by the next run
+        await Deno.writeTextFile(
+          join(dir, "gitlab.schema.yaml"),
+          written.replace(/^ {2}issues:$/m, "  issues:\n    description: edited by hand"),
+        );
+        const third = await runCli(["run", "--resources", "issues", "--json"], { cwd, env });
+        assert.equal(third.code, 0, third.stderr);
+        assert.notEqual(
+          JSON.parse(third.stdout).schema.version_hash,
+          JSON.parse(second.stdout).schema.version_hash,
+        );
+        const exported = await Deno.readTextFile(
+          join(cwd, "schemas", "export", "gitlab.schema.yaml"),
+        );
+        assert.match(exported, /description: edited by hand/);
+      } finally {
+        await dropDataset(dataset);
+      }
+    }),
 });
