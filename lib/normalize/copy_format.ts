@@ -106,10 +106,9 @@ export function encodeCopyRow(
   row: Map<string, unknown>,
   columns: { name: string; type: DataType | undefined }[],
 ): string {
-  let line = "";
+  const fields = new Array<string>(columns.length);
   for (let i = 0; i < columns.length; i++) {
-    if (i) line += "\t";
-    line += encodeCopyValue(row.get(columns[i].name), columns[i].type);
+    fields[i] = encodeCopyValue(row.get(columns[i].name), columns[i].type);
   }
-  return line;
+  return fields.join("\t");
 }

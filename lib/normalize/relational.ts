@@ -107,6 +107,14 @@ interface NameNode {
   names: Map<string, string>;
   /** Key → the node of the dict under it. */
   children: Map<string, NameNode>;
+  /** Key → the list under it: its path of table names from the row, and that path joined. */
+  lists: Map<string, ListPlace>;
+}
+
+/** Where a list sits below a row: the normalized path (the key last) and it joined. */
+interface ListPlace {
+  path: string[];
+  key: string;
 }
 
 const newNode = (path: string[], origPrefix: string, namePrefix: string): NameNode => ({
@@ -115,6 +123,7 @@ const newNode = (path: string[], origPrefix: string, namePrefix: string): NameNo
   namePrefix,
   names: new Map(),
   children: new Map(),
+  lists: new Map(),
 });
 /** Entries memoized under {@linkcode nameRoot}; past 100,000 the memo starts over. */
 let nameEntries = 0;
@@ -147,6 +156,17 @@ function childNode(node: NameNode, k: string): NameNode {
   return child;
 }
 
+function listPlace(node: NameNode, k: string): ListPlace {
+  let place = node.lists.get(k);
+  if (place === undefined) {
+    const path = [...node.path, normalizeTablesPath(k)];
+    place = { path, key: path.join("\u0001") };
+    node.lists.set(k, place);
+    nameEntries++;
+  }
+  return place;
+}
+
 /** One dict level on the flattening stack. */
 interface Level {
   dict: Dict;
@@ -159,7 +179,7 @@ function flatten(
   table: string,
   dict: Dict,
   level: number,
-): [Map<string, unknown>, Map<string, [string[], unknown[]]>] {
+): [Map<string, unknown>, Map<string, [ListPlace, unknown[]]>] {
   const row = new Map<string, unknown>();
   // the original key each column came from, to tell a collision from a repeated path: triples
   // of (column, original prefix, key), searched from the end only when a column is already in
@@ -172,10 +192,12 @@ function flatten(
     return undefined;
   };
   // keyed by the joined path: a later key with the same path replaces the list in place
-  const lists = new Map<string, [string[], unknown[]]>();
+  const lists = new Map<string, [ListPlace, unknown[]]>();
   if (nameEntries > 100_000) {
     nameRoot = newNode([], "", "");
     nameEntries = 0;
+    nestedTables = new WeakMap();
+    rootTables.clear();
   }
   const stack: Level[] = [{ dict, level, node: nameRoot }];
   while (stack.length) {
@@ -194,8 +216,8 @@ function flatten(
           }
         } else if (Array.isArray(v)) {
           if (!isNestedType(ctx, table, name, lvl)) {
-            const listPath = [...node.path, normalizeTablesPath(k)];
-            lists.set(listPath.join("\u0001"), [listPath, v]);
+            const place = listPlace(node, k);
+            lists.set(place.key, [place, v]);
             continue;
           }
         }
@@ -321,23 +343,52 @@ function normalizeRow(
   const more = propagated(ctx.schema, table, row, isRoot);
   const childExtend = more ? new Map([...(extend ?? []), ...more]) : extend;
   out.push({ table, parentTable, row });
-  for (const [listPath, items] of lists.values()) {
-    normalizeList(out, ctx, items, childExtend, [...path, ...listPath], table, rowId, level - 1);
+  for (const [place, items] of lists.values()) {
+    const nested = nestedTable(path, place);
+    normalizeList(out, ctx, items, childExtend, nested, table, rowId, level - 1);
   }
 }
 
-/** The elements of a list become rows of the nested table at `path`. */
+/** A nested table: its path of names from the root table, and its (shortened) name. */
+interface NestedTable {
+  path: string[];
+  name: string;
+}
+
+/**
+ * The nested table of a list at `place` below a row of the table at `path`, memoized per
+ * path array (the root's, or a nested table's own) and list place.
+ */
+let nestedTables = new WeakMap<string[], Map<ListPlace, NestedTable>>();
+/**
+ * Each root table as given → its path array (the key of its nested tables' memo) and its
+ * name.
+ */
+const rootTables = new Map<string, NestedTable>();
+function nestedTable(path: string[], place: ListPlace): NestedTable {
+  let byPlace = nestedTables.get(path);
+  if (byPlace === undefined) nestedTables.set(path, byPlace = new Map());
+  let nested = byPlace.get(place);
+  if (nested === undefined) {
+    const full = [...path, ...place.path];
+    nested = { path: full, name: shortenFragments(...full) };
+    byPlace.set(place, nested);
+  }
+  return nested;
+}
+
+/** The elements of a list become rows of the nested table `nested`. */
 function normalizeList(
   out: NormalizedRow[],
   ctx: ItemContext,
   items: unknown[],
   extend: Map<string, unknown> | undefined,
-  path: string[],
+  nested: NestedTable,
   parentTable: string,
   parentRowId: string,
   level: number,
 ): void {
-  const table = shortenFragments(...path);
+  const { path, name: table } = nested;
   const isRoot = !shouldBeNested(ctx.schema, table);
   for (let idx = 0; idx < items.length; idx++) {
     const v = items[idx];
@@ -404,16 +455,21 @@ export function maxNestingOf(schema: StoredSchema, table: string): number {
  */
 export function normalizeItem(item: unknown, context: ItemContext): NormalizedRow[] {
   const dict: Dict = isDict(item) ? item : new Map([["value", item]]);
-  const table = normalizeTablesPath(context.table);
+  let root = rootTables.get(context.table);
+  if (root === undefined) {
+    const table = normalizeTablesPath(context.table);
+    root = { path: [table], name: shortenFragments(table) };
+    rootTables.set(context.table, root);
+  }
+  const { path, name } = root;
   const out: NormalizedRow[] = [];
-  const level = maxNestingOf(context.schema, table);
-  const name = shortenFragments(table);
+  const level = maxNestingOf(context.schema, path[0]);
   normalizeRow(
     out,
     context,
     dict,
     undefined,
-    [table],
+    path,
     name,
     undefined,
     undefined,

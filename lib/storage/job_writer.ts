@@ -47,6 +47,8 @@ export class JobWriter {
   #chunks: string[] = [];
   #buffered = 0;
   #fileBytes = 0;
+  /** The write in flight ({@linkcode JobWriter.flush} waits for it). */
+  #writing?: Promise<void>;
   /** Random first 6 hex characters of this writer's file ids. */
   readonly #idBase = uniqId(3);
   /** Files started so far: the last 4 hex characters of the next file id. */
@@ -85,9 +87,9 @@ export class JobWriter {
     return this.#buffered >= this.#bufferBytes || this.#fileBytes >= this.#maxFileBytes;
   }
 
-  /** Writes a full buffer out and starts a new file when this one is full. */
+  /** Writes a full buffer out (behind) and starts a new file when this one is full. */
   async #spill(): Promise<void> {
-    if (this.#buffered >= this.#bufferBytes) await this.flush();
+    if (this.#buffered >= this.#bufferBytes) await this.#writeBehind();
     if (this.#fileBytes >= this.#maxFileBytes) await this.rotate();
   }
 
@@ -106,8 +108,19 @@ export class JobWriter {
     }
   }
 
-  /** Writes buffered lines to disk. */
+  /** Writes buffered lines to disk: on disk when this resolves. */
   async flush(): Promise<void> {
+    await this.#writeBehind();
+    await this.#settle();
+  }
+
+  /**
+   * Starts writing the buffered lines and returns once the write before it is done: the
+   * caller goes on producing lines while the disk takes this buffer (one write in flight, so
+   * memory stays at two buffers). A failed write is thrown by the next call or `flush`.
+   */
+  async #writeBehind(): Promise<void> {
+    await this.#settle();
     if (this.#chunks.length === 0) return;
     if (this.#file === undefined) {
       this.#file = await Deno.open(this.#path!, { write: true, create: true, truncate: true });
@@ -115,8 +128,20 @@ export class JobWriter {
     const data = encoder.encode(this.#chunks.join(""));
     this.#chunks = [];
     this.#buffered = 0;
-    let written = 0;
-    while (written < data.length) written += await this.#file.write(data.subarray(written));
+    const file = this.#file;
+    const writing = (async () => {
+      let written = 0;
+      while (written < data.length) written += await file.write(data.subarray(written));
+    })();
+    writing.catch(() => {}); // handled: awaited (and thrown) by the next #settle
+    this.#writing = writing;
+  }
+
+  /** Waits for the write in flight, if any (throws its error). */
+  async #settle(): Promise<void> {
+    const writing = this.#writing;
+    this.#writing = undefined;
+    if (writing) await writing;
   }
 
   /** Closes the current file; the next line starts a new one. */

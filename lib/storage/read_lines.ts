@@ -58,12 +58,24 @@ export async function* readLineBatches(path: string): AsyncGenerator<string[]> {
     }
   } else {
     using file = await Deno.open(path, { read: true });
-    const buffer = new Uint8Array(READ_BYTES);
-    for (;;) {
-      const n = await file.read(buffer);
-      if (n === null) break;
-      const lines = split(decoder.decode(buffer.subarray(0, n), { stream: true }));
-      if (lines.length > 0) yield lines;
+    // two buffers: the next chunk is read while the caller works on this one's lines
+    const buffers = [new Uint8Array(READ_BYTES), new Uint8Array(READ_BYTES)];
+    let turn = 0;
+    let reading: Promise<number | null> | undefined = file.read(buffers[turn]);
+    try {
+      for (;;) {
+        const n = await reading;
+        reading = undefined;
+        if (n === null) break;
+        const chunk = buffers[turn].subarray(0, n);
+        turn ^= 1;
+        reading = file.read(buffers[turn]);
+        const lines = split(decoder.decode(chunk, { stream: true }));
+        if (lines.length > 0) yield lines;
+      }
+    } finally {
+      // a caller that stops early: the read in flight ends before the file closes
+      await reading?.catch(() => null);
     }
   }
   rest += decoder.decode();

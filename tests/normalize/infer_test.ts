@@ -109,6 +109,44 @@ Deno.test("isoToUtc() gives Python's isoformat of the UTC datetime", () => {
   assert.equal(isoToUtc("2016-01-04T15:31:51.1234567Z", false), "2016-01-04T15:31:51.123456");
 });
 
+Deno.test("isoToUtc() of GitLab's Z forms equals the general path's answer for +00:00", () => {
+  // the character-checked fast path for `…T15:31:51.081Z` / `…T15:31:51Z` against the same
+  // instant spelled with an offset (which takes the general parser), on mutated texts too:
+  // digits out of range, non-digits, days past 28, wrong separators, every timezone flag
+  let seed = 7;
+  const rand = (n: number) => (seed = (seed * 1103515245 + 12345) % 2147483648) % n;
+  const alphabet = "0123456789-T:.Z x9";
+  let fast = 0;
+  for (let i = 0; i < 20_000; i++) {
+    const base = [
+      String(rand(3000)).padStart(4, "0"),
+      "-",
+      String(rand(14)).padStart(2, "0"),
+      "-",
+      String(rand(33)).padStart(2, "0"),
+      "T",
+      String(rand(26)).padStart(2, "0"),
+      ":",
+      String(rand(62)).padStart(2, "0"),
+      ":",
+      String(rand(62)).padStart(2, "0"),
+      rand(2) ? "." + String(rand(1000)).padStart(3, "0") : "",
+      "Z",
+    ].join("");
+    const chars = [...base];
+    if (rand(4) === 0) chars[rand(chars.length)] = alphabet[rand(alphabet.length)];
+    const text = chars.join("");
+    const timezone = rand(2) === 0;
+    const offset = text.endsWith("Z") ? text.slice(0, -1) + "+00:00" : text;
+    const got = isoToUtc(text, timezone);
+    assert.equal(got, isoToUtc(offset, timezone), text);
+    if (got !== undefined) fast++;
+  }
+  assert.ok(fast > 3000, `${fast} valid texts`);
+  assert.equal(isoToUtc("2016-01-04T15:31:51.000Z"), "2016-01-04T15:31:51+00:00");
+  assert.equal(isoToUtc("2016-01-04T15:31:51.080Z", false), "2016-01-04T15:31:51.080000");
+});
+
 Deno.test("coerceValue() coerces what dlt coerces", () => {
   assert.equal(coerceValue(5, "text", { from: "bigint" }), "5");
   assert.equal(coerceValue(1e16, "text", { from: "double" }), "1e+16");

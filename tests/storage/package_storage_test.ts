@@ -47,6 +47,28 @@ Deno.test("PackageStorage moves packages between states and cleans up half-done 
   }
 });
 
+Deno.test("JobWriter.flush() has every line written so far on disk (buffers written behind)", async () => {
+  const root = await Deno.makeTempDir();
+  try {
+    const dir = await new PackageStorage(root).create("normalizing", "1.6");
+    const w = new JobWriter(dir, "t", "jsonl", { bufferBytes: 100 });
+    const written: string[] = [];
+    for (let round = 0; round < 5; round++) {
+      // full buffers go to disk while the next lines are added: flush waits for all of them
+      for (let i = 0; i < 300; i++) {
+        written.push(`{"round":${round},"i":${i}}`);
+        await w.write(written.at(-1)!);
+      }
+      await w.flush();
+      const text = await Deno.readTextFile(w.files[0]);
+      assert.deepEqual(text.trimEnd().split("\n"), written);
+    }
+    await w.close();
+  } finally {
+    await Deno.remove(root, { recursive: true });
+  }
+});
+
 Deno.test("JobWriter writes a header per file and rotates at the size limit", async () => {
   const root = await Deno.makeTempDir();
   try {

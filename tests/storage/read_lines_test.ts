@@ -50,3 +50,23 @@ Deno.test("readLines() yields every line across reads, split characters and gzip
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("readLineBatches() stopped early leaves no read in flight and the file closed", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const path = join(dir, "big.jsonl");
+    const lines = sampleLines();
+    await Deno.writeTextFile(path, lines.join("\n"));
+    // the next chunk is read ahead while the caller works on this one: a caller that stops
+    // after the first batch must not leak that read (the test's op sanitizer checks) or the file
+    for await (const batch of readLineBatches(path)) {
+      assert.equal(batch[0], lines[0]);
+      break;
+    }
+    let count = 0;
+    for await (const _ of readLines(path)) count++;
+    assert.equal(count, lines.length);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
