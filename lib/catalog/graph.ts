@@ -238,7 +238,6 @@ function resolveResource(
     includeFromParent: merged.include_from_parent ?? [],
     scope: merged.scope,
     description: merged.description,
-    processingSteps: merged.processing_steps,
     parallelized: merged.parallelized,
     tableFormat: merged.table_format,
     fileFormat: merged.file_format,

@@ -35,14 +35,40 @@ export const REPLACE_STRATEGIES = [
   "staging-optimized",
 ] as const;
 
+/** Why dlt's `scd2` merge strategy (and its options) are refused. */
+const SCD2_WHY =
+  'the scd2 merge (validity columns, retired rows) is not implemented; use strategy "delete-insert" (the default) or "upsert", or write_disposition "append" to keep every version';
+const SCD2_OPTIONS = [
+  "validity_column_names",
+  "active_record_timestamp",
+  "boundary_timestamp",
+  "row_version_column_name",
+  "retire_absent_rows",
+  "natural_key",
+];
+
 const writeDisposition: Schema = {
   kind: "choice",
   expected: 'one of "append", "replace", "merge", "skip" or a map with "disposition"',
   string: oneOf("append", "replace", "merge", "skip"),
   map: object({
     disposition: oneOf("append", "replace", "merge"),
-    strategy: oneOf(...MERGE_STRATEGIES, ...REPLACE_STRATEGIES),
-  }, { required: ["disposition"] }),
+    strategy: {
+      kind: "string",
+      enum: [...MERGE_STRATEGIES.filter((s) => s !== "scd2"), ...REPLACE_STRATEGIES],
+      unsupported: { scd2: SCD2_WHY },
+    },
+  }, {
+    required: ["disposition"],
+    unsupported: [...SCD2_OPTIONS, "deduplicated"],
+    why: {
+      ...Object.fromEntries(
+        SCD2_OPTIONS.map((k) => [k, `${k} is an option of scd2, and ${SCD2_WHY}`]),
+      ),
+      deduplicated:
+        "a merge always keeps the last of the package's rows with one primary key (remove the key)",
+    },
+  }),
 };
 
 const contractMode = oneOf("evolve", "discard_value", "freeze", "discard_row");
@@ -225,8 +251,6 @@ const endpoint: Schema = {
   map: endpointObject,
 };
 
-const processingStep = object({ filter: json, map: json, yield_map: json });
-
 const resourceFields: Record<string, Schema> = {
   name: string,
   table_name: string,
@@ -251,17 +275,27 @@ const resourceFields: Record<string, Schema> = {
   ),
   endpoint,
   include_from_parent: { kind: "list", items: string },
-  processing_steps: { kind: "list", items: processingStep },
   scope: oneOf("projects", "groups"),
   description: string,
 };
 
-const unsupportedResourceKeys = ["references", "nested_hints", "parent_table_name"];
+const unsupportedResourceKeys = [
+  "references",
+  "nested_hints",
+  "parent_table_name",
+  "processing_steps",
+];
+/** Why a resource key is refused, where there is more to say than "not supported". */
+const unsupportedResourceWhy = {
+  processing_steps:
+    "its steps are Python callables (filter, map, yield_map), which a YAML catalog cannot hold and gitlab-pg does not run; remove the key and filter the rows with the endpoint's params or in SQL",
+};
 
 /** One resource in `resources` (a map; the string form is handled by {@linkcode RESOURCE}). */
 export const RESOURCE_OBJECT: ObjectSchema = object(resourceFields, {
   required: ["name"],
   unsupported: unsupportedResourceKeys,
+  why: unsupportedResourceWhy,
 });
 
 /** One item of `resources`: a name (= path) or a map. */
@@ -275,7 +309,7 @@ export const RESOURCE: Schema = {
 /** `resource_defaults`: any resource key except `name`. */
 export const RESOURCE_DEFAULTS: ObjectSchema = object(
   Object.fromEntries(Object.entries(resourceFields).filter(([key]) => key !== "name")),
-  { unsupported: unsupportedResourceKeys },
+  { unsupported: unsupportedResourceKeys, why: unsupportedResourceWhy },
 );
 
 /** `client`. */

@@ -183,8 +183,6 @@ export interface ResolvedResource {
   includeFromParent: string[];
   scope?: "projects" | "groups";
   description?: string;
-  /** dlt's `processing_steps`, kept as written (callables cannot be written in YAML). */
-  processingSteps?: Json[];
   /** dlt's `parallelized`, kept as written. */
   parallelized?: boolean;
   /** dlt's `table_format`, kept as written. */

@@ -18,6 +18,8 @@ export const FILL_ME_IN = "FILL_ME_IN";
 export interface StringSchema {
   kind: "string";
   enum?: readonly string[];
+  /** dlt values that gitlab-pg does not implement → why (reported as "not supported"). */
+  unsupported?: Readonly<Record<string, string>>;
 }
 /** A whole number, optionally with a minimum. */
 export interface IntegerSchema {
@@ -47,6 +49,8 @@ export interface ObjectSchema {
   required?: readonly string[];
   /** dlt keys that gitlab-pg does not implement: reported as "not supported", not "unknown". */
   unsupported?: readonly string[];
+  /** Why an {@linkcode ObjectSchema.unsupported} key is not supported (and what to do). */
+  why?: Readonly<Record<string, string>>;
   /** Extra keys allowed by pattern (e.g. `x-` column hints), validated with `extraValue`. */
   extraKey?: RegExp;
   extraValue?: Schema;
@@ -185,7 +189,11 @@ export class Validation {
       case "string":
         if (shape !== "string") return this.#wrong(node, path, describeSchema(schema), shape);
         if (value === FILL_ME_IN) this.#unfilled(node, path);
-        else if (schema.enum && !schema.enum.includes(value as string)) {
+        else if (schema.unsupported && Object.hasOwn(schema.unsupported, value as string)) {
+          const why = schema.unsupported[value as string];
+          this.report(node, path, `{subject:}"${value}" is not supported by gitlab-pg: ${why}`);
+          return INVALID;
+        } else if (schema.enum && !schema.enum.includes(value as string)) {
           return this.#wrong(node, path, describeSchema(schema), shape, value as string);
         }
         return value;
@@ -244,7 +252,12 @@ export class Validation {
         if (v !== INVALID) out[key] = v;
         else if (schema.required?.includes(key)) ok = false;
       } else if (schema.unsupported?.includes(key)) {
-        this.report(keyNode, path, `key "${key}" is not supported by gitlab-pg`);
+        const why = schema.why?.[key];
+        this.report(
+          keyNode,
+          path,
+          `key "${key}" is not supported by gitlab-pg${why ? `: ${why}` : ""}`,
+        );
       } else {
         const hint = didYouMean(key, known) ||
           (known.length <= 10 ? ` (expected one of ${quoteList(known)})` : "");

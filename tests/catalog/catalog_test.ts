@@ -339,9 +339,6 @@ resources:
     file_format: jsonl
     merge_key: sha
     schema_contract: {columns: freeze}
-    processing_steps:
-      - filter: not_a_callable_in_yaml
-      - map: neither
     endpoint:
       path: projects/1/repository/commits
       headers: {X-Trace: "1"}
@@ -370,7 +367,6 @@ resources:
   equal(commits.fileFormat, "jsonl");
   deepEqual(commits.mergeKey, ["sha"]);
   deepEqual(commits.schemaContract, { columns: "freeze" });
-  deepEqual(commits.processingSteps, [{ filter: "not_a_callable_in_yaml" }, { map: "neither" }]);
   equal(commits.endpoint.incremental?.lag, 3600);
   deepEqual(commits.endpoint.response_actions, [{ status_code: 404, action: "ignore" }]);
   deepEqual(catalog.client.auth, { type: "bearer", token: "t0ken" });

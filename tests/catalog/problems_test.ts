@@ -65,6 +65,21 @@ const cases: Record<string, string> = {
           path: projects
           data: {a: 1}
   `,
+  // Python callables cannot be written in YAML; scd2 is not implemented: refused with why,
+  // never loaded as something else
+  unsupported_dlt_features: CLIENT + yaml`
+    resources:
+      - name: projects
+        processing_steps:
+          - filter: "lambda x: x['kind'] == 'odd'"
+      - name: groups
+        write_disposition: {disposition: merge, strategy: scd2}
+      - name: users
+        write_disposition:
+          disposition: merge
+          validity_column_names: [from, to]
+          deduplicated: true
+  `,
   wrong_types: CLIENT + yaml`
     max_table_nesting: two
     resources:
