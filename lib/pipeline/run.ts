@@ -17,6 +17,7 @@ import { normalizedRows, type NormalizeInfo, normalizePackage } from "../normali
 import {
   applyTableHints,
   bumpVersion,
+  cursorColumnName,
   fromStoredJson,
   importSchema,
   importSchemaFile,
@@ -388,6 +389,9 @@ async function runLocked(
     const replaceTables = selected.filter((r) => r.writeDisposition === "replace").map((r) =>
       r.tableName
     );
+    // dlt commits the live schema after extract: a schema the run changed (new tables, hints)
+    // gets its version bumped here, and again when normalize adds the data's columns
+    bumpVersion(schema);
     await writeFileAtomic(join(packageDir, "schema.json"), JSON.stringify(schema));
     await writeFileAtomic(
       join(packageDir, PACKAGE_STATE_FILE),
@@ -469,6 +473,7 @@ function declareResources(schema: StoredSchema, resources: ResolvedResource[]): 
       columns: r.columns as Record<string, Partial<Column>>,
       max_nesting: r.maxTableNesting,
       schema_contract: r.schemaContract,
+      incremental_column: cursorColumnName(r.endpoint.incremental?.cursor_path),
     });
   }
 }

@@ -220,6 +220,22 @@ export interface TableHints {
   max_nesting?: number;
   /** Resource level schema contract (a mode or `{tables, columns, data_type}`). */
   schema_contract?: unknown;
+  /**
+   * The incremental cursor's column, when its `cursor_path` is a single field (dlt's
+   * `get_cursor_column_name`): hinted `incremental: true`. @default {none}
+   */
+  incremental_column?: string;
+}
+
+/**
+ * The column of a cursor path that names a single field (`updated_at`, `$.updated_at`,
+ * `['updated at']`), as dlt's `extract_simple_field_name`; undefined for a nested or
+ * wildcard path.
+ */
+export function cursorColumnName(path: string | undefined): string | undefined {
+  if (path === undefined) return undefined;
+  const m = /^(?:\$\.)?([A-Za-z_][\w-]*)$/.exec(path) ?? /^\$?\[(['"])([^'"]+)\1\]$/.exec(path);
+  return m ? m[m.length - 1] : undefined;
 }
 
 function mergeKeyHint(table: Table, hint: "primary_key" | "merge_key", keys: string[]): void {
@@ -282,6 +298,13 @@ export function applyTableHints(schema: StoredSchema, hints: TableHints): Table 
     : undefined;
   if (strategy && strategy !== DEFAULT_MERGE_STRATEGY) table["x-merge-strategy"] = strategy;
   else delete table["x-merge-strategy"];
+  if (hints.incremental_column) {
+    // dlt's _merge_incremental_column_hint, after the keys and the write disposition
+    const col = normalizePath(hints.incremental_column);
+    const existing = table.columns[col];
+    if (existing) existing.incremental = true;
+    else table.columns[col] = { name: col, incremental: true } as Column;
+  }
   const replace = hints.write_disposition === "replace" ? hints.replace_strategy : undefined;
   if (replace && replace !== "truncate-and-insert") table["x-replace-strategy"] = replace;
   else delete table["x-replace-strategy"];

@@ -110,10 +110,15 @@ async function assertLoaded(
      WHERE _dlt_load_id NOT IN (SELECT load_id FROM "${dataset}"._dlt_loads)`,
   );
   assert.equal(Number(stray[0].n), 0);
-  const versions = await query<{ version_hash: string; schema: string }>(
-    `SELECT version_hash, schema FROM "${dataset}"._dlt_version`,
+  const versions = await query<{ version_hash: string; schema: string; version: number }>(
+    `SELECT version_hash, schema, version FROM "${dataset}"._dlt_version ORDER BY version`,
   );
   assert.ok(versions.length >= 1);
+  // as dlt: a new schema is version 1, the tables declared by extract make it 2, the data's
+  // columns found by normalize 3 (the first stored version, with both earlier hashes)
+  const first = JSON.parse(versions[0].schema);
+  assert.equal(Number(versions[0].version), 3);
+  assert.equal(first.previous_hashes.length, 2);
   const last = JSON.parse(versions.at(-1)!.schema);
   assert.equal(last.name, "gitlab");
   assert.ok(last.tables.issues);
@@ -135,6 +140,9 @@ async function assertExportedSchema(cwd: string): Promise<void> {
   assert.match(doc.version_hash, /^[A-Za-z0-9+/]{43}=$/);
   assert.equal(doc.tables.issues.write_disposition, "merge");
   assert.equal(doc.tables.issues.columns.id.primary_key, true);
+  // dlt's hint on the incremental cursor's column
+  assert.equal(doc.tables.issues.columns.updated_at.incremental, true);
+  assert.equal(doc.tables.issues.columns.created_at.incremental, undefined);
   assert.equal(doc.tables.issues__labels.parent, "issues");
   assert.equal(doc.tables._dlt_loads.write_disposition, "skip");
   assert.equal(doc.tables.issues.name, undefined, "names are removed in the export");

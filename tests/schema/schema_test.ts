@@ -3,6 +3,7 @@ import { deflateSync } from "node:zlib";
 import {
   applyTableHints,
   bumpVersion,
+  cursorColumnName,
   fromStoredJson,
   newSchema,
   pipelineStateTable,
@@ -251,4 +252,51 @@ Deno.test("toStoredJson() and fromStoredJson() round-trip, also base64 zlib", ()
   assert.equal(restored.tables.issues.name, "issues");
   assert.equal(restored.tables.issues.columns.id.name, "id");
   assert.throws(() => fromStoredJson("%%%"), /Cannot read stored schema/);
+});
+
+Deno.test("applyTableHints() hints the incremental cursor's column as dlt does, after the keys", () => {
+  const schema = newSchema("s");
+  applyTableHints(schema, {
+    table: "issues",
+    resource: "issues",
+    write_disposition: "merge",
+    primary_key: ["id"],
+    merge_key: [],
+    columns: {},
+    incremental_column: "updatedAt",
+  });
+  assert.deepEqual(Object.keys(schema.tables.issues.columns), ["id", "updated_at"]);
+  assert.deepEqual(schema.tables.issues.columns.updated_at, {
+    name: "updated_at",
+    incremental: true,
+  });
+  // a column hinted already keeps its hints and gains the flag; applying twice changes nothing
+  const hints = {
+    table: "mrs",
+    resource: "mrs",
+    write_disposition: "append" as const,
+    primary_key: [],
+    merge_key: [],
+    columns: { updated_at: { data_type: "timestamp" as const } },
+    incremental_column: "updated_at",
+  };
+  applyTableHints(schema, hints);
+  const once = structuredClone(schema);
+  applyTableHints(schema, hints);
+  assert.deepEqual(schema, once);
+  assert.deepEqual(schema.tables.mrs.columns.updated_at, {
+    name: "updated_at",
+    data_type: "timestamp",
+    incremental: true,
+  });
+});
+
+Deno.test("cursorColumnName() takes a single field, as dlt's extract_simple_field_name", () => {
+  assert.equal(cursorColumnName("updated_at"), "updated_at");
+  assert.equal(cursorColumnName("$.updated_at"), "updated_at");
+  assert.equal(cursorColumnName("['updated at']"), "updated at");
+  assert.equal(cursorColumnName("$['x']"), "x");
+  assert.equal(cursorColumnName("commit.date"), undefined);
+  assert.equal(cursorColumnName("$.items[*].t"), undefined);
+  assert.equal(cursorColumnName(undefined), undefined);
 });
