@@ -396,10 +396,14 @@ export async function extract(catalog: Catalog, options: ExtractOptions): Promis
     if (write.has(r.name)) info.tables[r.tableName] = 0;
   }
   const incrementalOf = options.incremental ?? defaultIncremental;
+  /** Whether the run saves where a resource's cursor moved (see firstSeries). */
+  const keepsCursor = (r: ResolvedResource) => write.has(r.name) || !r.selected;
 
   const firstSeries = (r: ResolvedResource, parent?: ParentRecord): RequestSeries => {
-    // a resource fetched only for its children keeps its cursor where it was
-    const keep = write.has(r.name);
+    // a resource fetched only for its children keeps its cursor where it was, unless the
+    // catalog never loads it (`selected: false`): its cursor is its children's, saved as dlt
+    // saves the incremental state of a parent pipe it does not load
+    const keep = keepsCursor(r);
     const incremental = options.cursors?.open(r, parent, { keep })?.values() ?? incrementalOf(r);
     const request = buildRequest(r, { parent, incremental, config: options.source.params });
     const inc = r.endpoint.incremental;
@@ -478,7 +482,7 @@ export async function extract(catalog: Catalog, options: ExtractOptions): Promis
         pages++;
         stats.pages++;
         stats.records += records.length;
-        const cursor = options.cursors?.open(r, parent, { keep: writes });
+        const cursor = options.cursors?.open(r, parent, { keep: keepsCursor(r) });
         const kept = cursor ? cursor.filter(records) : { records, stop: false };
         if (writes && kept.records.length > 0) {
           const lines = kept.records.map((rec) => JSON.stringify(rec));

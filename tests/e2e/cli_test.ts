@@ -306,6 +306,69 @@ Deno.test({
 });
 
 Deno.test({
+  name:
+    "a parent the catalog never loads (selected: false) saves its cursor, so its append child loads no duplicates",
+  ignore: pgIgnore,
+  ...opts,
+  fn: () =>
+    inTempDir(async (cwd) => {
+      await using gitlab = await startFakeGitlab({
+        size: { groups: 1, subgroupsPerGroup: 0, projectsPerGroup: 1, issuesPerProject: 12 },
+      });
+      const project = gitlab.data.projects[0].id;
+      await Deno.writeTextFile(
+        join(cwd, "notes.yaml"),
+        [
+          "client: {paginator: {type: gitlab}}",
+          "resources:",
+          "  - name: issues",
+          "    selected: false",
+          "    primary_key: id",
+          "    endpoint:",
+          `      path: projects/${project}/issues`,
+          "      params: {order_by: updated_at, sort: asc}",
+          "      incremental: {cursor_path: updated_at, start_param: updated_after, initial_value: '2000-01-01T00:00:00.000Z'}",
+          "  - name: issue_notes",
+          "    write_disposition: append",
+          `    endpoint: {path: "projects/${project}/issues/{resources.issues.iid}/notes"}`,
+          "",
+        ].join("\n"),
+      );
+      const dataset = uniqueDataset("unsel");
+      const env = {
+        SOURCES__GITLAB__BASE_URL: gitlab.url,
+        SOURCES__GITLAB__API_KEY: "glpat-test",
+        DESTINATION__POSTGRES__CREDENTIALS: TEST_PG_URL,
+        DATASET_NAME: dataset,
+        PIPELINES_DIR: join(cwd, "p"),
+      };
+      try {
+        const one = await runCli(["run", "--catalog", "notes.yaml", "--json"], { cwd, env });
+        assert.equal(one.code, 0, one.stderr);
+        const notes = JSON.parse(one.stdout).load_packages[0].rows.issue_notes;
+        assert.ok(notes > 0);
+        // one issue changes: the next run asks from the saved cursor and reads its notes only
+        gitlab.advance(60_000);
+        const issue = gitlab.updateIssue(project, gitlab.data.issues.get(project)![0].iid);
+        const before = gitlab.requests.length;
+        const two = await runCli(["run", "--catalog", "notes.yaml", "--json"], { cwd, env });
+        assert.equal(two.code, 0, two.stderr);
+        const asked = gitlab.requests.slice(before).filter((r) => r.apiPath?.endsWith("/issues"));
+        assert.ok(asked.length > 0);
+        for (const r of asked) assert.notEqual(r.query.updated_after, "2000-01-01T00:00:00.000Z");
+        const rows = await pgQuery<{ n: number; distinct_ids: number }>(
+          `SELECT count(*)::int AS n, count(DISTINCT id)::int AS distinct_ids
+           FROM "${dataset}".issue_notes`,
+        );
+        const own = gitlab.data.issueNotes.get(issue.id)?.length ?? 0;
+        assert.equal(rows[0].n, notes + own, "only the changed issue's notes again");
+      } finally {
+        await dropDataset(dataset);
+      }
+    }),
+});
+
+Deno.test({
   name: "an unusable folder is a configuration error named by its key, found before any request",
   ...opts,
   fn: () =>
