@@ -22,6 +22,7 @@
 import type { IncrementalConfig, Json, ResolvedResource } from "../catalog/types.ts";
 import { UserError } from "../common/errors.ts";
 import { shake128Base64 } from "../common/shake128.ts";
+import { formatJsonFloat, JsonFloat, JsonInteger } from "../common/lossless_json.ts";
 import { findValues } from "./jsonpath.ts";
 import type { ParentRecord } from "./resolve.ts";
 
@@ -66,38 +67,45 @@ export function compareCursorValues(a: Json, b: Json): number {
   return s < t ? -1 : s > t ? 1 : 0;
 }
 
-/** Python's `json.dumps(value, sort_keys=True)` (default separators, ASCII only). */
-export function pythonJsonDumps(value: Json): string {
-  if (value === null) return "null";
+/**
+ * dlt's `json.dumps(value, sort_keys=True)` as its boundary hashes take it: `dlt.common.json`
+ * is orjson, so compact (no spaces), UTF-8 as is (no `\u` escapes beyond control characters),
+ * floats in orjson's form (`1.0`, `1e16`), keys sorted by code point.
+ */
+export function dltJsonDumps(value: Json | JsonFloat | JsonInteger): string {
+  if (value === null || value === undefined) return "null";
   if (typeof value === "boolean") return value ? "true" : "false";
   if (typeof value === "number") {
-    return Number.isInteger(value) && !Object.is(value, -0) ? String(value) : pythonFloat(value);
+    return Number.isInteger(value) && !Object.is(value, -0) && Math.abs(value) < 2 ** 53
+      ? String(value)
+      : formatJsonFloat(value);
   }
-  if (typeof value === "string") {
-    return JSON.stringify(value).replace(
-      /[\u007f-\uffff]/g,
-      (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`,
-    );
-  }
-  if (Array.isArray(value)) return `[${value.map(pythonJsonDumps).join(", ")}]`;
-  const keys = Object.keys(value).sort();
-  return `{${keys.map((k) => `${pythonJsonDumps(k)}: ${pythonJsonDumps(value[k])}`).join(", ")}}`;
+  if (typeof value === "bigint") return String(value);
+  if (typeof value === "string") return JSON.stringify(value);
+  if (value instanceof JsonFloat) return formatJsonFloat(value.value);
+  if (value instanceof JsonInteger) return value.toString();
+  if (Array.isArray(value)) return `[${value.map(dltJsonDumps).join(",")}]`;
+  const record = value as Record<string, Json>;
+  const keys = Object.keys(record).sort(byCodePoint);
+  return `{${keys.map((k) => `${JSON.stringify(k)}:${dltJsonDumps(record[k])}`).join(",")}}`;
 }
 
-function pythonFloat(n: number): string {
-  if (Number.isNaN(n)) return "NaN";
-  if (!Number.isFinite(n)) return n > 0 ? "Infinity" : "-Infinity";
-  const s = String(n);
-  return /[.e]/.test(s) ? s.replace(/e([+-])(\d)$/, "e$10$2") : `${s}.0`;
+/** Python's `str` order (code points), not UTF-16 units (they differ beyond U+FFFF). */
+function byCodePoint(a: string, b: string): number {
+  if (a === b) return 0;
+  const x = [...a].map((c) => c.codePointAt(0)!);
+  const y = [...b].map((c) => c.codePointAt(0)!);
+  for (let i = 0; i < Math.min(x.length, y.length); i++) if (x[i] !== y[i]) return x[i] - y[i];
+  return x.length - y.length;
 }
 
 /**
- * dlt's boundary hash of a record: `digest128(json.dumps(key, sort_keys=True))` (shake_128,
+ * dlt's boundary hash of a record: `digest128(json.dumps(key, sort_keys=True))` (orjson's) (shake_128,
  * 15 bytes, base64 without padding), where key is the primary-key value (one column), the list
  * of values (several), or the whole record (no key).
  */
 export function uniqueHash(record: Json, primaryKey: string[]): string {
-  return shake128Base64(pythonJsonDumps(hashKey(record, primaryKey)), 15);
+  return shake128Base64(dltJsonDumps(hashKey(record, primaryKey)), 15);
 }
 
 /** What {@linkcode uniqueHash} hashes: the primary-key value(s), or the whole record. */
@@ -259,7 +267,7 @@ export class Cursor {
     if (this.#pending.length === 0) return;
     const known = new Set(this.#hashes);
     for (const key of this.#pending) {
-      const hash = shake128Base64(pythonJsonDumps(key), 15);
+      const hash = shake128Base64(dltJsonDumps(key), 15);
       if (!known.has(hash)) {
         known.add(hash);
         this.#hashes.push(hash);

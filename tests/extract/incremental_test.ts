@@ -1,10 +1,11 @@
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
 import type { IncrementalConfig, ResolvedResource } from "../../lib/catalog/types.ts";
+import { JsonFloat, JsonInteger } from "../../lib/common/lossless_json.ts";
 import {
   applyLag,
   Cursors,
-  pythonJsonDumps,
+  dltJsonDumps,
   type ResourcesState,
   uniqueHash,
 } from "../../lib/extract/incremental.ts";
@@ -100,9 +101,14 @@ Deno.test("Cursor raises, includes or excludes records without a cursor value", 
   assert.equal(new Cursors({}).open(exclude)!.filter([{ id: 1 }]).records.length, 0);
 });
 
-Deno.test("pythonJsonDumps() matches Python's json.dumps(sort_keys=True)", () => {
-  assert.equal(pythonJsonDumps({ b: [1, 2.5], a: "é" }), '{"a": "\\u00e9", "b": [1, 2.5]}');
-  assert.equal(pythonJsonDumps(1.0), "1");
+Deno.test("dltJsonDumps() is dlt's json.dumps(sort_keys=True): orjson's compact UTF-8 form", () => {
+  assert.equal(dltJsonDumps({ b: [1, 2.5], a: "é" }), '{"a":"é","b":[1,2.5]}');
+  assert.equal(dltJsonDumps(1.0), "1");
+  assert.equal(dltJsonDumps(new JsonFloat(1)), "1.0");
+  assert.equal(dltJsonDumps(new JsonInteger(12345678901234567890n)), "12345678901234567890");
+  assert.equal(dltJsonDumps([1e16, 1.5e-7, "a\nb"]), '[1e16,1.5e-7,"a\\nb"]');
+  // keys sorted by code point, as Python sorts str (U+FF61 before U+1F600, unlike UTF-16 units)
+  assert.equal(dltJsonDumps({ "😀": 1, "｡": 2, "a": 3 }), '{"a":3,"｡":2,"😀":1}');
   assert.equal(uniqueHash({ id: 1 }, ["id"]).length, 20);
 });
 
@@ -111,8 +117,13 @@ Deno.test("uniqueHash() is dlt's digest128 of the key's json.dumps (shake_128, 1
     createHash("shake128", { outputLength: 15 }).update(text, "utf8").digest("base64")
       .replace(/=+$/, "");
   assert.equal(uniqueHash({ id: 1, x: "é" }, ["id"]), expected("1"));
-  assert.equal(uniqueHash({ a: 1, b: "x" }, ["b", "a"]), expected('["x", 1]'));
-  assert.equal(uniqueHash({ b: "é", a: [1.5] }, []), expected('{"a": [1.5], "b": "\\u00e9"}'));
+  assert.equal(uniqueHash({ a: 1, b: "x" }, ["b", "a"]), expected('["x",1]'));
+  assert.equal(uniqueHash({ b: "é", a: [1.5] }, []), expected('{"a":[1.5],"b":"é"}'));
+  // the audit's record: what dlt (orjson) stores for it, not Python's spaced json.dumps
+  assert.equal(
+    uniqueHash({ id: 1, updated_at: "2024-01-03T00:00:00Z", x: { y: 1 } }, []),
+    "R3K+iUWN4tT04Ewlgafc",
+  );
 });
 
 Deno.test("Cursor boundary hashes: the records at the last value, each once, in the order seen", () => {
