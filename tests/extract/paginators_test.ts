@@ -397,6 +397,23 @@ Deno.test("auto paginator detects in dlt's order", async () => {
       return json({ items: ids(1), next_cursor: c === null ? "n1" : null });
     }, 2],
     ["single_page", () => json(ids(3)), 1],
+    // dlt matches keys that start with "next" and takes only a string or number: `has_next`
+    // (a bool) is no cursor (it used to be taken, asking `?cursor=true` for ever), the cursor
+    // is the `next_cursor` after it
+    ["cursor", (url) => {
+      const c = url.searchParams.get("cursor");
+      if (c !== null && c !== "p2") return json({ message: `bad cursor ${c}` }, { status: 400 });
+      return json({ items: ids(1), has_next: c === null, next_cursor: c === null ? "p2" : null });
+    }, 2],
+    // a next object is searched for href/url keys; total_pages as a string counts too
+    ["json_link", (url) => {
+      const p = Number(url.searchParams.get("page") ?? "1");
+      return json({ data: ids(1), next: { meta: 1, href: p < 2 ? "/?page=2" : null } });
+    }, 0],
+    ["page_number", (url) => {
+      const p = Number(url.searchParams.get("page") ?? "0");
+      return json({ items: p < 2 ? ids(1) : [], pagination: { TotalPages: "2" } });
+    }, 2],
   ];
   for (const [name, handler, requests] of cases) {
     const s = startServer((_r, url) => handler(url));

@@ -20,18 +20,30 @@ function isObject(v: Json | undefined): v is Obj {
   return typeof v === "object" && v !== null && !Array.isArray(v);
 }
 
-/** The path and value of the first key containing "next" (dlt's `find_next_page_path`). */
-function findNextPath(body: Json, path: string[] = []): [string[], Json] | undefined {
+/** A value dlt takes as a next link or cursor: a string or a number (not a bool: no end). */
+const isNextValue = (v: Json | undefined): v is string | number =>
+  typeof v === "string" || typeof v === "number";
+
+/**
+ * The path and value of the first key starting with "next" (any case) whose value is a string
+ * or a number, or of its first `href…`/`url…` key holding one when it is an object, depth
+ * first (dlt's `find_next_page_path`, whose patterns are `re.match`ed: `has_next` is no next
+ * link).
+ */
+function findNextPath(body: Json, path: string[] = []): [string[], string | number] | undefined {
   if (!isObject(body)) return undefined;
   for (const [key, value] of Object.entries(body)) {
-    if (key.toLowerCase().includes("next")) {
+    if (key.toLowerCase().startsWith("next")) {
       if (isObject(value)) {
-        for (const k of Object.keys(value)) {
+        for (const [k, v] of Object.entries(value)) {
           const lk = k.toLowerCase();
-          if (lk.includes("href") || lk.includes("url")) return [[...path, key, k], value[k]];
+          if ((lk.startsWith("href") || lk.startsWith("url")) && isNextValue(v)) {
+            return [[...path, key, k], v];
+          }
         }
+      } else if (isNextValue(value)) {
+        return [[...path, key], value];
       }
-      return [[...path, key], value];
     }
     if (isObject(value)) {
       const found = findNextPath(value, [...path, key]);
@@ -43,10 +55,15 @@ function findNextPath(body: Json, path: string[] = []): [string[], Json] | undef
 
 const TOTAL_PAGES_KEYS = new Set(["total_pages", "totalpages", "pages"]);
 
+/** A total dlt's `int()` takes: a whole number, or a string of one. */
+const isTotal = (v: Json): boolean =>
+  (typeof v === "number" && Number.isInteger(v)) ||
+  (typeof v === "string" && /^\s*[+-]?\d+\s*$/.test(v));
+
 function findTotalPagesPath(body: Json, path: string[] = []): string[] | undefined {
   if (!isObject(body)) return undefined;
   for (const [key, value] of Object.entries(body)) {
-    if (TOTAL_PAGES_KEYS.has(key.toLowerCase()) && typeof value === "number") return [...path, key];
+    if (TOTAL_PAGES_KEYS.has(key.toLowerCase()) && isTotal(value)) return [...path, key];
     if (isObject(value)) {
       const found = findTotalPagesPath(value, [...path, key]);
       if (found) return found;
@@ -87,7 +104,7 @@ export function detectPaginator(response: HttpResponse): { name: string; paginat
       paginator: new PageNumberPaginator({ type: "page_number", total_path: jsonPath(total) }),
     };
   }
-  if (next && next[1] !== null && typeof next[1] !== "object") {
+  if (next) {
     return {
       name: "cursor",
       paginator: new JsonResponseCursorPaginator({
