@@ -20,7 +20,8 @@ export interface AuthParts {
 
 /**
  * Builds the credentials to send. The secret comes from the config (`sources.gitlab.api_key`)
- * first, then from the catalog's auth. With no catalog auth an api key goes in `PRIVATE-TOKEN`;
+ * first, then from the catalog's auth. With no catalog auth an api key goes in `PRIVATE-TOKEN`
+ * (a catalog `api_key` auth without `name` uses dlt's default, `Authorization`);
  * with no api key at all but a CI job token, the token goes in `JOB-TOKEN`. Every secret is
  * registered for redaction.
  *
@@ -68,7 +69,11 @@ export function resolveAuth(
   if (!key) return jobToken();
   registerSecret(key);
   out.kind = "api_key";
-  if (a.location === "query" || a.location === "param") out.query[a.name ?? "private_token"] = key;
-  else out.headers[a.name ?? "PRIVATE-TOKEN"] = key;
+  const inQuery = a.location === "query" || a.location === "param";
+  // a catalog's api_key auth without a name uses dlt's default name, "Authorization"; GitLab's
+  // own names only when the catalog has no auth at all
+  const name = a.name ?? (auth ? "Authorization" : inQuery ? "private_token" : "PRIVATE-TOKEN");
+  if (inQuery) out.query[name] = key;
+  else out.headers[name] = key;
   return out;
 }

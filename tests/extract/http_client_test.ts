@@ -94,6 +94,16 @@ Deno.test("HttpClient uses the catalog auth: name, query location, bearer, basic
       Uint8Array.from(atob(basic.slice(6)), (ch) => ch.charCodeAt(0)),
     );
     assert.equal(decoded, "u:pässword");
+    // a catalog api_key auth without a name: dlt's default name, Authorization, in both places
+    await new HttpClient({ baseUrl: base, auth: { type: "api_key", api_key: "k-header" } })
+      .request({ url: "e" });
+    await new HttpClient({
+      baseUrl: base,
+      auth: { type: "api_key", api_key: "k-query", location: "query" },
+    }).request({ url: "f" });
+    assert.equal(s.requests[4].headers.get("authorization"), "k-header");
+    assert.equal(s.requests[4].headers.get("private-token"), null);
+    assert.equal(s.requests[5].url.searchParams.get("Authorization"), "k-query");
   } finally {
     await s.close();
   }
