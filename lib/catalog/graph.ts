@@ -127,6 +127,30 @@ function resolveResource(
     }
   }
 
+  // dlt's Incremental.on_resolved: a range that cannot hold anything is a configuration error
+  const inc = endpoint.incremental;
+  if (inc && inc.end_value !== undefined && inc.end_value !== null) {
+    const sub = ["endpoint", "incremental", "end_value"];
+    if (inc.initial_value === undefined || inc.initial_value === null) {
+      say(sub, `"end_value" needs "initial_value" (the start of the range to load)`);
+    } else {
+      const max = (inc.last_value_func ?? "max") === "max";
+      const [a, b] = [inc.initial_value, inc.end_value];
+      const beyond = typeof a === "number" && typeof b === "number"
+        ? (max ? a > b : a < b)
+        : typeof a === "string" && typeof b === "string" && (max ? a > b : a < b);
+      if (beyond) {
+        const word = max ? "higher" : "lower";
+        say(
+          sub,
+          `"initial_value" (${JSON.stringify(a)}) is ${word} than "end_value" (${
+            JSON.stringify(b)
+          }): "end_value" must be ${word} than "initial_value"`,
+        );
+      }
+    }
+  }
+
   const dataSelector = effectiveDataSelector(endpoint);
   const paginator = effectivePaginator(endpoint, client);
 

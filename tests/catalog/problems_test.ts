@@ -80,6 +80,25 @@ const cases: Record<string, string> = {
           validity_column_names: [from, to]
           deduplicated: true
   `,
+  // dlt's Incremental.on_resolved refuses ranges that cannot hold anything
+  incremental_range: CLIENT + yaml`
+    resources:
+      - name: projects
+        endpoint:
+          incremental: {cursor_path: updated_at, end_value: "2024-02-01T00:00:00Z"}
+      - name: groups
+        endpoint:
+          incremental:
+            cursor_path: updated_at
+            initial_value: "2024-03-01T00:00:00Z"
+            end_value: "2024-02-01T00:00:00Z"
+      - name: users
+        endpoint:
+          incremental: {cursor_path: id, initial_value: 5, end_value: 10, last_value_func: min}
+      - name: events
+        endpoint:
+          incremental: {cursor_path: id, initial_value: 5, end_value: 10}
+  `,
   wrong_types: CLIENT + yaml`
     max_table_nesting: two
     resources:
