@@ -44,6 +44,10 @@ export function selectResources(catalog: Catalog, names: string[]): Catalog {
     ...catalog,
     resources: catalog.resources
       .filter((r) => keep.has(r.name))
-      .map((r) => ({ ...r, selected: named.has(r.name) })),
+      .map((r) => ({
+        ...r,
+        selected: named.has(r.name),
+        selectedInCatalog: r.selectedInCatalog ?? r.selected,
+      })),
   };
 }

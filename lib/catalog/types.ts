@@ -174,6 +174,11 @@ export interface ResolvedResource {
   maxTableNesting?: number;
   schemaContract?: Json;
   selected: boolean;
+  /**
+   * The catalog's own `selected` when `--resources` changed it (`selectResources`): a parent
+   * the catalog loads, fetched now only to feed a named child, keeps its cursor where it was.
+   */
+  selectedInCatalog?: boolean;
   endpoint: EndpointConfig & { path: string; method: "GET" | "POST" };
   /** Effective paginator (endpoint > resource_defaults > client), undefined = auto. */
   paginator?: PaginatorConfig;

@@ -397,7 +397,8 @@ export async function extract(catalog: Catalog, options: ExtractOptions): Promis
   }
   const incrementalOf = options.incremental ?? defaultIncremental;
   /** Whether the run saves where a resource's cursor moved (see firstSeries). */
-  const keepsCursor = (r: ResolvedResource) => write.has(r.name) || !r.selected;
+  const keepsCursor = (r: ResolvedResource) =>
+    write.has(r.name) || (r.selectedInCatalog ?? r.selected) === false;
 
   const firstSeries = (r: ResolvedResource, parent?: ParentRecord): RequestSeries => {
     // a resource fetched only for its children keeps its cursor where it was, unless the

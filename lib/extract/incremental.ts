@@ -118,15 +118,57 @@ function hashKey(record: Json, primaryKey: string[]): Json {
 /** Boundary keys kept unhashed at most; beyond, they are hashed (memory stays bounded). */
 const MAX_PENDING_KEYS = 1000;
 
-/** Shifts `value` back by `lag` (seconds for date/time strings) in the direction of the func. */
-export function applyLag(value: Json, lag: number, func: "max" | "min"): Json {
+/**
+ * dlt's `apply_lag`: shifts `value` back by `lag` (seconds for date/time strings) in the
+ * direction of the func, never past `initial` (and not at all while the cursor is still at
+ * it); a date/time string keeps its own form (precision, separator, offset).
+ */
+export function applyLag(
+  value: Json,
+  lag: number,
+  func: "max" | "min",
+  initial: Json = null,
+): Json {
+  if (initial !== null && value === initial) return value;
   const sign = func === "max" ? -1 : 1;
-  if (typeof value === "number") return value + sign * lag;
-  if (typeof value === "string" && ISO_DATE.test(value)) {
-    const t = Date.parse(value);
-    if (!Number.isNaN(t)) return new Date(t + sign * lag * 1000).toISOString();
+  let shifted: Json = value;
+  if (typeof value === "number") shifted = value + sign * lag;
+  else if (typeof value === "string") shifted = shiftIsoText(value, sign * lag * 1000) ?? value;
+  if (initial !== null && typeof initial === typeof shifted) {
+    const beyond = compareCursorValues(shifted, initial);
+    if (func === "max" ? beyond <= 0 : beyond >= 0) return initial;
   }
-  return value;
+  return shifted;
+}
+
+const ISO_PARTS =
+  /^(\d{4})-(\d{2})-(\d{2})(?:([T ])(\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,9}))?)?)?(Z|[+-]\d{2}:?\d{2})?$/;
+
+/** An ISO date or date-time text moved by `deltaMs`, written in the same form; else undefined. */
+function shiftIsoText(text: string, deltaMs: number): string | undefined {
+  const m = ISO_PARTS.exec(text);
+  if (!m) return undefined;
+  const [, y, mo, d, sep, h, mi, sec, frac, zone] = m;
+  const offsetMin = !zone || zone === "Z"
+    ? 0
+    : (zone[0] === "-" ? -1 : 1) * (Number(zone.slice(1, 3)) * 60 + Number(zone.slice(-2)));
+  const ms = frac ? Number(frac.slice(0, 3).padEnd(3, "0")) : 0;
+  const utc = Date.UTC(+y, +mo - 1, +d, +(h ?? 0), +(mi ?? 0), +(sec ?? 0), ms) -
+    offsetMin * 60_000;
+  if (Number.isNaN(utc)) return undefined;
+  const at = new Date(utc + deltaMs + offsetMin * 60_000); // the fields at the text's offset
+  const p2 = (n: number) => String(n).padStart(2, "0");
+  let out = `${String(at.getUTCFullYear()).padStart(4, "0")}-${p2(at.getUTCMonth() + 1)}-${
+    p2(at.getUTCDate())
+  }`;
+  if (sep === undefined) return out + (zone ?? "");
+  out += `${sep}${p2(at.getUTCHours())}:${p2(at.getUTCMinutes())}`;
+  if (sec !== undefined) out += `:${p2(at.getUTCSeconds())}`;
+  if (frac !== undefined) {
+    const millis = String(at.getUTCMilliseconds()).padStart(3, "0");
+    out += "." + (frac.length <= 3 ? millis.slice(0, frac.length) : millis + frac.slice(3));
+  }
+  return out + (zone ?? "");
 }
 
 function cursorValue(record: Json, path: string): Json | undefined {
@@ -180,7 +222,9 @@ export class Cursor {
     const last = state?.last_value ?? this.initialValue;
     this.#dedup = (config.range_start ?? "closed") === "closed" && !hasEnd && !config.lag &&
       !(Array.isArray(config.primary_key) && config.primary_key.length === 0);
-    this.startValue = last !== null && config.lag ? applyLag(last, config.lag, this.#func) : last;
+    this.startValue = last !== null && config.lag
+      ? applyLag(last, config.lag, this.#func, this.initialValue)
+      : last;
     this.#startHashes = new Set(this.#dedup ? state?.unique_hashes ?? [] : []);
     this.#lastValue = last;
     this.#hashes = [...this.#startHashes];

@@ -84,6 +84,20 @@ Deno.test("Cursor applies end_value (not persisted), lag, min and row_order", ()
   };
   assert.equal(new Cursors(st).open(lagged)!.values().start_value, "2024-01-01T00:00:00.000Z");
   assert.equal(applyLag(100, 5, "min"), 105);
+  // dlt's apply_lag: a string keeps its form, the lag never crosses initial_value, and a cursor
+  // still at initial_value is not lagged
+  const day = 86_400;
+  assert.equal(applyLag("2024-01-20T00:00:00Z", 3 * day, "max"), "2024-01-17T00:00:00Z");
+  assert.equal(applyLag("2024-01-20T01:30:00.5+02:00", 3600, "max"), "2024-01-20T00:30:00.5+02:00");
+  assert.equal(applyLag("2024-01-20", day, "max"), "2024-01-19");
+  assert.equal(applyLag("2024-01-20 10:00:00.123456", 1, "min"), "2024-01-20 10:00:01.123456");
+  const initial = "2024-01-10T00:00:00Z";
+  assert.equal(applyLag(initial, 3 * day, "max", initial), initial);
+  assert.equal(applyLag("2024-01-11T00:00:00Z", 3 * day, "max", initial), initial);
+  assert.equal(applyLag(100, 30, "max", 90), 90);
+  assert.equal(applyLag(100, 5, "max", 90), 95);
+  const first = resource("f", { cursor_path: "t", initial_value: initial, lag: 3 * day });
+  assert.equal(new Cursors({}).open(first)!.values().start_value, initial);
 
   const min = resource("m", { cursor_path: "n", last_value_func: "min", initial_value: 50 });
   assert.deepEqual(new Cursors({}).open(min)!.filter([{ n: 60 }, { n: 40 }]).records, [{ n: 40 }]);
