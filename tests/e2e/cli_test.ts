@@ -17,6 +17,32 @@ import {
   uniqueDataset,
 } from "../helpers/postgres.ts";
 
+/**
+ * One project of a fresh fake GitLab, a catalog file written into `cwd` from `lines` (given the
+ * project id) and the env of a Postgres run of it into a new dataset.
+ */
+async function catalogRun(
+  cwd: string,
+  file: string,
+  issues: number,
+  lines: (project: number) => string[],
+) {
+  const gitlab = await startFakeGitlab({
+    size: { groups: 1, subgroupsPerGroup: 0, projectsPerGroup: 1, issuesPerProject: issues },
+  });
+  const project = gitlab.data.projects[0].id;
+  await Deno.writeTextFile(join(cwd, file), [...lines(project), ""].join("\n"));
+  const dataset = uniqueDataset(file.replace(/\W.*/, "").slice(0, 6));
+  const env = {
+    SOURCES__GITLAB__BASE_URL: gitlab.url,
+    SOURCES__GITLAB__API_KEY: "glpat-test",
+    DESTINATION__POSTGRES__CREDENTIALS: TEST_PG_URL,
+    DATASET_NAME: dataset,
+    PIPELINES_DIR: join(cwd, "p"),
+  };
+  return { gitlab, project, dataset, env };
+}
+
 async function inTempDir(fn: (cwd: string) => Promise<void>): Promise<void> {
   const cwd = await Deno.makeTempDir();
   try {
@@ -266,29 +292,15 @@ Deno.test({
   ...opts,
   fn: () =>
     inTempDir(async (cwd) => {
-      await using gitlab = await startFakeGitlab({
-        size: { groups: 1, subgroupsPerGroup: 0, projectsPerGroup: 1, issuesPerProject: 130 },
-      });
-      const project = gitlab.data.projects[0].id;
-      await Deno.writeTextFile(
-        join(cwd, "limited.yaml"),
-        [
-          "limit: 1",
-          "client: {paginator: {type: gitlab}}",
-          "resource_defaults: {endpoint: {params: {per_page: 50}}, primary_key: id, write_disposition: merge}",
-          "resources:",
-          `  - {name: issues, endpoint: {path: projects/${project}/issues}}`,
-          "",
-        ].join("\n"),
-      );
-      const dataset = uniqueDataset("limit");
-      const env = {
-        SOURCES__GITLAB__BASE_URL: gitlab.url,
-        SOURCES__GITLAB__API_KEY: "glpat-test",
-        DESTINATION__POSTGRES__CREDENTIALS: TEST_PG_URL,
-        DATASET_NAME: dataset,
-        PIPELINES_DIR: join(cwd, "p"),
-      };
+      const run = await catalogRun(cwd, "limited.yaml", 130, (project) => [
+        "limit: 1",
+        "client: {paginator: {type: gitlab}}",
+        "resource_defaults: {endpoint: {params: {per_page: 50}}, primary_key: id, write_disposition: merge}",
+        "resources:",
+        `  - {name: issues, endpoint: {path: projects/${project}/issues}}`,
+      ]);
+      await using _gitlab = run.gitlab;
+      const { dataset, env } = run;
       try {
         const one = await runCli(["run", "--catalog", "limited.yaml", "--json"], { cwd, env });
         assert.equal(one.code, 0, one.stderr);
@@ -312,36 +324,22 @@ Deno.test({
   ...opts,
   fn: () =>
     inTempDir(async (cwd) => {
-      await using gitlab = await startFakeGitlab({
-        size: { groups: 1, subgroupsPerGroup: 0, projectsPerGroup: 1, issuesPerProject: 12 },
-      });
-      const project = gitlab.data.projects[0].id;
-      await Deno.writeTextFile(
-        join(cwd, "notes.yaml"),
-        [
-          "client: {paginator: {type: gitlab}}",
-          "resources:",
-          "  - name: issues",
-          "    selected: false",
-          "    primary_key: id",
-          "    endpoint:",
-          `      path: projects/${project}/issues`,
-          "      params: {order_by: updated_at, sort: asc}",
-          "      incremental: {cursor_path: updated_at, start_param: updated_after, initial_value: '2000-01-01T00:00:00.000Z'}",
-          "  - name: issue_notes",
-          "    write_disposition: append",
-          `    endpoint: {path: "projects/${project}/issues/{resources.issues.iid}/notes"}`,
-          "",
-        ].join("\n"),
-      );
-      const dataset = uniqueDataset("unsel");
-      const env = {
-        SOURCES__GITLAB__BASE_URL: gitlab.url,
-        SOURCES__GITLAB__API_KEY: "glpat-test",
-        DESTINATION__POSTGRES__CREDENTIALS: TEST_PG_URL,
-        DATASET_NAME: dataset,
-        PIPELINES_DIR: join(cwd, "p"),
-      };
+      const run = await catalogRun(cwd, "notes.yaml", 12, (project) => [
+        "client: {paginator: {type: gitlab}}",
+        "resources:",
+        "  - name: issues",
+        "    selected: false",
+        "    primary_key: id",
+        "    endpoint:",
+        `      path: projects/${project}/issues`,
+        "      params: {order_by: updated_at, sort: asc}",
+        "      incremental: {cursor_path: updated_at, start_param: updated_after, initial_value: '2000-01-01T00:00:00.000Z'}",
+        "  - name: issue_notes",
+        "    write_disposition: append",
+        `    endpoint: {path: "projects/${project}/issues/{resources.issues.iid}/notes"}`,
+      ]);
+      await using gitlab = run.gitlab;
+      const { project, dataset, env } = run;
       try {
         const one = await runCli(["run", "--catalog", "notes.yaml", "--json"], { cwd, env });
         assert.equal(one.code, 0, one.stderr);
