@@ -136,10 +136,9 @@ function resolveResource(
     } else {
       const max = (inc.last_value_func ?? "max") === "max";
       const [a, b] = [inc.initial_value, inc.end_value];
-      const beyond = typeof a === "number" && typeof b === "number"
-        ? (max ? a > b : a < b)
-        : typeof a === "string" && typeof b === "string" && (max ? a > b : a < b);
-      if (beyond) {
+      // numbers, or strings compared as strings (as dlt's last_value_func compares them)
+      const comparable = typeof a === typeof b && (typeof a === "number" || typeof a === "string");
+      if (comparable && (max ? a! > b! : a! < b!)) {
         const word = max ? "higher" : "lower";
         say(
           sub,

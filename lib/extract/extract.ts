@@ -446,6 +446,7 @@ export async function extract(catalog: Catalog, options: ExtractOptions): Promis
     const paginator = createPaginator(series.paginator);
     const kids = children.get(r.name) ?? [];
     const writes = write.has(r.name);
+    const keep = keepsCursor(r);
     let pages = 0;
     let request: HttpRequest | undefined = paginator.init(series.request);
     const context = { resource: r.name, responseActions: r.endpoint.response_actions, stats };
@@ -483,7 +484,7 @@ export async function extract(catalog: Catalog, options: ExtractOptions): Promis
         pages++;
         stats.pages++;
         stats.records += records.length;
-        const cursor = options.cursors?.open(r, parent, { keep: keepsCursor(r) });
+        const cursor = options.cursors?.open(r, parent, { keep });
         const kept = cursor ? cursor.filter(records) : { records, stop: false };
         if (writes && kept.records.length > 0) {
           const lines = kept.records.map((rec) => JSON.stringify(rec));

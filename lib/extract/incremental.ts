@@ -100,9 +100,9 @@ function byCodePoint(a: string, b: string): number {
 }
 
 /**
- * dlt's boundary hash of a record: `digest128(json.dumps(key, sort_keys=True))` (orjson's) (shake_128,
- * 15 bytes, base64 without padding), where key is the primary-key value (one column), the list
- * of values (several), or the whole record (no key).
+ * dlt's boundary hash of a record: `digest128(json.dumps(key, sort_keys=True))` with dlt's
+ * orjson ({@linkcode dltJsonDumps}; shake_128, 15 bytes, base64 without padding), where key is
+ * the primary-key value (one column), the list of values (several), or the whole record (no key).
  */
 export function uniqueHash(record: Json, primaryKey: string[]): string {
   return shake128Base64(dltJsonDumps(hashKey(record, primaryKey)), 15);

@@ -293,13 +293,14 @@ function gitlabUtc(text: string, timezone: boolean): string | undefined {
     text.charCodeAt(13) !== 58 || text.charCodeAt(16) !== 58 ||
     text.charCodeAt(withMillis ? 23 : 19) !== 90 || (withMillis && text.charCodeAt(19) !== 46)
   ) return undefined;
-  const century = twoDigits(text, 0);
   const month = twoDigits(text, 5);
   const day = twoDigits(text, 8);
+  const hour = twoDigits(text, 11);
+  const minute = twoDigits(text, 14);
+  const second = twoDigits(text, 17);
   if (
-    century < 10 || twoDigits(text, 2) < 0 || month < 1 || month > 12 || day < 1 || day > 28 ||
-    twoDigits(text, 11) < 0 || twoDigits(text, 11) > 23 || twoDigits(text, 14) < 0 ||
-    twoDigits(text, 14) > 59 || twoDigits(text, 17) < 0 || twoDigits(text, 17) > 59
+    twoDigits(text, 0) < 10 || twoDigits(text, 2) < 0 || month < 1 || month > 12 || day < 1 ||
+    day > 28 || hour < 0 || hour > 23 || minute < 0 || minute > 59 || second < 0 || second > 59
   ) return undefined;
   const zone = timezone ? "+00:00" : "";
   if (!withMillis) return text.slice(0, 19) + zone;
