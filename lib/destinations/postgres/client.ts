@@ -34,6 +34,16 @@ function wrapError(e: unknown): never {
  */
 const COPY_CHECK_MS = 250;
 
+/** Waits until `p` settles (its outcome ignored), or `ms` passed. */
+async function settledWithin(p: Promise<unknown>, ms: number): Promise<void> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  await Promise.race([
+    p.then(() => {}, () => {}),
+    new Promise<void>((r) => timer = setTimeout(r, ms)),
+  ]);
+  clearTimeout(timer);
+}
+
 /** `COPY "ds"."t" (cols)` without the `FROM STDIN` part, for messages. */
 function copyTarget(copySql: string): string {
   return copySql.replace(/\s+FROM STDIN.*$/i, "");
@@ -46,12 +56,21 @@ class PostgresClient implements SqlClient {
   readonly #root: postgres.Sql;
   /** Backend pid of this transaction's connection (set inside transactions). */
   readonly #pid?: number;
+  /** Why this transaction's connection was ended on purpose (see #watchCopy). */
+  readonly #ended: { error?: DestinationError };
 
-  constructor(sql: Sql, location: string, root: postgres.Sql, pid?: number) {
+  constructor(
+    sql: Sql,
+    location: string,
+    root: postgres.Sql,
+    pid?: number,
+    ended: { error?: DestinationError } = {},
+  ) {
     this.#sql = sql;
     this.location = location;
     this.#root = root;
     this.#pid = pid;
+    this.#ended = ended;
   }
 
   async query<T>(text: string, params: unknown[] = []): Promise<T[]> {
@@ -133,11 +152,18 @@ class PostgresClient implements SqlClient {
       );
       const state = rows[0]?.state as string | undefined;
       if (state === "idle in transaction (aborted)" || state === undefined) {
-        await this.#root.unsafe("SELECT pg_terminate_backend($1)", [this.#pid!]).catch(() => {});
-        throw new DestinationError(
+        const error = new DestinationError(
           `Postgres rejected the rows of ${copyTarget(copySql)}: ` +
             `the load was rolled back (the server log has the exact error)`,
         );
+        // recorded first: the transaction may fail on the closed connection before this throws
+        this.#ended.error = error;
+        await this.#root.unsafe("SELECT pg_terminate_backend($1)", [this.#pid!]).catch(() => {});
+        // the ROLLBACK that follows the throw must find the connection closed, not closing:
+        // postgres.js crashes (an uncaught write on a null socket) when the close lands
+        // between queueing a write and sending it
+        await settledWithin(settled, COPY_CHECK_MS * 4);
+        throw error;
       }
     }
   }
@@ -145,19 +171,21 @@ class PostgresClient implements SqlClient {
   async transaction<T>(fn: (tx: SqlClient) => Promise<T>): Promise<T> {
     if (this.#pid !== undefined) return await fn(this);
     let inner: unknown;
+    const ended: { error?: DestinationError } = {};
     try {
       return await this.#root.begin(async (tx) => {
         const [{ pid }] = await tx`SELECT pg_backend_pid() AS pid`;
         try {
-          return await fn(new PostgresClient(tx, this.location, this.#root, Number(pid)));
+          return await fn(new PostgresClient(tx, this.location, this.#root, Number(pid), ended));
         } catch (e) {
           inner = e;
           throw e;
         }
       }) as T;
     } catch (e) {
-      // the error of `fn` wins over the ROLLBACK's (the connection may be gone by then)
-      wrapError(inner ?? e);
+      // the error of `fn` wins over the ROLLBACK's (the connection may be gone by then), and
+      // the reason the connection was ended over the error of the closed connection
+      wrapError(inner ?? ended.error ?? e);
     }
   }
 
