@@ -116,6 +116,9 @@ type Output = { table: string; lines: string[]; plain: boolean } | { warning: st
 /** A value plain `JSON.parse` gives back unchanged from its `JSON.stringify` (no wrapper). */
 const isPlainScalar = (v: Json): boolean => v === null || typeof v !== "object";
 
+/** The table of an output (`undefined` for a warning: warnings keep task order). */
+const tableOf = (item: Output): string | undefined => "warning" in item ? undefined : item.table;
+
 /** Records count in the pools' buffers and budget; a warning counts as one. */
 const outputWeight = (item: Output): number => "warning" in item ? 1 : item.lines.length;
 
@@ -400,6 +403,24 @@ export async function extract(catalog: Catalog, options: ExtractOptions): Promis
   const keepsCursor = (r: ResolvedResource) =>
     write.has(r.name) || (r.selectedInCatalog ?? r.selected) === false;
 
+  // The pools order pages by table: a page waits (spilled to disk) only behind the series
+  // before it that may write its table, so each table's file is as in a sequential run.
+  const tablesUnderMemo = new Map<string, Set<string>>();
+  /** The tables a resource and its descendants write. */
+  const tablesUnder = (name: string): ReadonlySet<string> => {
+    let tables = tablesUnderMemo.get(name);
+    if (!tables) {
+      tables = new Set();
+      for (const r of catalog.resources) {
+        if (write.has(r.name) && (r.name === name || ancestors(r.name).includes(name))) {
+          tables.add(r.tableName);
+        }
+      }
+      tablesUnderMemo.set(name, tables);
+    }
+    return tables;
+  };
+
   const firstSeries = (r: ResolvedResource, parent?: ParentRecord): RequestSeries => {
     // a resource fetched only for its children keeps its cursor where it was, unless the
     // catalog never loads it (`selected: false`): its cursor is its children's, saved as dlt
@@ -506,7 +527,14 @@ export async function extract(catalog: Catalog, options: ExtractOptions): Promis
           (i, out) =>
             runChild(kids[i % n], { name: r.name, record: kept.records[(i / n) | 0] }, out),
           emit,
-          { concurrency, budget, spill, weight: outputWeight, abort: failure },
+          {
+            concurrency,
+            budget,
+            spill,
+            weight: outputWeight,
+            abort: failure,
+            keys: { keyOf: tableOf, keysOf: (i) => tablesUnder(kids[i % n].name) },
+          },
         );
         if (options.limit !== undefined && pages >= options.limit) {
           // more pages: some asked ahead and not taken, or a link from the last one
@@ -633,6 +661,7 @@ export async function extract(catalog: Catalog, options: ExtractOptions): Promis
       spill,
       weight: outputWeight,
       abort: failure,
+      keys: { keyOf: tableOf, keysOf: (i) => tablesUnder(roots[i].name) },
     });
     const plainFiles = [...writers.values()].flatMap((w) => w.files)
       .filter((f) => !notPlain.has(f)).map((f) => basename(f)).sort();

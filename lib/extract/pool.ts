@@ -119,6 +119,18 @@ export interface RunOrderedOptions<T = unknown> {
    * to the end before the failure is reported. @default {undefined}
    */
   abort?: AbortController;
+  /**
+   * Order by key instead of by item: an item with a key only has to follow the items of the
+   * same key that earlier tasks emit (e.g. the pages of one table: each table's file is then as
+   * in a sequential run, whatever the order of different tables' pages), so it waits only
+   * behind the earlier tasks that may emit its key. `keyOf` gives an item's key (`undefined`:
+   * the item keeps task order with every other such item), `keysOf` every key a task may
+   * emit (an item of another key is treated as keyless). @default {every item keeps task order}
+   */
+  keys?: {
+    keyOf: (item: T) => string | undefined;
+    keysOf: (index: number) => ReadonlySet<string>;
+  };
 }
 
 /** How {@linkcode runOrdered} writes buffered items to disk and reads them back. */
@@ -174,12 +186,26 @@ export class PoolAborted extends Error {
   }
 }
 
-interface Slot<T> {
+/**
+ * One ordered stream of items: those of one key, or (`key` undefined) every item without one.
+ * The items of task `open` pass straight through; a later task's wait in its queue.
+ */
+interface Lane {
+  key?: string;
+  open: number;
+}
+
+/** What one task emitted into one lane and is not yet passed on. */
+interface Queue<T> {
   buffer: T[];
   /** The weight of `buffer`. */
   weight: number;
   /** Items spilled to disk, older than those in `buffer`. */
   spilled?: SpillFile;
+}
+
+interface Slot<T> {
+  queues: Map<Lane, Queue<T>>;
   done: Promise<void>;
   error?: { value: unknown };
   waiters: (() => void)[];
@@ -214,69 +240,123 @@ export async function runOrdered<T>(
     return;
   }
   const slots: Slot<T>[] = [];
-  let open = -1; // the task whose items pass straight through
+  /** The lane of keyless items, which every task is in: its `open` paces the launches. */
+  const all: Lane = { open: -1 };
+  const lanes = new Map<string, Lane>();
+  /** The loops passing on the keyed lanes' queues (see {@linkcode runLane}). */
+  const laneRuns: Promise<void>[] = [];
+  /** A failure of a keyed lane's downstream `emit`. */
+  let laneError: { value: unknown } | undefined;
+  /** Woken at every launch (and at an abort): a lane waiting for its next task looks again. */
+  let launched = Promise.withResolvers<void>();
   let failed = false;
   let running = 0;
 
   const budget = options.budget;
   const spill = options.spill;
   const weight = options.weight;
+  const keys = options.keys;
   const spillFiles = new Set<string>();
-  /** Moves the slot's buffer to the end of its spill file (started when it has none). */
-  const spillBuffer = async (slot: Slot<T>) => {
-    const items = slot.buffer.splice(0);
-    budget?.release(slot.weight);
-    slot.weight = 0;
+  const queueOf = (slot: Slot<T>, lane: Lane): Queue<T> => {
+    let q = slot.queues.get(lane);
+    if (!q) slot.queues.set(lane, q = { buffer: [], weight: 0 });
+    return q;
+  };
+  /** Moves the queue's buffer to the end of its spill file (started when it has none). */
+  const spillBuffer = async (q: Queue<T>) => {
+    const items = q.buffer.splice(0);
+    budget?.release(q.weight);
+    q.weight = 0;
     let text = "";
     for (const item of items) text += spill!.encode(item) + "\n";
     // the buffer empties and the file takes its items in the same tick: a drain always sees
     // every item in one of the two
-    let file = slot.spilled;
+    let file = q.spilled;
     if (!file) {
       const path = join(spill!.dir, `${uniqId(6)}.spill`);
       spillFiles.add(path);
-      file = slot.spilled = { path, written: Promise.resolve() };
+      file = q.spilled = { path, written: Promise.resolve() };
     }
     const f = file;
     f.written = f.written.then(() => appendSpill(f, text));
     await f.written;
   };
-  /** Emits, in order, what a slot spilled and buffered, until both are empty. */
-  const drain = async (slot: Slot<T>) => {
+  /** Emits, in order, what a queue spilled and buffered, until both are empty. */
+  const drain = async (q: Queue<T>) => {
     for (;;) {
-      const file = slot.spilled;
+      const file = q.spilled;
       if (file) {
-        slot.spilled = undefined; // later spills of the task start a new file
+        q.spilled = undefined; // later spills of the task start a new file
         await closeSpill(file);
         for await (const lines of readLineBatches(file.path)) {
           for (const item of spill!.decode(lines)) await emit(item);
         }
         await Deno.remove(file.path);
         spillFiles.delete(file.path);
-      } else if (slot.buffer.length > 0) {
-        const items = slot.buffer.splice(0);
-        budget?.release(slot.weight);
-        slot.weight = 0;
+      } else if (q.buffer.length > 0) {
+        const items = q.buffer.splice(0);
+        budget?.release(q.weight);
+        q.weight = 0;
         for (const item of items) await emit(item);
       } else return;
     }
   };
+  /**
+   * Drains the task's queue of the lane and opens the lane to it. The task may emit between
+   * drain's last look and this function resuming: look again here, so that the check and
+   * `open = i` are in one synchronous step and no item is left in a queue nobody drains.
+   */
+  const openLane = async (lane: Lane, i: number) => {
+    const q = queueOf(slots[i], lane);
+    do await drain(q); while (q.spilled || q.buffer.length > 0);
+    lane.open = i;
+    for (const w of slots[i].waiters.splice(0)) w();
+  };
   const aborted = () => failed || options.abort?.signal.aborted === true;
+  /** Opens a keyed lane to each task that may emit its key in turn, once the one before is done. */
+  const runLane = async (lane: Lane) => {
+    try {
+      for (let i = 0; i < count; i++) {
+        while (slots.length <= i && !aborted()) await launched.promise;
+        if (aborted()) return;
+        if (!keys!.keysOf(i).has(lane.key!)) continue;
+        await openLane(lane, i);
+        await slots[i].done;
+        if (aborted()) return;
+      }
+    } catch (e) {
+      laneError ??= { value: e };
+      if (!(e instanceof PoolAborted)) options.abort?.abort();
+      failed = true;
+      for (const s of slots) for (const w of s.waiters.splice(0)) w();
+    }
+  };
+  const laneOf = (i: number, item: T): Lane => {
+    const key = keys?.keyOf(item);
+    if (key === undefined || !keys!.keysOf(i).has(key)) return all;
+    let lane = lanes.get(key);
+    if (!lane) {
+      lanes.set(key, lane = { key, open: -1 });
+      laneRuns.push(runLane(lane));
+    }
+    return lane;
+  };
   const emitFor = (i: number): Emit<T> => async (item) => {
     if (aborted()) throw new PoolAborted();
-    if (i === open) return await emit(item);
-    const slot = slots[i];
-    slot.buffer.push(item);
+    const lane = laneOf(i, item);
+    if (i === lane.open) return await emit(item);
+    const q = queueOf(slots[i], lane);
+    q.buffer.push(item);
     const w = weight ? weight(item) : 1;
-    slot.weight += w;
+    q.weight += w;
     if (budget) budget.used += w;
     if (spill) {
-      if (slot.weight >= maxBuffered || budget?.full) await spillBuffer(slot);
+      if (q.weight >= maxBuffered || budget?.full) await spillBuffer(q);
       return;
     }
-    while (i !== open && (slot.weight >= maxBuffered || budget?.full)) {
+    while (i !== lane.open && (q.weight >= maxBuffered || budget?.full)) {
       await new Promise<void>((resolve) => {
-        slot.waiters.push(resolve);
+        slots[i].waiters.push(resolve);
         budget?.wait().then(resolve);
       });
       if (aborted()) throw new PoolAborted();
@@ -286,10 +366,10 @@ export async function runOrdered<T>(
   const launch = () => {
     while (
       !aborted() && slots.length < count && running < concurrency &&
-      slots.length <= Math.max(open, 0) + 2 * concurrency
+      slots.length <= Math.max(all.open, 0) + 2 * concurrency
     ) {
       const i = slots.length;
-      const slot: Slot<T> = { buffer: [], weight: 0, waiters: [], done: Promise.resolve() };
+      const slot: Slot<T> = { queues: new Map(), waiters: [], done: Promise.resolve() };
       slots.push(slot);
       running++;
       slot.done = task(i, emitFor(i)).then(
@@ -307,52 +387,58 @@ export async function runOrdered<T>(
         // a finished task makes room at once, also while the task first in line runs long
         launch();
       });
+      launched.resolve();
+      launched = Promise.withResolvers();
     }
   };
 
+  /** Every keyed lane's loop, those started while waiting included. */
+  const lanesDone = async () => {
+    for (let n = 0; n < laneRuns.length; n++) await laneRuns[n];
+  };
   const abortAll = async () => {
     failed = true;
+    launched.resolve();
     for (const s of slots) {
-      budget?.release(s.weight);
-      s.buffer = [];
-      s.weight = 0;
+      for (const q of s.queues.values()) {
+        budget?.release(q.weight);
+        q.buffer = [];
+        q.weight = 0;
+      }
       for (const w of s.waiters.splice(0)) w();
     }
     await Promise.allSettled(slots.map((s) => s.done));
-    await Promise.allSettled(slots.map((s) => s.spilled && closeSpill(s.spilled)));
+    await lanesDone();
+    const files = slots.flatMap((s) => [...s.queues.values()].map((q) => q.spilled));
+    await Promise.allSettled(files.map((f) => f && closeSpill(f)));
     for (const path of spillFiles) await Deno.remove(path).catch(() => {});
+  };
+  /** Stops everything and throws the first real failure: in task order, then a lane's. */
+  const fail = async (fallback?: { value: unknown }): Promise<never> => {
+    await abortAll();
+    const first = slots.find((s) => s.error && !(s.error.value instanceof PoolAborted));
+    throw (first?.error ?? laneError ?? fallback ?? { value: new PoolAborted() }).value;
   };
 
   for (let i = 0; i < count; i++) {
     launch();
-    if (slots.length <= i) {
-      // tasks before i are done, so only a failure (in this pool or one sharing `abort`)
-      // keeps task i from starting: stop as at any failure
-      await abortAll();
-      const first = slots.find((s) => s.error && !(s.error.value instanceof PoolAborted));
-      throw first?.error?.value ?? new PoolAborted();
-    }
+    // tasks before i are done, so only a failure (in this pool or one sharing `abort`)
+    // keeps task i from starting: stop as at any failure
+    if (slots.length <= i) return await fail();
     const slot = slots[i];
     try {
-      // The task may emit between drain's last look and this function resuming: look again
-      // here, so that the check and `open = i` are in one synchronous step and no item is
-      // left in a buffer nobody drains.
-      do await drain(slot); while (slot.spilled || slot.buffer.length > 0);
+      await openLane(all, i);
     } catch (e) {
       if (!(e instanceof PoolAborted)) options.abort?.abort();
       await abortAll();
       throw e;
     }
-    open = i;
-    for (const w of slot.waiters.splice(0)) w();
     launch();
     await slot.done;
-    if (slot.error || failed) {
-      // This task or a later one failed (this one may have stopped only because a later one
-      // did, at its next emit): report the first real failure in task order.
-      await abortAll();
-      const first = slots.find((s) => s.error && !(s.error.value instanceof PoolAborted));
-      throw first?.error?.value ?? slot.error?.value ?? new PoolAborted();
-    }
+    // This task or a later one failed (this one may have stopped only because a later one
+    // did, at its next emit): report the first real failure in task order.
+    if (slot.error || failed) return await fail(slot.error);
   }
+  await lanesDone();
+  if (failed || laneError) return await fail();
 }

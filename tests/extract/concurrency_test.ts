@@ -301,6 +301,131 @@ Deno.test("runOrdered() with spill removes its files when a task fails", async (
   }
 });
 
+/** Items `<task>:<key>:<n>`: keyed by their middle part ("-": keyless). */
+const keyedItem = {
+  keyOf: (item: string) => {
+    const key = item.split(":")[1];
+    return key === "-" ? undefined : key;
+  },
+};
+
+/** The items of one key (or the keyless ones) in the order they came. */
+const ofKey = (items: string[], key: string) => items.filter((x) => x.split(":")[1] === key);
+
+Deno.test("runOrdered() with keys: an item waits only behind earlier tasks that may emit its key", async () => {
+  // tasks 0 and 2 write "a", task 1 and 3 write "b", every task a keyless item: while task 0
+  // hangs, task 1's "b" items go through (no task before it writes "b") and task 3's wait for
+  // task 1; "a" and keyless items keep task order
+  const dir = await Deno.makeTempDir({ prefix: "gitlab-pg-spill-" });
+  try {
+    for (const spill of [undefined, { dir, encode: String, decode: (ls: string[]) => ls }]) {
+      const out: string[] = [];
+      const gate = Promise.withResolvers<void>();
+      const keysOf = (i: number) => new Set([i % 2 === 0 ? "a" : "b"]);
+      const done = runOrdered<string>(
+        4,
+        async (i, emit) => {
+          const key = i % 2 === 0 ? "a" : "b";
+          if (i === 0) await gate.promise;
+          for (let n = 0; n < 5; n++) await emit(`${i}:${key}:${n}`);
+          await emit(`${i}:-:0`);
+        },
+        (item) => Promise.resolve(void out.push(item)),
+        { concurrency: 4, maxBuffered: 2, spill, keys: { ...keyedItem, keysOf } },
+      );
+      for (let t = 0; t < 50 && ofKey(out, "b").length < 10; t++) {
+        await new Promise((r) => setTimeout(r, 5));
+      }
+      const label = `spill: ${spill !== undefined}`;
+      assert.deepEqual(
+        ofKey(out, "b"),
+        [1, 3].flatMap((i) => Array.from({ length: 5 }, (_, n) => `${i}:b:${n}`)),
+        `${label}: "b" went through in order while task 0 hung`,
+      );
+      assert.deepEqual(ofKey(out, "a"), [], label);
+      gate.resolve();
+      await done;
+      const sequential = [0, 1, 2, 3].flatMap((i) => [
+        ...Array.from({ length: 5 }, (_, n) => `${i}:${i % 2 === 0 ? "a" : "b"}:${n}`),
+        `${i}:-:0`,
+      ]);
+      for (const key of ["a", "b", "-"]) {
+        assert.deepEqual(ofKey(out, key), ofKey(sequential, key), `${label}: key ${key}`);
+      }
+      assert.equal(out.length, sequential.length, label);
+    }
+    assert.deepEqual([...Deno.readDirSync(dir)], [], "spill files are removed");
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("runOrdered() with keys: every key in task order under random timing, buffers given back", async () => {
+  // 12 tasks, 3 keys, each task may emit two of them; random pauses between items: the
+  // items of each key arrive exactly in sequential order, with and without spill
+  const dir = await Deno.makeTempDir({ prefix: "gitlab-pg-spill-" });
+  try {
+    let seed = 7;
+    const random = () => (seed = (seed * 48271) % 2147483647) / 2147483647;
+    const keysOf = (i: number) => new Set(["x", "y", "z"].filter((_, k) => k !== i % 3));
+    const itemsOf = (i: number) =>
+      Array.from(
+        { length: 12 },
+        (_, n) => `${i}:${n % 4 === 3 ? "-" : [...keysOf(i)][n % 2]}:${n}`,
+      );
+    const sequential = Array.from({ length: 12 }, (_, i) => itemsOf(i)).flat();
+    for (const spill of [undefined, { dir, encode: String, decode: (ls: string[]) => ls }]) {
+      for (let round = 0; round < 20; round++) {
+        const out: string[] = [];
+        const budget = new BufferBudget(6);
+        await runOrdered<string>(
+          12,
+          async (i, emit) => {
+            for (const item of itemsOf(i)) {
+              const pause = Math.floor(random() * 8);
+              if (pause === 7) await new Promise((r) => setTimeout(r, 1));
+              else for (let t = 0; t < pause; t++) await null;
+              await emit(item);
+            }
+          },
+          (item) => Promise.resolve(void out.push(item)),
+          { concurrency: 5, maxBuffered: 3, budget, spill, keys: { ...keyedItem, keysOf } },
+        );
+        const label = `spill: ${spill !== undefined}, round ${round}`;
+        for (const key of ["x", "y", "z", "-"]) {
+          assert.deepEqual(ofKey(out, key), ofKey(sequential, key), `${label}: key ${key}`);
+        }
+        assert.equal(budget.used, 0, label);
+      }
+    }
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("runOrdered() with keys: a failing emit of a keyed item fails the pool and removes its spill files", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "gitlab-pg-spill-" });
+  try {
+    const err = await runOrdered<string>(
+      4,
+      async (i, emit) => {
+        for (let n = 0; n < 10; n++) await emit(`${i}:${i % 2 ? "b" : "a"}:${n}`);
+      },
+      (item) => item === "3:b:5" ? Promise.reject(new Error("disk full")) : Promise.resolve(),
+      {
+        concurrency: 4,
+        maxBuffered: 2,
+        spill: { dir, encode: String, decode: (ls) => ls },
+        keys: { ...keyedItem, keysOf: (i) => new Set([i % 2 ? "b" : "a"]) },
+      },
+    ).catch((e) => e);
+    assert.equal(err?.message, "disk full");
+    assert.deepEqual([...Deno.readDirSync(dir)], []);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
 Deno.test("extract(): a slow page of the first project does not hold the other projects' pages", async () => {
   await using gitlab = await startFakeGitlab({
     size: { groups: 1, subgroupsPerGroup: 0, projectsPerGroup: 3, issuesPerProject: 400 },
