@@ -15,7 +15,12 @@ import type { GitlabSourceConfig } from "../config/types.ts";
 import { HttpError, UserError } from "../common/errors.ts";
 import { JobWriter } from "../storage/job_writer.ts";
 import { PLAIN_JSON_FILE, writeFileAtomic } from "../storage/package_storage.ts";
-import { HttpClient, type HttpClientOptions, type HttpRequest } from "./http_client.ts";
+import {
+  HttpClient,
+  type HttpClientOptions,
+  type HttpRequest,
+  type HttpResponse,
+} from "./http_client.ts";
 import { BufferBudget, type Emit, PoolAborted, runOrdered, type Spill } from "./pool.ts";
 import type { Cursors } from "./incremental.ts";
 import { createPaginator } from "./paginators/mod.ts";
@@ -107,11 +112,15 @@ export type ExtractHttpOptions = Pick<
 >;
 
 /**
- * What a request series hands downstream, in order: the record lines of a page (one item per
- * page, so the ordered pools pass pages, not records) or a warning. `plain`: every line is
- * plain JSON (see {@linkcode PLAIN_JSON_FILE}).
+ * What a request series hands downstream, in order: the records of a page (one item per page,
+ * so the ordered pools pass pages, not records) or a warning. A page's records are record lines,
+ * or the body as received when it is the page's record array on one line (`raw`, written as
+ * is: one JSON array line, as dlt's extracted files hold). `plain`: every line is plain JSON
+ * (see {@linkcode PLAIN_JSON_FILE}); `rows`: the records.
  */
-type Output = { table: string; lines: string[]; plain: boolean } | { warning: string };
+type Output =
+  | ({ table: string; plain: boolean; rows: number } & ({ lines: string[] } | { raw: Uint8Array }))
+  | { warning: string };
 
 /** A value plain `JSON.parse` gives back unchanged from its `JSON.stringify` (no wrapper). */
 const isPlainScalar = (v: Json): boolean => v === null || typeof v !== "object";
@@ -120,14 +129,26 @@ const isPlainScalar = (v: Json): boolean => v === null || typeof v !== "object";
 const tableOf = (item: Output): string | undefined => "warning" in item ? undefined : item.table;
 
 /** Records count in the pools' buffers and budget; a warning counts as one. */
-const outputWeight = (item: Output): number => "warning" in item ? 1 : item.lines.length;
+const outputWeight = (item: Output): number => "warning" in item ? 1 : item.rows;
 
 /**
- * An output as lines of a spill file: `<p|x><table>\t<json line>` each (`p`: plain), or
- * `\t<json warning>`.
+ * A body that is one JSON array line (no LF: JSON strings escape it) as received (no BOM),
+ * so it can be written out as it came.
+ */
+const isOneArrayLine = (response: HttpResponse): boolean =>
+  response.raw[0] === 0x5b && !response.text.includes("\n");
+
+const utf8 = new TextDecoder();
+
+/**
+ * An output as lines of a spill file: `<p|x><table>\t<json line>` each (`p`: plain), a page
+ * as received as `<P|X><table>\t<records>\t<json array>`, or `\t<json warning>`.
  */
 function encodeOutput(item: Output): string {
   if ("warning" in item) return `\t${JSON.stringify(item.warning)}`;
+  if ("raw" in item) {
+    return `${item.plain ? "P" : "X"}${item.table}\t${item.rows}\t${utf8.decode(item.raw)}`;
+  }
   const prefix = `${item.plain ? "p" : "x"}${item.table}\t`;
   return prefix + item.lines.join(`\n${prefix}`);
 }
@@ -135,7 +156,7 @@ function encodeOutput(item: Output): string {
 /** Lines of a spill file back: warnings, and the record lines of each run of one table. */
 function decodeOutputs(lines: string[]): Output[] {
   const out: Output[] = [];
-  let last: { table: string; lines: string[]; plain: boolean } | undefined;
+  let last: { table: string; lines: string[]; plain: boolean; rows: number } | undefined;
   for (const line of lines) {
     const tab = line.indexOf("\t");
     if (tab === 0) {
@@ -144,9 +165,20 @@ function decodeOutputs(lines: string[]): Output[] {
       continue;
     }
     const table = line.slice(1, tab);
-    const plain = line[0] === "p";
-    if (last?.table !== table || last.plain !== plain) out.push(last = { table, lines: [], plain });
-    last.lines.push(line.slice(tab + 1));
+    const kind = line[0];
+    const plain = kind === "p" || kind === "P";
+    if (last?.table !== table || last.plain !== plain) {
+      out.push(last = { table, lines: [], plain, rows: 0 });
+    }
+    if (kind === "P" || kind === "X") {
+      // a page as received: its JSON array line, and the records it holds
+      const tab2 = line.indexOf("\t", tab + 1);
+      last.rows += Number(line.slice(tab + 1, tab2));
+      last.lines.push(line.slice(tab2 + 1));
+    } else {
+      last.rows++;
+      last.lines.push(line.slice(tab + 1));
+    }
   }
   return out;
 }
@@ -508,8 +540,17 @@ export async function extract(catalog: Catalog, options: ExtractOptions): Promis
         const cursor = options.cursors?.open(r, parent, { keep });
         const kept = cursor ? cursor.filter(records) : { records, stop: false };
         if (writes && kept.records.length > 0) {
-          const lines = kept.records.map((rec) => JSON.stringify(rec));
-          await emit({ table: r.tableName, lines, plain });
+          const rows = kept.records.length;
+          // the body is this page's records, none left out or changed: written as it came
+          if (
+            data === response.body && rows === data.length &&
+            !(parent && r.includeFromParent.length > 0) && isOneArrayLine(response)
+          ) {
+            await emit({ table: r.tableName, raw: response.raw, rows, plain });
+          } else {
+            const lines = kept.records.map((rec) => JSON.stringify(rec));
+            await emit({ table: r.tableName, lines, rows, plain });
+          }
         }
         const total = totalPages.get(r.name);
         options.onProgress?.({
@@ -603,9 +644,10 @@ export async function extract(catalog: Catalog, options: ExtractOptions): Promis
     const writer = writerOf(item.table);
     // the file being written and any the lines rotate into are not all plain
     const from = Math.max(0, writer.files.length - 1);
-    await writer.writeLines(item.lines);
+    if ("raw" in item) await writer.writeRaw(item.raw);
+    else await writer.writeLines(item.lines);
     if (!item.plain) { for (const f of writer.files.slice(from)) notPlain.add(f); }
-    info.tables[item.table] += item.lines.length;
+    info.tables[item.table] += item.rows;
   };
 
   function writerOf(table: string): JobWriter {

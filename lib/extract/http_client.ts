@@ -49,6 +49,10 @@ export interface HttpResponse {
   body: Json;
   /** Body size in bytes. */
   bytes: number;
+  /** The body as received (UTF-8): a page can be written out as it came, not re-serialized. */
+  raw: Uint8Array;
+  /** The body decoded. */
+  text: string;
   /**
    * Whether the body went through the exact parser (it may hold integers beyond 2^53 or
    * integral float literals, kept as wrapper objects); false when plain `JSON.parse` gave it.
@@ -479,6 +483,8 @@ export class HttpClient {
       headers: response.headers,
       body: json,
       bytes: bytes.length,
+      raw: bytes,
+      text,
       exact,
     };
   }

@@ -23,6 +23,31 @@ export interface JobWriterOptions {
 
 const encoder = new TextEncoder();
 
+/** Text and bytes chunks as one UTF-8 buffer (runs of text encoded at once). */
+function encodeChunks(chunks: (string | Uint8Array)[]): Uint8Array {
+  const parts: Uint8Array[] = [];
+  let text: string[] = [];
+  for (const c of chunks) {
+    if (typeof c === "string") {
+      text.push(c);
+      continue;
+    }
+    if (text.length > 0) parts.push(encoder.encode(text.join("")));
+    text = [];
+    parts.push(c);
+  }
+  if (text.length > 0) parts.push(encoder.encode(text.join("")));
+  let size = 0;
+  for (const p of parts) size += p.length;
+  const out = new Uint8Array(size);
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.length;
+  }
+  return out;
+}
+
 /**
  * Writes lines into `<package>/new_jobs/<table>.<file_id>.0.<format>` files; the ids (10 hex
  * characters, as dlt's) of one writer's files sort in the order they were written (up to
@@ -44,7 +69,10 @@ export class JobWriter {
   readonly #header?: () => string;
   #file?: Deno.FsFile;
   #path?: string;
-  #chunks: string[] = [];
+  /** Lines waiting to be written, with their newlines; bytes are lines already UTF-8. */
+  #chunks: (string | Uint8Array)[] = [];
+  /** Whether a chunk is bytes (then the buffer is written by {@linkcode encodeChunks}). */
+  #bytesChunks = false;
   #buffered = 0;
   #fileBytes = 0;
   /** The write in flight ({@linkcode JobWriter.flush} waits for it). */
@@ -75,6 +103,22 @@ export class JobWriter {
   /** Appends lines (without their newlines): {@linkcode write} for each, awaited once. */
   async writeLines(lines: string[]): Promise<void> {
     for (const line of lines) if (this.#append(line)) await this.#spill();
+  }
+
+  /**
+   * Appends one line given as UTF-8 bytes (without its newline, holding none), written as is:
+   * e.g. a response body that is already one JSON line.
+   */
+  async writeRaw(line: Uint8Array): Promise<void> {
+    if (this.#file === undefined && this.#chunks.length === 0) this.#startFile();
+    this.#chunks.push(line, "\n");
+    this.#bytesChunks = true;
+    this.#buffered += line.length + 1;
+    this.#fileBytes += line.length + 1;
+    this.lines++;
+    if (this.#buffered >= this.#bufferBytes || this.#fileBytes >= this.#maxFileBytes) {
+      await this.#spill();
+    }
   }
 
   /** Buffers one line; true when the buffer or the file is full. */
@@ -125,8 +169,11 @@ export class JobWriter {
     if (this.#file === undefined) {
       this.#file = await Deno.open(this.#path!, { write: true, create: true, truncate: true });
     }
-    const data = encoder.encode(this.#chunks.join(""));
+    const data = this.#bytesChunks
+      ? encodeChunks(this.#chunks)
+      : encoder.encode((this.#chunks as string[]).join(""));
     this.#chunks = [];
+    this.#bytesChunks = false;
     this.#buffered = 0;
     const file = this.#file;
     const writing = (async () => {

@@ -189,7 +189,10 @@ export async function packageDir(): Promise<string> {
   return dir;
 }
 
-/** Records written into a package, per table (file order, then line order). */
+/**
+ * Records written into a package, per table (file order, then line order; a line that is a
+ * JSON array, a page written as received, holds several).
+ */
 export async function readJobs(dir: string): Promise<Record<string, Record<string, unknown>[]>> {
   const out: Record<string, Record<string, unknown>[]> = {};
   const files: string[] = [];
@@ -199,7 +202,7 @@ export async function readJobs(dir: string): Promise<Record<string, Record<strin
     const table = f.split(".")[0];
     const text = await Deno.readTextFile(join(dir, "new_jobs", f));
     for (const line of text.split("\n")) {
-      if (line !== "") (out[table] ??= []).push(JSON.parse(line));
+      if (line !== "") (out[table] ??= []).push(...[JSON.parse(line)].flat());
     }
   }
   return out;

@@ -437,6 +437,62 @@ Deno.test("extract() lists the job files whose lines are all plain JSON in plain
   }
 });
 
+Deno.test("extract() writes a page that is exactly its records as received, others record by record", async () => {
+  // the body goes to the file as it came (no parse-and-serialize of every record) only when
+  // it is the page's record array on one line and every record is kept unchanged
+  const records = [{ id: 1, name: "caf\u00e9 \u00e9", n: 100, x: 1.5 }, { id: 2, name: null }];
+  const asReceived =
+    '[{"id": 1, "name": "caf\\u00e9 \u00e9", "n": 1e2, "x": 1.5}, {"id":2,"name":null}]';
+  const bodies: Record<string, string> = {
+    "/asis": asReceived,
+    "/pretty": JSON.stringify(records, null, 2),
+    "/bom": "\uFEFF" + JSON.stringify(records),
+    "/wrapped": JSON.stringify({ data: records }),
+    "/parents": '[{"id": 7}]',
+    "/parents/7/kids": asReceived,
+  };
+  const server = startServer((_req, url) =>
+    new Response(bodies[url.pathname] ?? "[]", { headers: { "content-type": "application/json" } })
+  );
+  const dir = await packageDir();
+  try {
+    await extract(
+      catalog([
+        resource("asis"),
+        resource("pretty"),
+        resource("bom"),
+        resource("wrapped", {
+          endpoint: { method: "GET", path: "wrapped", data_selector: "data" },
+        }),
+        resource("parents"),
+        resource("kids", {
+          parent: "parents",
+          includeFromParent: ["id"],
+          endpoint: { method: "GET", path: "parents/{resources.parents.id}/kids" },
+        }),
+      ]),
+      { source: source({ api_key: TOKEN }), baseUrl: server.origin, packageDir: dir },
+    );
+    const fileOf = async (table: string) => {
+      const f = [...Deno.readDirSync(join(dir, "new_jobs"))].find((e) =>
+        e.name.startsWith(`${table}.`)
+      )!;
+      return await Deno.readTextFile(join(dir, "new_jobs", f.name));
+    };
+    assert.equal(await fileOf("asis"), asReceived + "\n", "written byte for byte");
+    const recordLines = records.map((r) => JSON.stringify(r)).join("\n") + "\n";
+    for (const table of ["pretty", "bom", "wrapped"]) {
+      assert.equal(await fileOf(table), recordLines, `${table}: one line per record`);
+    }
+    const jobs = await readJobs(dir);
+    assert.deepEqual(jobs.asis, records);
+    assert.deepEqual(jobs.kids, records.map((r) => ({ ...r, _parents_id: 7 })));
+  } finally {
+    await server.close();
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
 Deno.test("extract() without a token for a catalog that authenticates warns that only public data comes", async () => {
   await using gitlab = await startFakeGitlab({});
   const warned: string[] = [];
