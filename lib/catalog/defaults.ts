@@ -28,7 +28,8 @@ export type MergedResource = Omit<ResourceConfig, "endpoint"> & {
  * Expands one `resources` item and merges `resource_defaults` into it, as dlt's
  * `_merge_resource_endpoints`: `endpoint.params` and `endpoint.json` merged key by key, `columns`
  * merged column by column (hints merged), everything else shallow; the resource wins. A string
- * item is the name and the path; an endpoint string is the path; a missing path is the name.
+ * item is the name and the path; an endpoint string is the path; a missing path is the name
+ * (also when `resource_defaults` has one, as in dlt).
  *
  * @example
  * ```ts
@@ -46,7 +47,9 @@ export function mergeResourceDefaults(
   const resource: ResourceConfig = typeof item === "string"
     ? { name: item, endpoint: { path: item } }
     : item;
-  const own = endpointObject(resource.endpoint);
+  // a missing path is the name before the defaults are merged (dlt's
+  // _make_endpoint_resource): resource_defaults' endpoint.path never reaches a resource
+  const own = { path: resource.name, ...endpointObject(resource.endpoint) };
   const base = endpointObject(defaults.endpoint);
   const endpoint: EndpointConfig = { ...base, ...own };
   if (base.params) endpoint.params = { ...base.params, ...own.params };

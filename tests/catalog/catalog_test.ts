@@ -146,6 +146,7 @@ resource_defaults:
     params: {per_page: 100, state: all}
     json: {filter: {a: 1}, keep: true}
     data_selector: items
+    path: not_for_resources  # dlt fills a missing path with the name first
 resources:
   - issues
   - name: mrs
@@ -162,6 +163,7 @@ resources:
   - name: labels
     write_disposition: replace
     endpoint: {}
+  - name: events
 `);
   const r = byName(catalog);
   // String form: name and path; every default applies.
@@ -194,6 +196,7 @@ resources:
   equal(r.mrs.tableName, "merge_requests");
   // Missing path → the name; other keys shallow.
   equal(r.labels.endpoint.path, "labels");
+  equal(r.events.endpoint.path, "events");
   equal(r.labels.writeDisposition, "replace");
   equal(r.labels.mergeStrategy, undefined);
 });
