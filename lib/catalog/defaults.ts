@@ -7,6 +7,7 @@
 
 import type {
   ClientConfig,
+  ColumnHint,
   EndpointConfig,
   PaginatorConfig,
   ResourceConfig,
@@ -20,8 +21,9 @@ export const DEFAULT_SOURCE_NAME = "gitlab";
 export const DEFAULT_MAX_TABLE_NESTING = 2;
 
 /** A resource after defaults: the endpoint is always a map with a path. */
-export type MergedResource = Omit<ResourceConfig, "endpoint"> & {
+export type MergedResource = Omit<ResourceConfig, "endpoint" | "columns"> & {
   endpoint: EndpointConfig & { path: string };
+  columns?: Record<string, ColumnHint>;
 };
 
 /**
@@ -57,13 +59,17 @@ export function mergeResourceDefaults(
     endpoint.json = isRecord(own.json) ? { ...base.json, ...own.json } : own.json ?? base.json;
   }
   const merged = { ...defaults, ...resource } as MergedResource;
-  if (defaults.columns && resource.columns) {
-    const columns = { ...defaults.columns };
-    for (const [name, hints] of Object.entries(resource.columns)) {
+  const ownColumns = columnsByName(resource.columns);
+  const baseColumns = columnsByName(defaults.columns);
+  merged.columns = ownColumns ?? baseColumns;
+  if (baseColumns && ownColumns) {
+    const columns = { ...baseColumns };
+    for (const [name, hints] of Object.entries(ownColumns)) {
       columns[name] = { ...columns[name], ...hints };
     }
     merged.columns = columns;
   }
+  if (merged.columns === undefined) delete merged.columns;
   merged.endpoint = { ...endpoint, path: endpoint.path ?? resource.name };
   return merged;
 }
@@ -125,6 +131,16 @@ export function sourceSettings(
 function endpointObject(endpoint: EndpointConfig | string | undefined): EndpointConfig {
   if (typeof endpoint === "string") return { path: endpoint };
   return endpoint ? { ...endpoint } : {};
+}
+
+/** `columns` by name: a list of hints (each with its name) as dlt's ensure_table_schema_columns. */
+function columnsByName(
+  columns: ResourceConfig["columns"],
+): Record<string, ColumnHint> | undefined {
+  if (!Array.isArray(columns)) return columns;
+  const out: Record<string, ColumnHint> = {};
+  for (const hint of columns) if (typeof hint.name === "string") out[hint.name] = hint;
+  return out;
 }
 
 function isRecord(value: unknown): value is Record<string, never> {

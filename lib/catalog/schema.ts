@@ -257,7 +257,12 @@ const resourceFields: Record<string, Schema> = {
   write_disposition: writeDisposition,
   primary_key: stringOrList,
   merge_key: stringOrList,
-  columns: { kind: "map", values: columnHint },
+  columns: {
+    kind: "choice",
+    expected: "a map of column names to hints, or a list of hints with their name",
+    map: { kind: "map", values: columnHint },
+    list: { kind: "list", items: { ...columnHint, required: ["name"] } },
+  },
   schema_contract: schemaContract,
   max_table_nesting: count,
   selected: boolean,

@@ -98,7 +98,8 @@ export interface ResourceConfig {
   write_disposition?: WriteDisposition;
   primary_key?: string | string[];
   merge_key?: string | string[];
-  columns?: Record<string, ColumnHint>;
+  /** By name, or a list of hints with their `name` (dlt takes both). */
+  columns?: Record<string, ColumnHint> | ColumnHint[];
   max_table_nesting?: number;
   schema_contract?: Json;
   selected?: boolean;

@@ -201,6 +201,27 @@ resources:
   equal(r.labels.mergeStrategy, undefined);
 });
 
+Deno.test("parseCatalog() takes columns as a list of hints with their names, as dlt does", () => {
+  const catalog = parseCatalog(`
+client: {}
+resource_defaults:
+  columns:
+    - {name: title, data_type: text, nullable: false}
+resources:
+  - name: issues
+    columns:
+      - {name: title, nullable: true}
+      - {name: weight, data_type: bigint}
+  - name: labels
+`);
+  const r = byName(catalog);
+  deepEqual(r.issues.columns, {
+    title: { name: "title", data_type: "text", nullable: true },
+    weight: { name: "weight", data_type: "bigint" },
+  });
+  deepEqual(r.labels.columns, { title: { name: "title", data_type: "text", nullable: false } });
+});
+
 Deno.test("parseCatalog() applies dlt's defaults when nothing is set", () => {
   const catalog = parseCatalog("client: {}\nresources: [projects]\n");
   equal(catalog.sourceName, "gitlab");

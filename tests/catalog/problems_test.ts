@@ -269,6 +269,14 @@ const cases: Record<string, string> = {
       - name: projects
         include_from_parent: [id]
   `,
+  columns_list_without_name: CLIENT + yaml`
+    resources:
+      - name: issues
+        columns:
+          - {name: title, data_type: text}
+          - {data_type: bigint}
+          - title
+  `,
   unknown_anchor: CLIENT + yaml`
     resources:
       - *nope
