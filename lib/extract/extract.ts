@@ -541,10 +541,12 @@ export async function extract(catalog: Catalog, options: ExtractOptions): Promis
         const kept = cursor ? cursor.filter(records) : { records, stop: false };
         if (writes && kept.records.length > 0) {
           const rows = kept.records.length;
-          // the body is this page's records, none left out or changed: written as it came
+          // the body is this page's records, none left out or changed: written as it came (not
+          // when a record is a list: on a line of its own it is read as that many records)
           if (
             data === response.body && rows === data.length &&
-            !(parent && r.includeFromParent.length > 0) && isOneArrayLine(response)
+            !(parent && r.includeFromParent.length > 0) && isOneArrayLine(response) &&
+            !data.some(Array.isArray)
           ) {
             await emit({ table: r.tableName, raw: response.raw, rows, plain });
           } else {

@@ -450,6 +450,8 @@ Deno.test("extract() writes a page that is exactly its records as received, othe
     "/wrapped": JSON.stringify({ data: records }),
     "/parents": '[{"id": 7}]',
     "/parents/7/kids": asReceived,
+    // a record that is a list is read as that many records from a line of its own
+    "/lists": '[{"id": 1}, [{"id": 2}, {"id": 3}]]',
   };
   const server = startServer((_req, url) =>
     new Response(bodies[url.pathname] ?? "[]", { headers: { "content-type": "application/json" } })
@@ -465,6 +467,7 @@ Deno.test("extract() writes a page that is exactly its records as received, othe
           endpoint: { method: "GET", path: "wrapped", data_selector: "data" },
         }),
         resource("parents"),
+        resource("lists"),
         resource("kids", {
           parent: "parents",
           includeFromParent: ["id"],
@@ -484,6 +487,7 @@ Deno.test("extract() writes a page that is exactly its records as received, othe
     for (const table of ["pretty", "bom", "wrapped"]) {
       assert.equal(await fileOf(table), recordLines, `${table}: one line per record`);
     }
+    assert.equal(await fileOf("lists"), '{"id":1}\n[{"id":2},{"id":3}]\n');
     const jobs = await readJobs(dir);
     assert.deepEqual(jobs.asis, records);
     assert.deepEqual(jobs.kids, records.map((r) => ({ ...r, _parents_id: 7 })));
