@@ -115,6 +115,23 @@ export function mayHaveLossyNumber(text: string): boolean {
   return MAYBE_LOSSY_NUMBER.test(text) || LOSSY_NUMBER_AT_START.test(text);
 }
 
+/** An object key V8 would order first (an array index); strings may match too (harmless). */
+const INDEX_KEY = /"(?:0|[1-9][0-9]*)"\s*:/;
+
+/**
+ * Whether `text` may hold an object key that `JSON.parse` moves before the others (an
+ * integer-like key such as `"2"`); false means it has none.
+ *
+ * @example
+ * ```ts
+ * mayHaveIndexKey('{"b": 1, "2": 2}'); // true
+ * mayHaveIndexKey('{"id": 2}'); // false
+ * ```
+ */
+export function mayHaveIndexKey(text: string): boolean {
+  return INDEX_KEY.test(text);
+}
+
 /**
  * {@linkcode parseJsonLossless} without the fast path: always parses with the exact reviver.
  *

@@ -13,6 +13,7 @@ import { basename, join } from "node:path";
 import type { Catalog, Json, PaginatorConfig, ResolvedResource } from "../catalog/types.ts";
 import type { GitlabSourceConfig } from "../config/types.ts";
 import { HttpError, UserError } from "../common/errors.ts";
+import { mayHaveIndexKey } from "../common/lossless_json.ts";
 import { JobWriter } from "../storage/job_writer.ts";
 import { PLAIN_JSON_FILE, writeFileAtomic } from "../storage/package_storage.ts";
 import {
@@ -132,11 +133,15 @@ const tableOf = (item: Output): string | undefined => "warning" in item ? undefi
 const outputWeight = (item: Output): number => "warning" in item ? 1 : item.rows;
 
 /**
- * A body that is one JSON array line (no LF: JSON strings escape it) as received (no BOM),
- * so it can be written out as it came.
+ * A body that can be written out as it came: one JSON array line (no LF: JSON strings escape
+ * it) without BOM, read exactly by plain `JSON.parse` (no number it would change: parsed again
+ * from the text, such a number need not match its re-serialized form), and without a key
+ * `JSON.parse` moves first (normalize keeps the text's key order in a file that needs the exact
+ * parser, while a re-serialized record has `JSON.parse`'s order).
  */
 const isOneArrayLine = (response: HttpResponse): boolean =>
-  response.raw[0] === 0x5b && !response.text.includes("\n");
+  response.raw[0] === 0x5b && !response.exact && !response.text.includes("\n") &&
+  !mayHaveIndexKey(response.text);
 
 const utf8 = new TextDecoder();
 

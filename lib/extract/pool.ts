@@ -247,6 +247,8 @@ export async function runOrdered<T>(
   const laneRuns: Promise<void>[] = [];
   /** A failure of a keyed lane's downstream `emit`. */
   let laneError: { value: unknown } | undefined;
+  /** A keyed lane stopped before its end (an abort, here or in a pool sharing `abort`). */
+  let laneStopped = false;
   /** Woken at every launch (and at an abort): a lane waiting for its next task looks again. */
   let launched = Promise.withResolvers<void>();
   let failed = false;
@@ -318,15 +320,19 @@ export async function runOrdered<T>(
     try {
       for (let i = 0; i < count; i++) {
         while (slots.length <= i && !aborted()) await launched.promise;
-        if (aborted()) return;
+        if (aborted()) return void (laneStopped = true);
         if (!keys!.keysOf(i).has(lane.key!)) continue;
         await openLane(lane, i);
         await slots[i].done;
-        if (aborted()) return;
+        if (aborted()) return void (laneStopped = true);
       }
     } catch (e) {
-      laneError ??= { value: e };
-      if (!(e instanceof PoolAborted)) options.abort?.abort();
+      // a PoolAborted from downstream stops the pool; anything else fails it
+      if (e instanceof PoolAborted) laneStopped = true;
+      else {
+        laneError ??= { value: e };
+        options.abort?.abort();
+      }
       failed = true;
       for (const s of slots) for (const w of s.waiters.splice(0)) w();
     }
@@ -429,9 +435,13 @@ export async function runOrdered<T>(
     try {
       await openLane(all, i);
     } catch (e) {
-      if (!(e instanceof PoolAborted)) options.abort?.abort();
-      await abortAll();
-      throw e;
+      if (!(e instanceof PoolAborted)) {
+        options.abort?.abort();
+        await abortAll();
+        throw e;
+      }
+      // stopped from downstream: a failure of this pool's own, if any, is the one to report
+      return await fail({ value: e });
     }
     launch();
     await slot.done;
@@ -440,5 +450,6 @@ export async function runOrdered<T>(
     if (slot.error || failed) return await fail(slot.error);
   }
   await lanesDone();
-  if (failed || laneError) return await fail();
+  // a lane that stopped early left items behind: the pool did not finish
+  if (failed || laneError || laneStopped) return await fail();
 }

@@ -8,7 +8,12 @@
  * @module
  */
 
-import { formatJsonFloat, JsonFloat, mayHaveLossyNumber } from "../common/lossless_json.ts";
+import {
+  formatJsonFloat,
+  JsonFloat,
+  mayHaveIndexKey,
+  mayHaveLossyNumber,
+} from "../common/lossless_json.ts";
 
 export { JsonFloat };
 
@@ -225,9 +230,6 @@ class Parser {
   }
 }
 
-/** An object key V8 would order first (an array index); strings may match too (harmless). */
-const INDEX_KEY = /"(?:0|[1-9][0-9]*)"\s*:/;
-
 /**
  * Parses one JSON text into the normalizer's value model (see the module doc).
  *
@@ -260,7 +262,7 @@ export function parseJson(text: string): JsonValue {
  * ```
  */
 export function parseRecord(text: string): unknown {
-  if (!INDEX_KEY.test(text) && !mayHaveLossyNumber(text)) return JSON.parse(text);
+  if (!mayHaveIndexKey(text) && !mayHaveLossyNumber(text)) return JSON.parse(text);
   return parseJson(text);
 }
 

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import type { ExtractOptions } from "../../lib/extract/extract.ts";
-import { BufferBudget, runOrdered, Semaphore } from "../../lib/extract/pool.ts";
+import { BufferBudget, PoolAborted, runOrdered, Semaphore } from "../../lib/extract/pool.ts";
 import { startFakeGitlab } from "../fake_gitlab/mod.ts";
 import { HttpError } from "../../lib/common/errors.ts";
 import {
@@ -424,6 +424,71 @@ Deno.test("runOrdered() with keys: a failing emit of a keyed item fails the pool
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
+});
+
+Deno.test("runOrdered() with keys: an abort from another pool after every task started fails it, nothing left behind", async () => {
+  // the lanes stop at the abort: the pool must not resolve as if every item had been passed on
+  const dir = await Deno.makeTempDir({ prefix: "gitlab-pg-spill-" });
+  try {
+    for (const spill of [undefined, { dir, encode: String, decode: (ls: string[]) => ls }]) {
+      const abort = new AbortController();
+      const budget = new BufferBudget(100);
+      const out: string[] = [];
+      const timer = setTimeout(() => abort.abort(), 20);
+      const result = await runOrdered<string>(
+        2,
+        async (i, emit) => {
+          await emit(`${i}:a:0`);
+          if (i === 0) await new Promise((r) => setTimeout(r, 50));
+        },
+        (item) => Promise.resolve(void out.push(item)),
+        {
+          concurrency: 2,
+          abort,
+          budget,
+          spill,
+          maxBuffered: spill ? 1 : 10,
+          keys: { ...keyedItem, keysOf: () => new Set(["a"]) },
+        },
+      ).then(() => "resolved", (e) => e);
+      clearTimeout(timer);
+      const label = `spill: ${spill !== undefined}`;
+      assert.ok(result instanceof PoolAborted, `${label}: ${result} (out: ${out})`);
+      assert.equal(budget.used, 0, label);
+      assert.deepEqual([...Deno.readDirSync(dir)], [], label);
+    }
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("runOrdered() nested: a task's failure is reported, not the stop it caused upstream", async () => {
+  // the inner pool's drain meets the outer pool's PoolAborted while its own task 2 has failed:
+  // the failure is what the caller sees
+  const abort = new AbortController();
+  const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+  const err = await runOrdered<string>(
+    1,
+    (_o, outerEmit) =>
+      runOrdered<string>(
+        3,
+        async (i, emit) => {
+          if (i === 0) await sleep(2);
+          else if (i === 1) {
+            await emit("a");
+            await emit("b");
+          } else {
+            await sleep(5);
+            throw new Error("boom");
+          }
+        },
+        outerEmit,
+        { concurrency: 3, abort },
+      ),
+    () => sleep(20),
+    { concurrency: 2, abort },
+  ).catch((e) => e);
+  assert.equal(err?.message, "boom");
 });
 
 Deno.test("extract(): a slow page of the first project does not hold the other projects' pages", async () => {

@@ -439,10 +439,11 @@ Deno.test("extract() lists the job files whose lines are all plain JSON in plain
 
 Deno.test("extract() writes a page that is exactly its records as received, others record by record", async () => {
   // the body goes to the file as it came (no parse-and-serialize of every record) only when
-  // it is the page's record array on one line and every record is kept unchanged
+  // it is the page's record array on one line, read alike from its text and from the records
+  // serialized again (plain JSON.parse, no key it moves first), every record kept unchanged
   const records = [{ id: 1, name: "caf\u00e9 \u00e9", n: 100, x: 1.5 }, { id: 2, name: null }];
   const asReceived =
-    '[{"id": 1, "name": "caf\\u00e9 \u00e9", "n": 1e2, "x": 1.5}, {"id":2,"name":null}]';
+    '[{"id": 1, "name": "caf\\u00e9 \u00e9", "n": 100, "x": 1.5}, {"id":2,"name":null}]';
   const bodies: Record<string, string> = {
     "/asis": asReceived,
     "/pretty": JSON.stringify(records, null, 2),
@@ -452,6 +453,10 @@ Deno.test("extract() writes a page that is exactly its records as received, othe
     "/parents/7/kids": asReceived,
     // a record that is a list is read as that many records from a line of its own
     "/lists": '[{"id": 1}, [{"id": 2}, {"id": 3}]]',
+    // numbers plain JSON.parse changes (1e400 is Infinity, serialized as null)
+    "/exact": '[{"id": 1, "n": 1e2, "big": 1e400}]',
+    // a key JSON.parse moves first (the exact parser keeps the text's order)
+    "/index_key": '[{"b": 1, "2": 2}]',
   };
   const server = startServer((_req, url) =>
     new Response(bodies[url.pathname] ?? "[]", { headers: { "content-type": "application/json" } })
@@ -468,6 +473,8 @@ Deno.test("extract() writes a page that is exactly its records as received, othe
         }),
         resource("parents"),
         resource("lists"),
+        resource("exact"),
+        resource("index_key"),
         resource("kids", {
           parent: "parents",
           includeFromParent: ["id"],
@@ -488,6 +495,8 @@ Deno.test("extract() writes a page that is exactly its records as received, othe
       assert.equal(await fileOf(table), recordLines, `${table}: one line per record`);
     }
     assert.equal(await fileOf("lists"), '{"id":1}\n[{"id":2},{"id":3}]\n');
+    assert.equal(await fileOf("exact"), '{"id":1,"n":100.0,"big":null}\n');
+    assert.equal(await fileOf("index_key"), '{"2":2,"b":1}\n');
     const jobs = await readJobs(dir);
     assert.deepEqual(jobs.asis, records);
     assert.deepEqual(jobs.kids, records.map((r) => ({ ...r, _parents_id: 7 })));
