@@ -61,15 +61,13 @@ export function mergeResourceDefaults(
   const merged = { ...defaults, ...resource } as MergedResource;
   const ownColumns = columnsByName(resource.columns);
   const baseColumns = columnsByName(defaults.columns);
-  merged.columns = ownColumns ?? baseColumns;
   if (baseColumns && ownColumns) {
     const columns = { ...baseColumns };
     for (const [name, hints] of Object.entries(ownColumns)) {
       columns[name] = { ...columns[name], ...hints };
     }
     merged.columns = columns;
-  }
-  if (merged.columns === undefined) delete merged.columns;
+  } else if (ownColumns ?? baseColumns) merged.columns = ownColumns ?? baseColumns;
   merged.endpoint = { ...endpoint, path: endpoint.path ?? resource.name };
   return merged;
 }

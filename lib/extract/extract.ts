@@ -550,8 +550,8 @@ export async function extract(catalog: Catalog, options: ExtractOptions): Promis
           // when a record is a list: on a line of its own it is read as that many records)
           if (
             data === response.body && rows === data.length &&
-            !(parent && r.includeFromParent.length > 0) && isOneArrayLine(response) &&
-            !data.some(Array.isArray)
+            !(parent && r.includeFromParent.length > 0) && !data.some(Array.isArray) &&
+            isOneArrayLine(response)
           ) {
             await emit({ table: r.tableName, raw: response.raw, rows, plain });
           } else {

@@ -110,21 +110,14 @@ export class JobWriter {
    * e.g. a response body that is already one JSON line.
    */
   async writeRaw(line: Uint8Array): Promise<void> {
-    if (this.#file === undefined && this.#chunks.length === 0) this.#startFile();
-    this.#chunks.push(line, "\n");
-    this.#bytesChunks = true;
-    this.#buffered += line.length + 1;
-    this.#fileBytes += line.length + 1;
-    this.lines++;
-    if (this.#buffered >= this.#bufferBytes || this.#fileBytes >= this.#maxFileBytes) {
-      await this.#spill();
-    }
+    if (this.#append(line)) await this.#spill();
   }
 
-  /** Buffers one line; true when the buffer or the file is full. */
-  #append(line: string): boolean {
+  /** Buffers one line (text, or UTF-8 bytes); true when the buffer or the file is full. */
+  #append(line: string | Uint8Array): boolean {
     if (this.#file === undefined && this.#chunks.length === 0) this.#startFile();
     this.#chunks.push(line, "\n");
+    if (typeof line !== "string") this.#bytesChunks = true;
     this.#buffered += line.length + 1;
     this.#fileBytes += line.length + 1;
     this.lines++;
