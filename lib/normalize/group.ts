@@ -13,12 +13,12 @@ import { fromStoredJson } from "../schema/export.ts";
 import { completeColumnNames, pipelineStateTable } from "../schema/schema.ts";
 import type { DataType, StoredSchema, Table } from "../schema/types.ts";
 import { JobWriter } from "../storage/job_writer.ts";
-import { readLines } from "../storage/read_lines.ts";
+import { readLineBatches } from "../storage/read_lines.ts";
 import { NEW_JOBS, parseJobFileName, uniqId } from "../storage/package_storage.ts";
 import { encodeCopyRow } from "./copy_format.ts";
 import { type EvolutionInfo, SchemaEvolution } from "./evolve.ts";
 import { parseRecord } from "./json_value.ts";
-import { normalizeItem } from "./relational.ts";
+import { type ItemContext, normalizeItem } from "./relational.ts";
 
 /** What every group of a package shares (plain data: it is posted to workers). */
 export interface GroupSettings {
@@ -165,45 +165,68 @@ export class CopyJobs {
 }
 
 /**
- * Normalizes `paths` (extracted job files, in order) into COPY jobs under `settings.target`,
- * evolving `schema` in place. The job writers are left open: {@linkcode CopyJobs.close} them.
+ * Normalizes the lines of extracted files, a file at a time and a batch of lines at a time,
+ * into COPY jobs under `settings.target`, evolving `schema` in place: the body of
+ * {@linkcode normalizeGroup}, and of a follower that reads files while they are written.
  */
-export async function normalizeGroup(
-  schema: StoredSchema,
-  paths: string[],
-  settings: GroupSettings,
-  hooks: GroupHooks = {},
-): Promise<GroupRun> {
-  const { loadId } = settings;
-  const evolution = new SchemaEvolution(schema, { schemaContract: settings.schemaContract });
-  const jobs = new CopyJobs(settings.target, schema, settings.chunkRows, settings.maxFileBytes);
-  const plainFiles = new Set(settings.plainFiles);
-  for (const path of paths) {
-    await hooks.hook?.("normalize_file");
+export class GroupNormalizer {
+  readonly schema: StoredSchema;
+  readonly evolution: SchemaEvolution;
+  readonly jobs: CopyJobs;
+  readonly #settings: GroupSettings;
+  readonly #hooks: GroupHooks;
+  #file?: {
+    name: string;
+    table: string;
+    lines: number;
+    parse: (line: string) => unknown;
+    context: ItemContext;
+  };
+
+  constructor(schema: StoredSchema, settings: GroupSettings, hooks: GroupHooks = {}) {
+    this.schema = schema;
+    this.#settings = settings;
+    this.#hooks = hooks;
+    this.evolution = new SchemaEvolution(schema, { schemaContract: settings.schemaContract });
+    this.jobs = new CopyJobs(settings.target, schema, settings.chunkRows, settings.maxFileBytes);
+  }
+
+  /**
+   * Starts the extracted file `path`; `plain` when the extract vouched that `JSON.parse`
+   * reads its lines exactly (else every line gets the exact parser's checks).
+   */
+  beginFile(path: string, plain: boolean): void {
     const { name, table } = extractedJob(path);
-    // lines the extract vouches for skip the scans for big numbers and integer-like keys
-    const parse: (line: string) => unknown = plainFiles.has(name) ? JSON.parse : parseRecord;
-    if (table === STATE_TABLE) schema.tables[STATE_TABLE] ??= pipelineStateTable();
-    const context = {
-      schema,
+    if (table === STATE_TABLE) this.schema.tables[STATE_TABLE] ??= pipelineStateTable();
+    this.#file = {
+      name,
       table,
-      loadId,
-      preferredType: evolution.settings.preferredType,
-      newRowId: hooks.newRowId,
+      lines: 0,
+      parse: plain ? JSON.parse : parseRecord,
+      context: {
+        schema: this.schema,
+        table,
+        loadId: this.#settings.loadId,
+        preferredType: this.evolution.settings.preferredType,
+        newRowId: this.#hooks.newRowId,
+      },
     };
-    let lines = 0;
-    for await (const line of readLines(path)) {
+  }
+
+  /** Normalizes complete lines of the current file, in order. */
+  async lines(lines: string[]): Promise<void> {
+    const file = this.#file!;
+    const { evolution, jobs } = this;
+    for (const line of lines) {
       if (!line.trim()) continue;
-      lines++;
+      file.lines++;
       let parsed;
       try {
-        parsed = parse(line);
+        parsed = file.parse(line);
       } catch (e) {
         throw new Error(
-          `Cannot normalize package "${loadId}": bad JSON in "${name}" line ${lines}`,
-          {
-            cause: e,
-          },
+          `Cannot normalize package "${this.#settings.loadId}": bad JSON in "${file.name}" line ${file.lines}`,
+          { cause: e },
         );
       }
       // dlt writes a list of items per line; a line may also hold a single record
@@ -211,7 +234,7 @@ export async function normalizeGroup(
       for (const item of items) {
         // rows dropped by the schema contract take their nested rows with them, as in dlt
         let dropped: Set<unknown> | undefined;
-        for (const { table: t, parentTable, row } of normalizeItem(item, context)) {
+        for (const { table: t, parentTable, row } of normalizeItem(item, file.context)) {
           if (dropped?.has(row.get(C_DLT_PARENT_ID))) {
             dropped.add(row.get(C_DLT_ID));
             continue;
@@ -224,19 +247,47 @@ export async function normalizeGroup(
         }
       }
     }
-    if (lines === 0 && schema.tables[table]) {
+  }
+
+  /** Ends the current file: one without a line still gets its (header-only) job, as in dlt. */
+  async endFile(): Promise<void> {
+    const file = this.#file!;
+    this.#file = undefined;
+    const schema = this.schema;
+    if (file.lines === 0 && schema.tables[file.table]) {
       // an empty file (e.g. replace with no data): make sure the root table has its dlt
       // columns and write an empty job, as dlt does
-      const root = schema.tables[table];
+      const root = schema.tables[file.table];
       if (!root["x-normalizer"]?.["seen-data"]) {
-        for (const { table: t, parentTable, row } of normalizeItem(new Map(), context)) {
-          evolution.coerceRow(row, { table: t, parentTable });
+        for (const { table: t, parentTable, row } of normalizeItem(new Map(), file.context)) {
+          this.evolution.coerceRow(row, { table: t, parentTable });
         }
       }
-      await jobs.touch(table);
+      await this.jobs.touch(file.table);
     }
   }
-  return { schema, evolution, jobs };
+}
+
+/**
+ * Normalizes `paths` (extracted job files, in order) into COPY jobs under `settings.target`,
+ * evolving `schema` in place. The job writers are left open: {@linkcode CopyJobs.close} them.
+ */
+export async function normalizeGroup(
+  schema: StoredSchema,
+  paths: string[],
+  settings: GroupSettings,
+  hooks: GroupHooks = {},
+): Promise<GroupRun> {
+  const group = new GroupNormalizer(schema, settings, hooks);
+  const plainFiles = new Set(settings.plainFiles);
+  for (const path of paths) {
+    await hooks.hook?.("normalize_file");
+    // lines the extract vouches for skip the scans for big numbers and integer-like keys
+    group.beginFile(path, plainFiles.has(extractedJob(path).name));
+    for await (const lines of readLineBatches(path)) await group.lines(lines);
+    await group.endFile();
+  }
+  return { schema, evolution: group.evolution, jobs: group.jobs };
 }
 
 /**
@@ -246,7 +297,20 @@ export async function normalizeGroup(
 export async function runGroup(request: GroupRequest): Promise<GroupResult> {
   const before = fromStoredJson(request.schemaText);
   const initial = new Map(Object.entries(before.tables).map(([k, v]) => [k, JSON.stringify(v)]));
-  const run = await normalizeGroup(before, request.paths, request.settings);
+  return await resultOfGroup(
+    await normalizeGroup(before, request.paths, request.settings),
+    initial,
+  );
+}
+
+/**
+ * Closes a group's job files; what it did: the tables it created or changed (from `initial`,
+ * each table's JSON when it started), in schema order, with its counts.
+ */
+export async function resultOfGroup(
+  run: GroupRun,
+  initial: Map<string, string>,
+): Promise<GroupResult> {
   const files = await run.jobs.close();
   const tables: [string, Table][] = [];
   for (const [name, table] of Object.entries(run.schema.tables)) {

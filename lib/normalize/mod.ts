@@ -20,3 +20,10 @@ export * from "./relational.ts";
 export * from "./evolve.ts";
 export * from "./copy_format.ts";
 export * from "./normalize.ts";
+export {
+  type ExtractFollower,
+  followExtract,
+  type FollowOptions,
+  type TableProgress,
+  tablesToTakeOver,
+} from "./follow.ts";

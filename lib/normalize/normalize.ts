@@ -33,6 +33,7 @@ import {
   normalizeGroup,
   runGroup,
 } from "./group.ts";
+import type { ExtractFollower } from "./follow.ts";
 
 /** What normalizing one package did. */
 export interface NormalizeInfo {
@@ -58,6 +59,8 @@ export interface NormalizeInfo {
   schemaVersionHash: string;
   /** Threads that normalized the package (1: the main thread alone). */
   threads: number;
+  /** Whether a worker normalized it while it was extracted ({@linkcode followExtract}). */
+  followed: boolean;
 }
 
 /** Options of {@linkcode normalizePackage}. */
@@ -91,12 +94,18 @@ export interface NormalizePackageOptions {
    * @default {8 MiB when workers is given, else 32 MiB: only big packages pay for a worker}
    */
   parallelMinBytes?: number;
+  /**
+   * The package followed while it was extracted ({@linkcode followExtract}): its groups are
+   * used when they are what normalizing the package gives, else the package is normalized
+   * as usual. @default {undefined}
+   */
+  follower?: ExtractFollower;
 }
 
 /** Below this many extracted bytes a worker's start (~100 ms) outweighs what it saves. */
-const PARALLEL_MIN_BYTES = 8 << 20;
+export const PARALLEL_MIN_BYTES = 8 << 20;
 /** Without a configured `workers`, only packages this big pay a worker's memory. */
-const AUTO_PARALLEL_MIN_BYTES = 32 << 20;
+export const AUTO_PARALLEL_MIN_BYTES = 32 << 20;
 
 /** Default of {@linkcode NormalizePackageOptions.workers}: the CPUs, at most 4. */
 export function defaultNormalizeWorkers(): number {
@@ -146,8 +155,15 @@ export async function normalizePackage(
     await storage.remove("normalizing", loadId);
     settings.target = await storage.create("normalizing", loadId);
   };
-  const plan = await parallelPlan(inputs, options);
   let result: NormalizedGroups | undefined;
+  if (options.follower) {
+    settings.target = storage.path("normalizing", loadId);
+    for (const _ of inputs) await options.hook?.("normalize_file");
+    const groups = await options.follower.finish(schemaText, inputs, settings);
+    result = groups && mergeGroups(schemaText, groups, 2);
+    if (result) result.followed = true;
+  }
+  const plan = result ? undefined : await parallelPlan(inputs, options);
   if (plan) {
     await freshTarget();
     // a failure here is reproduced, with its exact error, by the one pass below
@@ -191,6 +207,7 @@ export async function normalizePackage(
     schemaVersion: schema.version,
     schemaVersionHash: schema.version_hash,
     threads: result.threads,
+    followed: result.followed ?? false,
   };
 }
 
@@ -249,6 +266,8 @@ interface NormalizedGroups {
   rows: Record<string, number>;
   files: string[];
   threads: number;
+  /** Normalized while it was extracted. */
+  followed?: boolean;
 }
 
 /**
@@ -343,6 +362,19 @@ async function normalizeInParallel(
     for (const w of workers) w.terminate();
   }
 
+  return mergeGroups(schemaText, results, threads);
+}
+
+/**
+ * Groups normalized apart (each from the package's schema), merged in file order: the
+ * package's schema with the tables each group changed, their updates, rows and files.
+ * Undefined when two groups changed the same table (then one pass must do it).
+ */
+function mergeGroups(
+  schemaText: string,
+  results: GroupResult[],
+  threads: number,
+): NormalizedGroups | undefined {
   const schema = fromStoredJson(schemaText);
   const evolution: NormalizedGroups["evolution"] = { updates: {}, info: emptyEvolutionInfo() };
   const rows: Record<string, number> = {};

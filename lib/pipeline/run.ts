@@ -13,7 +13,13 @@ import { extract, type ExtractInfo } from "../extract/mod.ts";
 import { Cursors } from "../extract/incremental.ts";
 import { loadPackage, type LoadPackageInfo } from "../load/load.ts";
 import type { SqlClient } from "../load/sql_client.ts";
-import { normalizedRows, type NormalizeInfo, normalizePackage } from "../normalize/mod.ts";
+import {
+  type ExtractFollower,
+  followExtract,
+  normalizedRows,
+  type NormalizeInfo,
+  normalizePackage,
+} from "../normalize/mod.ts";
 import {
   applyTableHints,
   bumpVersion,
@@ -207,6 +213,18 @@ async function lockWorkdir(workdir: string, log: (line: string) => void): Promis
   return { [Symbol.dispose]: () => attempt.file.close() };
 }
 
+/**
+ * Tests only: `GITLAB_PG_TEST_FOLLOW_MIN_BYTES=<n>` makes a worker normalize a package while it
+ * is extracted once it holds n bytes (0: at once), instead of from 32 MiB (8 MiB with
+ * `[normalize] workers` set); a huge n turns that off.
+ */
+export const FOLLOW_MIN_BYTES_ENV = "GITLAB_PG_TEST_FOLLOW_MIN_BYTES";
+
+function followMinBytes(): number | undefined {
+  const text = Deno.env.get(FOLLOW_MIN_BYTES_ENV);
+  return text && /^\d+$/.test(text) ? Number(text) : undefined;
+}
+
 /** The run itself, in the locked working dir `workdir`. */
 async function runLocked(
   config: Config,
@@ -242,6 +260,7 @@ async function runLocked(
     }
   };
   let extractInfo: ExtractInfo | undefined;
+  let follower: ExtractFollower | undefined;
   let schema: StoredSchema;
   try {
     // state: the newest of local, newest pending package and destination (never ahead of data)
@@ -342,6 +361,12 @@ async function runLocked(
       ...(schema.normalizers.json.config ?? {}),
       max_nesting: config.source.max_table_nesting ?? catalog.maxTableNesting,
     };
+    // a worker normalizes the files while they are written (once they are big enough)
+    follower = followExtract(storage, loadId, JSON.stringify(schema), {
+      workers: config.normalize.workers,
+      schemaContract: options.schemaContract,
+      minBytes: followMinBytes(),
+    });
     extractInfo = await extract(catalog, {
       source: config.source,
       baseUrl: baseUrlOf(config, catalog),
@@ -402,13 +427,22 @@ async function runLocked(
         pipeline_state: state,
       }),
     );
+    await follower?.hold();
     await storage.move(loadId, "extracting", "extracted");
     await hook("extract_committed");
     await saveLocalState(workdir, state as PipelineState);
 
     // 3. normalize and load it
-    const normInfo: NormalizeInfo = await normalizePackage(storage, loadId, normalizeOptions);
-    if (normInfo.threads > 1) {
+    const normInfo: NormalizeInfo = await normalizePackage(storage, loadId, {
+      ...normalizeOptions,
+      follower,
+    });
+    if (normInfo.followed) {
+      log(`Normalized package ${loadId} while it was extracted (1 worker)`);
+    } else if (follower?.why) {
+      log(`Normalized package ${loadId} after it was extracted: ${follower.why}`);
+    }
+    if (!normInfo.followed && normInfo.threads > 1) {
       log(`Normalized package ${loadId}: root tables in ${normInfo.threads} threads`);
     }
     await hook("normalized");
@@ -419,6 +453,7 @@ async function runLocked(
     });
     schema = await adoptLoadedSchema(storage, loadId, schema, workdir);
   } finally {
+    follower?.cancel();
     if (!options.client) await client.close();
   }
   await saveWorkingSchema(workdir, schema);

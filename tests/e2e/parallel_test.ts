@@ -1,7 +1,8 @@
 /**
  * End to end: `normalize.workers` — a package big enough to be normalized by two threads
  * (root tables in parallel, in a worker that `main.ts` starts from its own module graph, as the
- * binary does) loads the same tables, columns in the same order, as a run with one thread.
+ * binary does), or by a worker while it is extracted, loads the same tables, columns in the
+ * same order, as a run with one thread.
  */
 
 import assert from "node:assert/strict";
@@ -29,7 +30,8 @@ async function snapshot(dataset: string) {
 }
 
 Deno.test({
-  name: "run with normalize.workers = 2: the tables of a one-thread run",
+  name:
+    "run with normalize.workers = 2, in parallel or following the extract: the tables of a one-thread run",
   ignore: pgIgnore,
   sanitizeResources: false,
   sanitizeOps: false,
@@ -44,10 +46,12 @@ Deno.test({
       },
     });
     const cwd = await Deno.makeTempDir({ prefix: "gitlab-pg-parallel-" });
-    const datasets = [uniqueDataset("par1"), uniqueDataset("par2")];
+    const datasets = [uniqueDataset("par1"), uniqueDataset("par2"), uniqueDataset("par3")];
     try {
       const results = [];
-      for (const [i, workers] of ["1", "2"].entries()) {
+      // one thread; two after the extract (following off); a worker following the extract
+      const runs = [["1", ""], ["2", "999999999999"], ["2", "0"]];
+      for (const [i, [workers, followFrom]] of runs.entries()) {
         const r = await runCli(
           ["run", "--resources", "issues,merge_requests", "--progress", "none"],
           {
@@ -62,6 +66,7 @@ Deno.test({
               PIPELINES_DIR: `${cwd}/pipelines`,
               NORMALIZE__WORKERS: workers,
               RUNTIME__LOG_LEVEL: "INFO",
+              ...(followFrom ? { GITLAB_PG_TEST_FOLLOW_MIN_BYTES: followFrom } : {}),
             },
           },
         );
@@ -70,11 +75,19 @@ Deno.test({
       }
       assert.doesNotMatch(results[0].stderr, /in \d+ threads/);
       assert.match(results[1].stderr, /root tables in 2 threads/);
-      const [one, two] = [await snapshot(datasets[0]), await snapshot(datasets[1])];
+      assert.doesNotMatch(results[1].stderr, /while it was extracted/);
+      assert.match(results[2].stderr, /Normalized package [\d.]+ while it was extracted/);
+      const [one, two, three] = [
+        await snapshot(datasets[0]),
+        await snapshot(datasets[1]),
+        await snapshot(datasets[2]),
+      ];
       assert.ok(one.rows.issues.length === 3000 && one.rows.merge_requests.length === 3000);
       assert.ok(one.columns.length > 4, JSON.stringify(one.columns.map((c) => c.t)));
       assert.deepEqual(two.columns, one.columns);
       assert.deepEqual(two.rows, one.rows);
+      assert.deepEqual(three.columns, one.columns);
+      assert.deepEqual(three.rows, one.rows);
     } finally {
       for (const d of datasets) await dropDataset(d);
       await Deno.remove(cwd, { recursive: true });
