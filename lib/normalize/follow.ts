@@ -39,7 +39,15 @@ import {
 export type FollowRequest =
   | { type: "follow"; schemaText: string; dir: string; settings: GroupSettings; pollMs: number }
   | { type: "hold" }
-  | { type: "finish"; schemaText: string; dir: string; files: string[]; drop: string[] };
+  | {
+    type: "finish";
+    schemaText: string;
+    dir: string;
+    files: string[];
+    drop: string[];
+    /** The files the extract vouched for (its `plain_json.json`). */
+    plainFiles: string[];
+  };
 
 /** A following worker's answers. */
 export type FollowReply =
@@ -95,10 +103,19 @@ export class PackageFollower {
   readonly #buffer = new Uint8Array(READ_BYTES);
   /** Why the result cannot be used (set once; following stops). */
   #broken?: string;
+  /** Files known to be plain JSON (at the finish: the extract's list). */
+  #plain = new Set<string>();
+  /** Set by {@linkcode hold}: the step under way stops after the chunk it is on. */
+  #held = false;
 
   constructor(schemaText: string, settings: GroupSettings) {
     this.#startText = schemaText;
     this.#settings = settings;
+  }
+
+  /** Stops the step under way after the chunk it is on (the next finish reads the rest). */
+  hold(): void {
+    this.#held = true;
   }
 
   /** Bytes read so far per root table. */
@@ -135,6 +152,7 @@ export class PackageFollower {
     names = names.filter((n) => FOLLOWED_SUFFIXES.some((s) => n.endsWith(s))).sort();
     let progressed = false;
     for (const [table, files] of byTable(names)) {
+      if (this.#held) break;
       if (table === STATE_TABLE) continue; // written last, normalized from the final schema
       try {
         if (await this.#advance(dir, table, files, this.#startText, false)) progressed = true;
@@ -158,7 +176,10 @@ export class PackageFollower {
     schemaText: string,
     files: string[],
     drop: string[] = [],
+    plainFiles: string[] = [],
   ): Promise<{ results: [string, GroupResult][] | null; why?: string }> {
+    this.#held = false;
+    this.#plain = new Set(plainFiles);
     for (const table of drop) {
       const t = this.#tables.get(table);
       this.#tables.delete(table);
@@ -229,12 +250,15 @@ export class PackageFollower {
         t.current = next;
         t.offset = 0;
         t.rest = new Uint8Array(0);
-        t.group.beginFile(join(dir, NEW_JOBS, next), false);
+        t.group.beginFile(join(dir, NEW_JOBS, next), this.#plain.has(next));
+      } else if (final) {
+        // the rest of a file begun while it was written: plain JSON.parse if it is vouched for
+        t.group.setPlain(this.#plain.has(t.current));
       }
       // a later file of the same writer means this one was closed before it was started
       const complete = final || isSuperseded(t.current, names);
       if (await this.#read(join(dir, NEW_JOBS, t.current), t)) progressed = true;
-      if (!complete) return progressed;
+      if (!complete || this.#held) return progressed;
       if (t.rest.length > 0) {
         await t.group.lines([this.#decoder.decode(t.rest)]);
         t.rest = new Uint8Array(0);
@@ -267,6 +291,7 @@ export class PackageFollower {
       t.rest = chunk.slice(last + 1);
       const text = this.#decoder.decode(head);
       await t.group.lines(text.split("\n"));
+      if (this.#held) return progressed;
     }
   }
 }
@@ -509,6 +534,7 @@ export function followExtract(
           dir: finalDir,
           files,
           drop,
+          plainFiles: settings.plainFiles ?? [],
         };
         w.postMessage(request);
         const own = new Map<string, GroupResult>();
@@ -564,6 +590,7 @@ export function followInWorker(post: (reply: FollowReply) => void): (r: FollowRe
       loop.catch(() => {}); // its error is told at the hold or finish
     } else if (request.type === "hold") {
       hold = true;
+      follower?.hold();
       (loop ?? Promise.resolve()).then(
         () => post({ type: "held", progress: follower?.progress() ?? {} }),
         (e) => post({ type: "failed", message: messageOf(e) }),
@@ -578,6 +605,7 @@ export function followInWorker(post: (reply: FollowReply) => void): (r: FollowRe
           request.schemaText,
           request.files,
           request.drop,
+          request.plainFiles,
         );
         post({ type: "done", results, why });
       }).catch((e) => post({ type: "failed", message: messageOf(e) }));

@@ -213,6 +213,14 @@ export class GroupNormalizer {
     };
   }
 
+  /**
+   * From now on, reads the current file's lines with plain `JSON.parse` (`plain`: the extract
+   * vouched for the file) or with the exact parser's checks.
+   */
+  setPlain(plain: boolean): void {
+    this.#file!.parse = plain ? JSON.parse : parseRecord;
+  }
+
   /** Normalizes complete lines of the current file, in order. */
   async lines(lines: string[]): Promise<void> {
     const file = this.#file!;

@@ -177,7 +177,7 @@ Deno.test("followExtract(): a table taken over at the end is normalized anew her
   const root = await Deno.makeTempDir();
   try {
     const e = await extracting(root);
-    const data = { issues: records("issues", 80), jobs: records("jobs", 60) };
+    const data = { issues: records("issues", 800), jobs: records("jobs", 800) };
     const schema = schemaOf({ ...data, _dlt_pipeline_state: [STATE] });
     const seen: string[][] = [];
     const follower = followExtract(e.storage, LOAD_ID, JSON.stringify(schema), {
@@ -191,13 +191,21 @@ Deno.test("followExtract(): a table taken over at the end is normalized anew her
     });
     const writers = Object.keys(data).map((t) => new JobWriter(e.dir, t, "typed-jsonl"));
     for (const [i, items] of Object.values(data).entries()) {
-      for (const item of items.slice(0, 30)) await writers[i].write(JSON.stringify(item));
+      for (const item of items.slice(0, 400)) await writers[i].write(JSON.stringify(item));
       await writers[i].flush();
     }
-    await until(async () => (await e.storage.list("normalizing")).length > 0, "the worker");
-    await sleep(300);
+    // the worker has written rows of both tables to disk
+    const written = (table: string) => {
+      try {
+        const jobs = join(e.storage.path("normalizing", LOAD_ID), NEW_JOBS);
+        return [...Deno.readDirSync(jobs)].some((f) => f.name.startsWith(`${table}.`));
+      } catch {
+        return false;
+      }
+    };
+    await until(() => written("issues") && written("jobs"), "the worker's first rows");
     for (const [i, items] of Object.values(data).entries()) {
-      for (const item of items.slice(30)) await writers[i].write(JSON.stringify(item));
+      for (const item of items.slice(400)) await writers[i].write(JSON.stringify(item));
       await writers[i].close();
     }
     const r = await finishBoth(e, schema, follower);
