@@ -313,6 +313,25 @@ if (only.has("latency")) {
       fmt((oneMany.requests / oneMany.wallMs) / (oneSeq.requests / oneSeq.wallMs), 2)
     }x; ${sameRows(oneSeq, oneMany)}`,
   );
+  // a package over 32 MiB: a worker normalizes it while it is extracted, or (off) after
+  await using large = await startFakeGitlab({
+    size: bulkSize(big),
+    latencyMs: latency,
+    jitterMs: Number(values.jitter),
+  });
+  const following = await runLoad(large, { destination: "postgres", resources });
+  line(`full pages 4 x ${big}, conc. default`, following);
+  const after = await runLoad(large, {
+    destination: "postgres",
+    resources,
+    env: { GITLAB_PG_TEST_FOLLOW_MIN_BYTES: "999999999999" },
+  });
+  line(`same, normalized after extract`, after);
+  console.log(
+    `  wall normalizing while extracting ÷ after: ${fmt(following.wallMs / after.wallMs, 2)}; ${
+      sameRows(following, after)
+    }`,
+  );
 }
 
 if (only.has("ratelimit")) {
