@@ -82,7 +82,7 @@ export function describeConfigKeys(): ConfigKeyInfo[] {
     row(
       "normalize.workers",
       "",
-      "Threads normalizing root tables in parallel, for packages of 8 MiB or more (1 = one pass; unset: CPUs up to 4, from 32 MiB)",
+      "Threads normalizing root tables in parallel, and a worker normalizing while extracting, for packages of 8 MiB or more (1 = one pass after extract; unset: CPUs up to 4, from 32 MiB)",
     ),
     row(
       "sources.gitlab.base_url",

@@ -116,13 +116,15 @@ Deno.test("followExtract(): a package normalized while it is written is the pack
         if (i < items.length) await writers[table].write(JSON.stringify(items[i]));
       }
       if (i === 100) {
-        // the follower reads what is on disk while the extract goes on
+        // the follower reads what is on disk while the extract goes on (its worker may take a
+        // while to start on a busy machine: it polls every 2 ms once it runs)
         await writers.issues.flush();
         await until(async () => {
           const f = issuesFile();
           return f !== undefined && (await Deno.stat(join(e.dir, NEW_JOBS, f.name))).size > 0;
         }, "the issues file");
-        await sleep(50);
+        await until(async () => (await e.storage.list("normalizing")).length > 0, "the worker");
+        await sleep(1500);
       }
     }
     for (const w of Object.values(writers)) await w.close();
