@@ -22,6 +22,7 @@ import { fromStoredJson } from "../schema/export.ts";
 import type { StoredSchema } from "../schema/types.ts";
 import {
   AUTO_PARALLEL_MIN_BYTES,
+  CHUNK_ROWS,
   defaultNormalizeWorkers,
   PARALLEL_MIN_BYTES,
 } from "./normalize.ts";
@@ -123,11 +124,6 @@ export class PackageFollower {
     const out: Record<string, number> = {};
     for (const [table, t] of this.#tables) out[table] = t.done + (t.current ? t.offset : 0);
     return out;
-  }
-
-  /** Why following stopped early, if it did. */
-  get broken(): string | undefined {
-    return this.#broken;
   }
 
   /**
@@ -313,7 +309,7 @@ function isSuperseded(name: string, names: string[]): boolean {
   });
 }
 
-/** Sorted job file names by root table, tables in the order of their first file. */
+/** Sorted job file names (or paths) by root table, tables in the order of their first file. */
 function byTable(names: string[]): Map<string, string[]> {
   const tables = new Map<string, string[]>();
   for (const name of names) {
@@ -460,7 +456,7 @@ export function followExtract(
     const settings: GroupSettings = {
       loadId,
       target,
-      chunkRows: options.chunkRows ?? 200,
+      chunkRows: options.chunkRows ?? CHUNK_ROWS,
       maxFileBytes: options.maxFileBytes,
       schemaContract: options.schemaContract,
     };
@@ -513,20 +509,15 @@ export function followExtract(
       if (!w) return undefined;
       try {
         const files = paths.map((p) => p.split(/[\\/]/).pop()!);
-        const tables = byTable(files.slice().sort());
-        const sizes = new Map<string, number>();
-        for (const path of paths) {
-          const { table } = extractedJob(path);
-          sizes.set(table, (sizes.get(table) ?? 0) + (await Deno.stat(path)).size);
+        const tables = byTable([...paths].sort());
+        const progressOf: TableProgress[] = [];
+        for (const [table, tablePaths] of tables) {
+          let bytes = 0;
+          for (const path of tablePaths) bytes += (await Deno.stat(path)).size;
+          progressOf.push({ table, bytes, read: progress[table] ?? 0 });
         }
         // the tables the worker is least far in are normalized anew here, at the same time
-        const drop = (options.takeOver ?? tablesToTakeOver)(
-          [...tables.keys()].map((t) => ({
-            table: t,
-            bytes: sizes.get(t) ?? 0,
-            read: progress[t] ?? 0,
-          })),
-        );
+        const drop = (options.takeOver ?? tablesToTakeOver)(progressOf);
         const finalDir = storage.path("extracted", loadId);
         const request: FollowRequest = {
           type: "finish",
@@ -540,9 +531,9 @@ export function followExtract(
         const own = new Map<string, GroupResult>();
         let failed = false;
         for (const table of drop) {
-          const tablePaths = paths.filter((p) => extractedJob(p).table === table);
           try {
-            own.set(table, await runGroup({ schemaText: text, paths: tablePaths, settings }));
+            const request = { schemaText: text, paths: tables.get(table)!, settings };
+            own.set(table, await runGroup(request));
           } catch {
             failed = true; // the one pass after this tells the error
             break;

@@ -102,6 +102,9 @@ export interface NormalizePackageOptions {
   follower?: ExtractFollower;
 }
 
+/** Rows buffered per table before they are written (the default of `chunkRows`). */
+export const CHUNK_ROWS = 200;
+
 /** Below this many extracted bytes a worker's start (~100 ms) outweighs what it saves. */
 export const PARALLEL_MIN_BYTES = 8 << 20;
 /** Without a configured `workers`, only packages this big pay a worker's memory. */
@@ -145,7 +148,7 @@ export async function normalizePackage(
   const settings: GroupSettings = {
     loadId,
     target: "",
-    chunkRows: options.chunkRows ?? 200,
+    chunkRows: options.chunkRows ?? CHUNK_ROWS,
     maxFileBytes: options.maxFileBytes,
     schemaContract: options.schemaContract,
     plainFiles: await readPlainFiles(join(source, PLAIN_JSON_FILE)),

@@ -5,6 +5,7 @@
  * @module
  */
 
+import assert from "node:assert/strict";
 import { join } from "node:path";
 import {
   applyTableHints,
@@ -18,6 +19,15 @@ import { PackageStorage } from "../../lib/storage/package_storage.ts";
 
 const samples = new URL("../testdata/reference/gitlab-samples/", import.meta.url);
 export const LOAD_ID = "1714567890.123456";
+/** A pipeline state row as the extract writes it into `_dlt_pipeline_state`. */
+export const PIPELINE_STATE = {
+  version: 1,
+  engine_version: 4,
+  pipeline_name: "gitlab",
+  state: "eNoLSS0u0c3PS7UyMjA=",
+  created_at: "2024-05-01T12:00:00.000Z",
+  version_hash: "abc",
+};
 const ID_COLUMNS = new Set(["_dlt_id", "_dlt_parent_id", "_dlt_root_id"]);
 
 const sample = (name: string): Record<string, unknown>[] =>
@@ -121,5 +131,26 @@ export async function copyDir(from: string, to: string): Promise<void> {
   for (const e of Deno.readDirSync(from)) {
     if (e.isDirectory) await copyDir(join(from, e.name), join(to, e.name));
     else await Deno.copyFile(join(from, e.name), join(to, e.name));
+  }
+}
+
+/** Two {@linkcode snapshot}s of normalized packages are the same package. */
+export function assertSamePackage(
+  got: ReturnType<typeof snapshot>,
+  want: ReturnType<typeof snapshot>,
+): void {
+  assert.deepEqual(got.tableOrder, want.tableOrder);
+  assert.equal(got.schema, want.schema);
+  assert.equal(got.updates, want.updates);
+  assert.deepEqual(got.jobs, want.jobs);
+}
+
+/** Runs `fn` with a new temporary folder, removed afterwards. */
+export async function withTempDir(fn: (root: string) => Promise<void>): Promise<void> {
+  const root = await Deno.makeTempDir();
+  try {
+    await fn(root);
+  } finally {
+    await Deno.remove(root, { recursive: true });
   }
 }

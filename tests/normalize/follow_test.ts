@@ -10,16 +10,16 @@ import { toStoredJson } from "../../lib/schema/mod.ts";
 import type { StoredSchema } from "../../lib/schema/types.ts";
 import { JobWriter } from "../../lib/storage/job_writer.ts";
 import { NEW_JOBS, PackageStorage } from "../../lib/storage/package_storage.ts";
-import { copyDir, LOAD_ID, records, schemaOf, snapshot } from "./_package.ts";
-
-const STATE = {
-  version: 1,
-  engine_version: 4,
-  pipeline_name: "gitlab",
-  state: "eNoLSS0u0c3PS7UyMjA=",
-  created_at: "2024-05-01T12:00:00.000Z",
-  version_hash: "abc",
-};
+import {
+  assertSamePackage,
+  copyDir,
+  LOAD_ID,
+  PIPELINE_STATE,
+  records,
+  schemaOf,
+  snapshot,
+  withTempDir,
+} from "./_package.ts";
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -53,7 +53,7 @@ async function finishBoth(
   follower: ReturnType<typeof followExtract>,
 ) {
   const state = new JobWriter(e.dir, "_dlt_pipeline_state", "typed-jsonl");
-  await state.write(JSON.stringify(STATE));
+  await state.write(JSON.stringify(PIPELINE_STATE));
   await state.close();
   await Deno.writeTextFile(join(e.dir, "schema.json"), toStoredJson(schema));
   const read = await follower!.hold();
@@ -85,15 +85,14 @@ const comparable = (
 ) => rest;
 
 Deno.test("followExtract(): a package normalized while it is written is the package of one pass", async () => {
-  const root = await Deno.makeTempDir();
-  try {
+  await withTempDir(async (root) => {
     const e = await extracting(root);
     const data = {
       issues: records("issues", 300),
       jobs: records("jobs", 200),
       merge_requests: records("merge_requests", 250),
     };
-    const schema = schemaOf({ ...data, _dlt_pipeline_state: [STATE] });
+    const schema = schemaOf({ ...data, _dlt_pipeline_state: [PIPELINE_STATE] });
     const startSchema = structuredClone(schema);
     delete startSchema.tables._dlt_pipeline_state; // a first run adds it after the extract
     const follower = followExtract(e.storage, LOAD_ID, JSON.stringify(startSchema), {
@@ -137,13 +136,8 @@ Deno.test("followExtract(): a package normalized while it is written is the pack
     assert.deepEqual(comparable(r.followedInfo), comparable(r.oneInfo));
     assert.ok(r.one.tableOrder.includes("issues__extra_list__nested__deep"), "nested tables made");
     assert.ok(r.oneInfo.newVariantColumns.issues?.length, "a variant column made");
-    assert.deepEqual(r.followed.tableOrder, r.one.tableOrder);
-    assert.equal(r.followed.schema, r.one.schema);
-    assert.equal(r.followed.updates, r.one.updates);
-    assert.deepEqual(r.followed.jobs, r.one.jobs);
-  } finally {
-    await Deno.remove(root, { recursive: true });
-  }
+    assertSamePackage(r.followed, r.one);
+  });
 });
 
 /** Extracts `data` with a follower, writing each table's file in two halves. */
@@ -176,11 +170,10 @@ async function followInHalves(
 }
 
 Deno.test("followExtract(): a table taken over at the end is normalized anew here, the worker's files of it removed", async () => {
-  const root = await Deno.makeTempDir();
-  try {
+  await withTempDir(async (root) => {
     const e = await extracting(root);
     const data = { issues: records("issues", 800), jobs: records("jobs", 800) };
-    const schema = schemaOf({ ...data, _dlt_pipeline_state: [STATE] });
+    const schema = schemaOf({ ...data, _dlt_pipeline_state: [PIPELINE_STATE] });
     const seen: string[][] = [];
     const follower = followExtract(e.storage, LOAD_ID, JSON.stringify(schema), {
       workers: 2,
@@ -214,20 +207,15 @@ Deno.test("followExtract(): a table taken over at the end is normalized anew her
     assert.deepEqual(seen, [["_dlt_pipeline_state:false", "issues:true", "jobs:true"]]);
     assert.equal(r.followedInfo.followed, true, follower!.why);
     assert.deepEqual(comparable(r.followedInfo), comparable(r.oneInfo));
-    assert.equal(r.followed.schema, r.one.schema);
-    assert.equal(r.followed.updates, r.one.updates);
-    assert.deepEqual(r.followed.jobs, r.one.jobs);
-  } finally {
-    await Deno.remove(root, { recursive: true });
-  }
+    assertSamePackage(r.followed, r.one);
+  });
 });
 
 Deno.test("followExtract(): lines (and characters) split across writes are read whole", async () => {
-  const root = await Deno.makeTempDir();
-  try {
+  await withTempDir(async (root) => {
     const e = await extracting(root);
     const items = records("issues", 6).map((r, i) => ({ ...r, title: `Über straße ${i} 🎉` }));
-    const schema = schemaOf({ issues: items, _dlt_pipeline_state: [STATE] });
+    const schema = schemaOf({ issues: items, _dlt_pipeline_state: [PIPELINE_STATE] });
     const follower = followExtract(e.storage, LOAD_ID, JSON.stringify(schema), {
       workers: 2,
       minBytes: 0,
@@ -253,17 +241,14 @@ Deno.test("followExtract(): lines (and characters) split across writes are read 
     assert.equal(r.followedInfo.rows.issues, 6);
     assert.deepEqual(r.followed.jobs, r.one.jobs);
     assert.match(JSON.stringify(r.followed.jobs.issues), /Über straße 5 🎉/);
-  } finally {
-    await Deno.remove(root, { recursive: true });
-  }
+  });
 });
 
 Deno.test("followExtract(): a schema changed during the extract: normalized again, as one pass", async () => {
-  const root = await Deno.makeTempDir();
-  try {
+  await withTempDir(async (root) => {
     const e = await extracting(root);
     const data = { issues: records("issues", 60), jobs: records("jobs", 40) };
-    const schema = schemaOf({ ...data, _dlt_pipeline_state: [STATE] });
+    const schema = schemaOf({ ...data, _dlt_pipeline_state: [PIPELINE_STATE] });
     const follower = await followInHalves(e, data, schema);
     // e.g. a hint the extract learnt late: the rows follow another schema
     schema.tables.issues.columns.title = { name: "title", data_type: "text", nullable: false };
@@ -271,19 +256,15 @@ Deno.test("followExtract(): a schema changed during the extract: normalized agai
     assert.equal(r.followedInfo.followed, false);
     assert.match(follower!.why ?? "", /schema changed/);
     assert.deepEqual(r.left, []);
-    assert.equal(r.followed.schema, r.one.schema);
-    assert.deepEqual(r.followed.jobs, r.one.jobs);
-  } finally {
-    await Deno.remove(root, { recursive: true });
-  }
+    assertSamePackage(r.followed, r.one);
+  });
 });
 
 Deno.test("followExtract(): a file that sorts before one already read: normalized again, as one pass", async () => {
-  const root = await Deno.makeTempDir();
-  try {
+  await withTempDir(async (root) => {
     const e = await extracting(root);
     const data = { issues: records("issues", 60) };
-    const schema = schemaOf({ ...data, _dlt_pipeline_state: [STATE] });
+    const schema = schemaOf({ ...data, _dlt_pipeline_state: [PIPELINE_STATE] });
     const late = records("issues", 70).slice(60);
     const follower = await followInHalves(e, data, schema, async () => {
       // another writer of the same table whose file name sorts first (its rows come first)
@@ -296,20 +277,16 @@ Deno.test("followExtract(): a file that sorts before one already read: normalize
     const r = await finishBoth(e, schema, follower);
     assert.equal(r.followedInfo.followed, false);
     assert.match(follower!.why ?? "", /appeared before one already read/);
-    assert.equal(r.followed.schema, r.one.schema);
-    assert.deepEqual(r.followed.jobs, r.one.jobs);
+    assertSamePackage(r.followed, r.one);
     assert.equal(r.oneInfo.rows.issues, 70);
-  } finally {
-    await Deno.remove(root, { recursive: true });
-  }
+  });
 });
 
 Deno.test("followExtract(): bad JSON in a followed file fails as one pass does", async () => {
-  const root = await Deno.makeTempDir();
-  try {
+  await withTempDir(async (root) => {
     const e = await extracting(root);
     const data = { issues: records("issues", 40), jobs: records("jobs", 40) };
-    const schema = schemaOf({ ...data, _dlt_pipeline_state: [STATE] });
+    const schema = schemaOf({ ...data, _dlt_pipeline_state: [PIPELINE_STATE] });
     const follower = await followInHalves(e, data, schema, async () => {
       const w = new JobWriter(e.dir, "jobs", "typed-jsonl");
       await w.write('{"id": 1, "broken": ');
@@ -319,18 +296,15 @@ Deno.test("followExtract(): bad JSON in a followed file fails as one pass does",
     assert.ok(error instanceof Error);
     assert.match(error.message, /bad JSON in "jobs\.[0-9a-f]{10}\.0\.typed-jsonl" line 1/);
     follower!.cancel();
-  } finally {
-    await Deno.remove(root, { recursive: true });
-  }
+  });
 });
 
 Deno.test("followExtract(): nothing followed below its size, with one thread, or once cancelled", async () => {
-  const root = await Deno.makeTempDir();
-  try {
+  await withTempDir(async (root) => {
     const e = await extracting(root);
     assert.equal(followExtract(e.storage, LOAD_ID, "{}", { workers: 1 }), undefined);
     const data = { issues: records("issues", 20) };
-    const schema = schemaOf({ ...data, _dlt_pipeline_state: [STATE] });
+    const schema = schemaOf({ ...data, _dlt_pipeline_state: [PIPELINE_STATE] });
     const follower = followExtract(e.storage, LOAD_ID, JSON.stringify(schema), {
       workers: 2,
       minBytes: 1 << 30,
@@ -348,9 +322,7 @@ Deno.test("followExtract(): nothing followed below its size, with one thread, or
     assert.deepEqual(r.followed.jobs, r.one.jobs);
     follower!.cancel();
     follower!.cancel();
-  } finally {
-    await Deno.remove(root, { recursive: true });
-  }
+  });
 });
 
 Deno.test("tablesToTakeOver(): the tables whose new pass ends with the worker's rest", () => {

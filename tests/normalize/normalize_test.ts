@@ -11,6 +11,7 @@ import {
 } from "../../lib/schema/mod.ts";
 import { JobWriter } from "../../lib/storage/job_writer.ts";
 import { PackageStorage } from "../../lib/storage/package_storage.ts";
+import { PIPELINE_STATE } from "./_package.ts";
 
 const samples = new URL("../testdata/reference/gitlab-samples/", import.meta.url);
 const LOAD_ID = "1714567890.123456";
@@ -67,19 +68,11 @@ Deno.test("normalizePackage() writes COPY jobs, schema and updates for GitLab sa
     const mrs = JSON.parse(await Deno.readTextFile(new URL("merge_requests.json", samples)));
     const jobs = JSON.parse(await Deno.readTextFile(new URL("jobs.json", samples)));
     issues[0].title = "tab\there\nnew line \\ backslash \u0000 nul";
-    const state = {
-      version: 1,
-      engine_version: 4,
-      pipeline_name: "gitlab",
-      state: "eNoLSS0u0c3PS7UyMjA=",
-      created_at: "2024-05-01T12:00:00.000Z",
-      version_hash: "abc",
-    };
     const storage = await extractedPackage(root, {
       issues,
       merge_requests: mrs,
       jobs,
-      _dlt_pipeline_state: [state],
+      _dlt_pipeline_state: [PIPELINE_STATE],
     });
     const info = await normalizePackage(storage, LOAD_ID);
 
