@@ -68,6 +68,9 @@ export function parseCatalog(text: string, options: ParseCatalogOptions = {}): C
   checkStrategies(validation, names.length);
 
   const client: ClientConfig = config.client ?? {};
+  // `auth: bearer` is dlt's type name alone: its secret comes from the config, as in dlt
+  const authType: unknown = client.auth;
+  if (typeof authType === "string") client.auth = { type: authType } as ClientConfig["auth"];
   const items = names.map((_, index) => ({
     index,
     item: validation.value(["resources", index]) as ResourceConfig | string | undefined,

@@ -164,16 +164,24 @@ const paginator: Schema = {
   map: paginatorObject,
 };
 
+const AUTH_TYPES: Record<string, ObjectSchema> = {
+  api_key: object({ name: string, api_key: string, location: oneOf("header", "query", "param") }),
+  bearer: object({ token: string }),
+  http_basic: object({ username: string, password: string }),
+};
+
+/** dlt's `auth`: a map with `type` (bearer when left out), or the type name alone. */
 const auth: Schema = {
-  kind: "tagged",
-  tag: "type",
-  defaultVariant: "bearer",
-  variants: {
-    api_key: object({ name: string, api_key: string, location: oneOf("header", "query", "param") }),
-    bearer: object({ token: string }),
-    http_basic: object({ username: string, password: string }),
+  kind: "choice",
+  expected: 'an auth type or a map with "type"',
+  string: oneOf(...Object.keys(AUTH_TYPES)),
+  map: {
+    kind: "tagged",
+    tag: "type",
+    defaultVariant: "bearer",
+    variants: AUTH_TYPES,
+    unsupported: ["oauth2_client_credentials"],
   },
-  unsupported: ["oauth2_client_credentials"],
 };
 
 const incrementalFields: Record<string, Schema> = {

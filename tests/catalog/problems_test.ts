@@ -169,6 +169,11 @@ const cases: Record<string, string> = {
       auth: {type: oauth2_client_credentials, client_id: x}
     resources: [projects]
   `,
+  auth_string_unsupported: yaml`
+    client:
+      auth: oauth2_client_credentials
+    resources: [projects]
+  `,
   incremental: CLIENT + yaml`
     resources:
       - name: issues

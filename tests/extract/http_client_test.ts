@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { HttpError } from "../../lib/common/errors.ts";
 import { clearSecrets } from "../../lib/common/redact.ts";
+import { parseCatalog } from "../../lib/catalog/parse.ts";
 import { HttpClient, joinUrl, parseRetryAfter } from "../../lib/extract/http_client.ts";
 import {
   json,
@@ -104,6 +105,28 @@ Deno.test("HttpClient uses the catalog auth: name, query location, bearer, basic
     assert.equal(s.requests[4].headers.get("authorization"), "k-header");
     assert.equal(s.requests[4].headers.get("private-token"), null);
     assert.equal(s.requests[5].url.searchParams.get("Authorization"), "k-query");
+  } finally {
+    await s.close();
+  }
+});
+
+Deno.test("HttpClient sends the configured token as dlt's string auth (`auth: bearer`) says", async () => {
+  const s = startServer(() => json([]));
+  try {
+    for (const [i, form] of ["bearer", "http_basic", "api_key"].entries()) {
+      const catalog = parseCatalog(`client:\n  auth: ${form}\nresources: [projects]\n`);
+      assert.deepEqual(catalog.client.auth, { type: form });
+      await new HttpClient({
+        baseUrl: s.origin,
+        auth: catalog.client.auth,
+        source: { api_key: TOKEN },
+      })
+        .request({ url: `r${i}` });
+    }
+    assert.equal(s.requests[0].headers.get("authorization"), `Bearer ${TOKEN}`);
+    // dlt's http_basic without a username or password: nothing to send but a job token
+    assert.equal(s.requests[1].headers.get("authorization"), null);
+    assert.equal(s.requests[2].headers.get("authorization"), TOKEN);
   } finally {
     await s.close();
   }
