@@ -474,7 +474,10 @@ export async function loadPackage(
     const keyHashed = (p: (typeof plans)[number]) => KEY_HASH_STRATEGIES.has(p.mergeStrategy ?? "");
     const stagingTables = plans.filter((p) => p.staged && !keyHashed(p)).flatMap((p) => p.chain);
     const keyHashTables = plans.filter((p) => p.staged && keyHashed(p)).flatMap((p) => p.chain);
-    if (stagingTables.length + keyHashTables.length) {
+    const staged = stagingTables.length + keyHashTables.length > 0;
+    if (staged) {
+      // the staging dataset keeps its own `_dlt_version`, as dlt's does
+      planMigration(ddl, known, staging, { schema, tables: [VERSION_TABLE] });
       for (const t of keyHashTables) {
         if (known.has(staging, t)) ddl.push(`DROP TABLE ${qualified(staging, t)}`);
         known.drop(staging, t);
@@ -497,7 +500,9 @@ export async function loadPackage(
       }
     }
     await tx.exec(ddl.join(";\n"));
-    await writeVersion(tx, dataset, schema, now());
+    const at = now();
+    await writeVersion(tx, dataset, schema, at);
+    if (staged) await writeVersion(tx, staging, schema, at);
     await hook("migrated");
 
     const loadedTables = new Set<string>();

@@ -324,6 +324,14 @@ withDestinations(
       const again = await writePackage(storage, schema, issues);
       await loadPackage(client, { storage, loadId: again, dataset: other });
       const viaStaging = await read(other);
+      // dlt's staging dataset keeps its own _dlt_version: the schema of the load, once
+      const versions = await client.query<{ version_hash: string; n: number }>(
+        `SELECT version_hash, count(*)::int AS n FROM "${other}_staging"._dlt_version GROUP BY 1`,
+      );
+      const hashes = await client.query<{ version_hash: string }>(
+        `SELECT version_hash FROM "${other}"._dlt_version ORDER BY inserted_at DESC LIMIT 1`,
+      );
+      assert.deepEqual(versions, [{ version_hash: hashes[0].version_hash, n: 1 }]);
       viaStaging.labels = viaStaging.labels.filter((l) => !l.startsWith("99:"));
       assert.deepEqual(direct, viaStaging);
     } finally {
