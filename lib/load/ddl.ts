@@ -125,6 +125,13 @@ export function planMigration(
     tables: string[];
     /** `UNIQUE` on `unique` columns (off for staging that may hold a key twice). @default {true} */
     unique?: boolean;
+    /**
+     * When given, a table created here gets its `UNIQUE` constraints later: one `ALTER TABLE …
+     * ADD UNIQUE (…)` per table is set here, to run once its rows are in (an index built over
+     * the rows at once costs a fraction of one kept up row by row; the constraint and its name,
+     * `<table>_<column>_key`, are the same).
+     */
+    deferUnique?: Map<string, string>;
   },
 ): MigrationInfo {
   out.push(`CREATE SCHEMA IF NOT EXISTS ${quoteIdent(dataset)}`);
@@ -136,7 +143,17 @@ export function planMigration(
     if (cols.length === 0) continue;
     const have = known.columns(dataset, name);
     if (!have) {
-      const defs = cols.map((c) => columnDef(c, true, options.unique ?? true)).join(",\n  ");
+      const unique = options.unique ?? true;
+      const later = unique && options.deferUnique
+        ? cols.filter((c) => c.unique).map((c) => `ADD UNIQUE (${quoteIdent(c.name)})`)
+        : [];
+      if (later.length) {
+        options.deferUnique!.set(
+          name,
+          `ALTER TABLE ${qualified(dataset, name)} ${later.join(", ")}`,
+        );
+      }
+      const defs = cols.map((c) => columnDef(c, true, unique && !later.length)).join(",\n  ");
       out.push(`CREATE TABLE ${qualified(dataset, name)} (\n  ${defs}\n)`);
       if (table.description) {
         out.push(

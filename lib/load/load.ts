@@ -427,7 +427,22 @@ export async function loadPackage(
       if (known.has(dataset, t)) ddl.push(`DELETE FROM ${qualified(dataset, t)}`);
     }
     const allTables = Object.keys(schema.tables).filter((t) => hasData(schema, t));
-    const migration = planMigration(ddl, known, dataset, { schema, tables: allTables });
+    // new tables get their UNIQUE constraints once their rows are in (see `deferUnique`)
+    const deferredUnique = new Map<string, string>();
+    const migration = planMigration(ddl, known, dataset, {
+      schema,
+      tables: allTables,
+      deferUnique: deferredUnique,
+    });
+    const addUnique = async (tables: Iterable<string>) => {
+      const stmts: string[] = [];
+      for (const t of tables) {
+        const stmt = deferredUnique.get(t);
+        if (stmt) stmts.push(stmt);
+        deferredUnique.delete(t);
+      }
+      if (stmts.length) await tx.exec(stmts.join(";\n"));
+    };
     const created = new Set(migration.newTables);
 
     // group jobs by root table and decide how each chain is loaded
@@ -518,6 +533,7 @@ export async function loadPackage(
         options.onJob?.({ table: job.table, path: p });
       }
       await hook("copied");
+      await addUnique(chain);
       if (plan.disposition === "merge" && plan.fresh) {
         const stmts = freshMergeSql(schema, { dataset, root, nested });
         if (stmts.length) await tx.exec(stmts.join(";\n"));
@@ -553,6 +569,7 @@ export async function loadPackage(
         if (stmts.length) await tx.exec(stmts.join(";\n"));
       }
     }
+    await addUnique([...deferredUnique.keys()]);
     await tx.query(
       `INSERT INTO ${qualified(dataset, LOADS_TABLE)} ` +
         `(load_id, schema_name, status, inserted_at, schema_version_hash) VALUES ($1, $2, 0, $3, $4)`,

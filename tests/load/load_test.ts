@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { connectPostgres } from "../../lib/destinations/postgres/client.ts";
 import { openPglite } from "../../lib/destinations/pglite/client.ts";
+import { DestinationTables, planMigration } from "../../lib/load/ddl.ts";
 import { deleteInsertSql, loadPackage } from "../../lib/load/load.ts";
 import type { SqlClient } from "../../lib/load/sql_client.ts";
 import { newSchema } from "../../lib/schema/mod.ts";
@@ -566,3 +567,75 @@ for (const strategy of ["delete-insert", "upsert"]) {
     },
   );
 }
+
+Deno.test("planMigration() with deferUnique creates new tables without UNIQUE and keeps the ALTER for later", () => {
+  const schema = issuesSchema("append");
+  const deferred = new Map<string, string>();
+  const ddl: string[] = [];
+  planMigration(ddl, new DestinationTables(), "ds", {
+    schema,
+    tables: ["issues", "issues__labels"],
+    deferUnique: deferred,
+  });
+  assert.ok(ddl.every((s) => !s.includes("UNIQUE")), ddl.join("\n"));
+  assert.deepEqual(Object.fromEntries(deferred), {
+    issues: `ALTER TABLE "ds"."issues" ADD UNIQUE ("_dlt_id")`,
+    issues__labels: `ALTER TABLE "ds"."issues__labels" ADD UNIQUE ("_dlt_id")`,
+  });
+  // without it (and for tables that exist) the constraint is in the CREATE TABLE, as before
+  const inline: string[] = [];
+  planMigration(inline, new DestinationTables(), "ds", { schema, tables: ["issues"] });
+  assert.match(inline.join("\n"), /"_dlt_id" varchar UNIQUE NOT NULL/);
+});
+
+withDestinations(
+  "loadPackage() gives new tables the UNIQUE constraints of CREATE TABLE, added after their rows",
+  async (client, dataset, storage) => {
+    const constraints = async () =>
+      (await client.query<{ t: string; name: string; def: string }>(
+        "SELECT c.relname AS t, k.conname AS name, pg_get_constraintdef(k.oid) AS def " +
+          "FROM pg_constraint k JOIN pg_class c ON c.oid = k.conrelid " +
+          "JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = $1 AND k.contype = 'u' " +
+          "ORDER BY 1, 2",
+        [dataset],
+      )).map((r) => `${r.t}: ${r.name} ${r.def}`);
+    const schema = issuesSchema("append");
+    const first = await writePackage(storage, schema, [{ id: 1, title: "one", labels: ["a"] }]);
+    await loadPackage(client, { storage, loadId: first, dataset });
+    assert.deepEqual(await constraints(), [
+      "issues: issues__dlt_id_key UNIQUE (_dlt_id)",
+      "issues__labels: issues__labels__dlt_id_key UNIQUE (_dlt_id)",
+    ]);
+    // the same names as a table made with the constraint inline (an older load, or dlt)
+    await client.exec(
+      `CREATE TABLE "${dataset}".inline_made (_dlt_id varchar UNIQUE NOT NULL)`,
+    );
+    assert.ok(
+      (await constraints()).includes("inline_made: inline_made__dlt_id_key UNIQUE (_dlt_id)"),
+    );
+    // a second load into the tables keeps one constraint each
+    const second = await writePackage(storage, schema, [{ id: 2, title: "two", labels: ["b"] }]);
+    await loadPackage(client, { storage, loadId: second, dataset });
+    assert.equal((await constraints()).length, 3);
+  },
+);
+
+withDestinations(
+  "loadPackage() into new tables still refuses a row key twice, and leaves nothing behind",
+  async (client, dataset, storage) => {
+    const schema = issuesSchema("append");
+    const loadId = await writePackage(storage, schema, [
+      { id: 1, title: "one", labels: [] },
+      { id: 1, title: "one again", labels: [] },
+    ], { stableIds: true });
+    await assert.rejects(
+      () => loadPackage(client, { storage, loadId, dataset }),
+      /issues__dlt_id_key|duplicate key/,
+    );
+    const tables = await client.query(
+      "SELECT table_name FROM information_schema.tables WHERE table_schema = $1",
+      [dataset],
+    );
+    assert.deepEqual(tables, []);
+  },
+);
