@@ -144,48 +144,38 @@ const isOneArrayLine = (response: HttpResponse): boolean =>
   !mayHaveIndexKey(response.text);
 
 const utf8 = new TextDecoder();
+const toUtf8 = new TextEncoder();
+const TAB = 0x09;
 
 /**
- * An output as lines of a spill file: `<p|x><table>\t<json line>` each (`p`: plain), a page
- * as received as `<P|X><table>\t<records>\t<json array>`, or `\t<json warning>`.
+ * An output as spill bytes: `<kind><table>\t<records>\t` then the payload. Kinds: `P`/`X` a
+ * page as received (the payload is its bytes, stored as they came), `p`/`x` record lines
+ * (joined by `\n`), `W` a warning (its JSON, table empty); upper or lower `p` when plain.
  */
-function encodeOutput(item: Output): string {
-  if ("warning" in item) return `\t${JSON.stringify(item.warning)}`;
+function encodeOutput(item: Output): Uint8Array[] {
+  if ("warning" in item) return [toUtf8.encode(`W\t0\t${JSON.stringify(item.warning)}`)];
+  const plain = item.plain;
   if ("raw" in item) {
-    return `${item.plain ? "P" : "X"}${item.table}\t${item.rows}\t${utf8.decode(item.raw)}`;
+    return [toUtf8.encode(`${plain ? "P" : "X"}${item.table}\t${item.rows}\t`), item.raw];
   }
-  const prefix = `${item.plain ? "p" : "x"}${item.table}\t`;
-  return prefix + item.lines.join(`\n${prefix}`);
+  return [
+    toUtf8.encode(`${plain ? "p" : "x"}${item.table}\t${item.rows}\t${item.lines.join("\n")}`),
+  ];
 }
 
-/** Lines of a spill file back: warnings, and the record lines of each run of one table. */
-function decodeOutputs(lines: string[]): Output[] {
-  const out: Output[] = [];
-  let last: { table: string; lines: string[]; plain: boolean; rows: number } | undefined;
-  for (const line of lines) {
-    const tab = line.indexOf("\t");
-    if (tab === 0) {
-      out.push({ warning: JSON.parse(line.slice(1)) });
-      last = undefined;
-      continue;
-    }
-    const table = line.slice(1, tab);
-    const kind = line[0];
-    const plain = kind === "p" || kind === "P";
-    if (last?.table !== table || last.plain !== plain) {
-      out.push(last = { table, lines: [], plain, rows: 0 });
-    }
-    if (kind === "P" || kind === "X") {
-      // a page as received: its JSON array line, and the records it holds
-      const tab2 = line.indexOf("\t", tab + 1);
-      last.rows += Number(line.slice(tab + 1, tab2));
-      last.lines.push(line.slice(tab2 + 1));
-    } else {
-      last.rows++;
-      last.lines.push(line.slice(tab + 1));
-    }
-  }
-  return out;
+/** An output back from its spill bytes (a page as received keeps them, not decoded). */
+function decodeOutput(bytes: Uint8Array): Output {
+  const end = bytes.indexOf(TAB, bytes.indexOf(TAB) + 1);
+  const head = utf8.decode(bytes.subarray(0, end));
+  const kind = head[0];
+  const payload = bytes.subarray(end + 1);
+  if (kind === "W") return { warning: JSON.parse(utf8.decode(payload)) };
+  const tab = head.indexOf("\t");
+  const table = head.slice(1, tab);
+  const rows = Number(head.slice(tab + 1));
+  const plain = kind === "P" || kind === "p";
+  if (kind === "P" || kind === "X") return { table, raw: payload, rows, plain };
+  return { table, lines: utf8.decode(payload).split("\n"), rows, plain };
 }
 
 /** Options of {@linkcode extract}. */
@@ -390,7 +380,7 @@ export async function extract(catalog: Catalog, options: ExtractOptions): Promis
   // series keeps fetching (removed with the package if the run dies)
   const spillDir = join(options.packageDir, "spill");
   await Deno.mkdir(spillDir, { recursive: true });
-  const spill: Spill<Output> = { dir: spillDir, encode: encodeOutput, decode: decodeOutputs };
+  const spill: Spill<Output> = { dir: spillDir, encode: encodeOutput, decode: decodeOutput };
   const client = new HttpClient({
     ...options.http,
     baseUrl: options.baseUrl,

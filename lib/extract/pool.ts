@@ -11,7 +11,6 @@
 
 import { join } from "node:path";
 import { uniqId } from "../storage/package_storage.ts";
-import { readLineBatches } from "../storage/read_lines.ts";
 
 /**
  * A counting semaphore.
@@ -133,17 +132,82 @@ export interface RunOrderedOptions<T = unknown> {
   };
 }
 
-/** How {@linkcode runOrdered} writes buffered items to disk and reads them back. */
+/**
+ * How {@linkcode runOrdered} writes buffered items to disk and reads them back. An item is
+ * stored as its bytes behind their length (4 bytes, big-endian), so bytes that came from the
+ * network go to disk and back as they are: no text decoding, splitting or encoding on the way.
+ */
 export interface Spill<T> {
   /** An existing folder for the spill files. */
   dir: string;
-  /** One item as one or more lines of text (joined by `\n`, none at the end). */
-  encode: (item: T) => string;
-  /**
-   * Items back from consecutive lines, in order (a chunk of the file at a time: an item of
-   * several lines may come back as several items).
-   */
-  decode: (lines: string[]) => T[];
+  /** One item as bytes, in parts stored one after the other. */
+  encode: (item: T) => Uint8Array[];
+  /** An item back from its bytes (a buffer of its own, which the item may keep). */
+  decode: (bytes: Uint8Array) => T;
+}
+
+/** Bytes read from a spill file at a time (an item that does not fit is read into its own). */
+const SPILL_READ_BYTES = 1 << 18;
+
+/**
+ * The items' bytes of a spill file, in order (see {@linkcode Spill}).
+ *
+ * @throws {Error} when the file ends inside an item.
+ */
+async function* readSpillItems(path: string): AsyncGenerator<Uint8Array> {
+  using file = await Deno.open(path, { read: true });
+  const buf = new Uint8Array(SPILL_READ_BYTES);
+  const view = new DataView(buf.buffer);
+  let start = 0;
+  let end = 0;
+  const truncated = () => new Error(`Cannot read spill file "${path}": it ends inside an item`);
+  for (;;) {
+    while (end - start < 4) {
+      buf.copyWithin(0, start, end);
+      end -= start;
+      start = 0;
+      const n = await file.read(buf.subarray(end));
+      if (n === null) {
+        if (end > 0) throw truncated();
+        return;
+      }
+      end += n;
+    }
+    const size = view.getUint32(start);
+    start += 4;
+    const item = new Uint8Array(size);
+    let got = Math.min(size, end - start);
+    item.set(buf.subarray(start, start + got));
+    start += got;
+    while (got < size) {
+      const n = await file.read(item.subarray(got));
+      if (n === null) throw truncated();
+      got += n;
+    }
+    yield item;
+  }
+}
+
+/** Items as the bytes of a spill file: each item's length, then its parts. */
+function spillBytes<T>(spill: Spill<T>, items: T[]): Uint8Array {
+  const encoded = items.map((item) => spill.encode(item));
+  let size = 0;
+  for (const parts of encoded) for (const p of parts) size += p.length;
+  size += 4 * encoded.length;
+  const out = new Uint8Array(size);
+  const view = new DataView(out.buffer);
+  let o = 0;
+  for (const parts of encoded) {
+    let n = 0;
+    for (const p of parts) n += p.length;
+    view.setUint32(o, n);
+    o += 4;
+    for (const p of parts) {
+      out.set(p, o);
+      o += p.length;
+    }
+  }
+  return out;
 }
 
 /**
@@ -156,12 +220,9 @@ interface SpillFile {
   written: Promise<void>;
 }
 
-const encoder = new TextEncoder();
-
-/** Appends `text` to the spill file (opened at its first append). */
-async function appendSpill(f: SpillFile, text: string): Promise<void> {
+/** Appends `data` to the spill file (opened at its first append). */
+async function appendSpill(f: SpillFile, data: Uint8Array): Promise<void> {
   f.file ??= await Deno.open(f.path, { write: true, create: true, append: true });
-  const data = encoder.encode(text);
   let written = 0;
   while (written < data.length) written += await f.file.write(data.subarray(written));
 }
@@ -269,8 +330,7 @@ export async function runOrdered<T>(
     const items = q.buffer.splice(0);
     budget?.release(q.weight);
     q.weight = 0;
-    let text = "";
-    for (const item of items) text += spill!.encode(item) + "\n";
+    const data = spillBytes(spill!, items);
     // the buffer empties and the file takes its items in the same tick: a drain always sees
     // every item in one of the two
     let file = q.spilled;
@@ -280,7 +340,7 @@ export async function runOrdered<T>(
       file = q.spilled = { path, written: Promise.resolve() };
     }
     const f = file;
-    f.written = f.written.then(() => appendSpill(f, text));
+    f.written = f.written.then(() => appendSpill(f, data));
     await f.written;
   };
   /** Emits, in order, what a queue spilled and buffered, until both are empty. */
@@ -290,9 +350,7 @@ export async function runOrdered<T>(
       if (file) {
         q.spilled = undefined; // later spills of the task start a new file
         await closeSpill(file);
-        for await (const lines of readLineBatches(file.path)) {
-          for (const item of spill!.decode(lines)) await emit(item);
-        }
+        for await (const bytes of readSpillItems(file.path)) await emit(spill!.decode(bytes));
         await Deno.remove(file.path);
         spillFiles.delete(file.path);
       } else if (q.buffer.length > 0) {

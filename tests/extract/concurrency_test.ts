@@ -1,6 +1,12 @@
 import assert from "node:assert/strict";
 import type { ExtractOptions } from "../../lib/extract/extract.ts";
-import { BufferBudget, PoolAborted, runOrdered, Semaphore } from "../../lib/extract/pool.ts";
+import {
+  BufferBudget,
+  PoolAborted,
+  runOrdered,
+  Semaphore,
+  type Spill,
+} from "../../lib/extract/pool.ts";
 import { startFakeGitlab } from "../fake_gitlab/mod.ts";
 import { HttpError } from "../../lib/common/errors.ts";
 import {
@@ -14,6 +20,19 @@ import {
   run as runExtract,
   startServer,
 } from "./_helpers.ts";
+
+/** A spill of items written as UTF-8 text. */
+function textSpill<T>(
+  dir: string,
+  toText: (item: T) => string,
+  fromText: (text: string) => T,
+): Spill<T> {
+  return {
+    dir,
+    encode: (item) => [new TextEncoder().encode(toText(item))],
+    decode: (bytes) => fromText(new TextDecoder().decode(bytes)),
+  };
+}
 
 const users = () =>
   resource("users", { paginator: GITLAB, endpoint: { method: "GET", path: "users" } });
@@ -179,11 +198,7 @@ Deno.test("runOrdered() with spill: tasks behind a slow first one run to the end
       {
         concurrency: 3,
         maxBuffered: 4,
-        spill: {
-          dir,
-          encode: (s) => JSON.stringify(s),
-          decode: (ls) => ls.map((l) => JSON.parse(l)),
-        },
+        spill: textSpill<string>(dir, (s) => JSON.stringify(s), (t) => JSON.parse(t)),
       },
     );
     const timeout = setTimeout(() => others.reject(new Error("tasks 1 and 2 waited")), 5000);
@@ -209,8 +224,7 @@ Deno.test("runOrdered() loses no item a task emits while its buffer is being dra
   // ticks the tasks take between items, so that one of them lands in that gap.
   const dir = await Deno.makeTempDir({ prefix: "gitlab-pg-spill-" });
   try {
-    const decode = (lines: string[]) => lines.map(Number);
-    for (const spill of [undefined, { dir, encode: String, decode }]) {
+    for (const spill of [undefined, textSpill(dir, String, Number)]) {
       const short: string[] = [];
       for (let round = 0; round < 100; round++) {
         const out: number[] = [];
@@ -261,7 +275,11 @@ Deno.test("runOrdered() with weights: pages buffered by their records, spilled a
         maxBuffered: 10,
         budget,
         weight: (page) => page.length,
-        spill: { dir, encode: (page) => page.join("\n"), decode: (ls) => ls.map((l) => [+l]) },
+        spill: textSpill<number[]>(
+          dir,
+          (page) => page.join("\n"),
+          (t) => t.split("\n").map(Number),
+        ),
       },
     );
     const expected = [0, 1, 2, 3].flatMap((i) => Array.from({ length: 42 }, (_, k) => i * 100 + k));
@@ -291,7 +309,7 @@ Deno.test("runOrdered() with spill removes its files when a task fails", async (
       {
         concurrency: 3,
         maxBuffered: 2,
-        spill: { dir, encode: String, decode: (ls) => ls.map(Number) },
+        spill: textSpill(dir, String, Number),
       },
     ).catch((e) => e);
     assert.equal(err?.message, "task 0 failed");
@@ -318,7 +336,7 @@ Deno.test("runOrdered() with keys: an item waits only behind earlier tasks that 
   // task 1; "a" and keyless items keep task order
   const dir = await Deno.makeTempDir({ prefix: "gitlab-pg-spill-" });
   try {
-    for (const spill of [undefined, { dir, encode: String, decode: (ls: string[]) => ls }]) {
+    for (const spill of [undefined, textSpill(dir, String, String)]) {
       const out: string[] = [];
       const gate = Promise.withResolvers<void>();
       const keysOf = (i: number) => new Set([i % 2 === 0 ? "a" : "b"]);
@@ -374,7 +392,7 @@ Deno.test("runOrdered() with keys: every key in task order under random timing, 
         (_, n) => `${i}:${n % 4 === 3 ? "-" : [...keysOf(i)][n % 2]}:${n}`,
       );
     const sequential = Array.from({ length: 12 }, (_, i) => itemsOf(i)).flat();
-    for (const spill of [undefined, { dir, encode: String, decode: (ls: string[]) => ls }]) {
+    for (const spill of [undefined, textSpill(dir, String, String)]) {
       for (let round = 0; round < 20; round++) {
         const out: string[] = [];
         const budget = new BufferBudget(6);
@@ -415,7 +433,7 @@ Deno.test("runOrdered() with keys: a failing emit of a keyed item fails the pool
       {
         concurrency: 4,
         maxBuffered: 2,
-        spill: { dir, encode: String, decode: (ls) => ls },
+        spill: textSpill(dir, String, String),
         keys: { ...keyedItem, keysOf: (i) => new Set([i % 2 ? "b" : "a"]) },
       },
     ).catch((e) => e);
@@ -430,7 +448,7 @@ Deno.test("runOrdered() with keys: an abort from another pool after every task s
   // the lanes stop at the abort: the pool must not resolve as if every item had been passed on
   const dir = await Deno.makeTempDir({ prefix: "gitlab-pg-spill-" });
   try {
-    for (const spill of [undefined, { dir, encode: String, decode: (ls: string[]) => ls }]) {
+    for (const spill of [undefined, textSpill(dir, String, String)]) {
       const abort = new AbortController();
       const budget = new BufferBudget(100);
       const out: string[] = [];
@@ -573,5 +591,42 @@ Deno.test("extract(): the first failing series stops the others at their next pa
     assert.ok(kidPages.length < 10, `parent 2's kids went on for ${kidPages.length} pages`);
   } finally {
     await server.close();
+  }
+});
+
+Deno.test("runOrdered() spills bytes as they are: items larger than a read, empty, split anywhere", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "gitlab-pg-spill-" });
+  try {
+    // sizes around the 256 KiB read and the 4-byte length (a length split across two reads)
+    const sizes = [0, 1, 3, 262_139, 262_140, 262_144, 300_000, 5, 1_000_000, 2];
+    const item = (task: number, k: number) => {
+      const bytes = new Uint8Array(sizes[k]);
+      for (let j = 0; j < bytes.length; j++) bytes[j] = (j * 31 + task * 7 + k) & 0xff;
+      return bytes;
+    };
+    const out: Uint8Array[] = [];
+    const gate = Promise.withResolvers<void>();
+    const spilled = new Set<string>();
+    await runOrdered<Uint8Array>(
+      3,
+      async (i, emit) => {
+        if (i === 0) await gate.promise;
+        for (let k = 0; k < sizes.length; k++) await emit(item(i, k));
+        for (const e of Deno.readDirSync(dir)) spilled.add(e.name);
+        if (i === 2) gate.resolve();
+      },
+      (bytes) => Promise.resolve(void out.push(bytes)),
+      {
+        concurrency: 3,
+        maxBuffered: 1,
+        spill: { dir, encode: (b) => [b.subarray(0, 2), b.subarray(2)], decode: (b) => b },
+      },
+    );
+    assert.ok(spilled.size > 0, "tasks 1 and 2 spilled while task 0 waited");
+    const expected = [0, 1, 2].flatMap((i) => sizes.map((_, k) => item(i, k)));
+    assert.equal(out.length, expected.length);
+    for (const [n, bytes] of out.entries()) assert.deepEqual(bytes, expected[n], `item ${n}`);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
   }
 });
