@@ -115,8 +115,9 @@ export type ExtractHttpOptions = Pick<
 /**
  * What a request series hands downstream, in order: the records of a page (one item per page,
  * so the ordered pools pass pages, not records) or a warning. A page's records are record lines,
- * or the body as received when it is the page's record array on one line (`raw`, written as
- * is: one JSON array line, as dlt's extracted files hold). `plain`: every line is plain JSON
+ * or bytes written as they are (`raw`): the body as received when it is the page's record array
+ * on one line (one JSON array line, as dlt's extracted files hold), or what came back from a
+ * spill file (that, or the record lines joined by `\n`). `plain`: every line is plain JSON
  * (see {@linkcode PLAIN_JSON_FILE}); `rows`: the records.
  */
 type Output =
@@ -148,34 +149,32 @@ const toUtf8 = new TextEncoder();
 const TAB = 0x09;
 
 /**
- * An output as spill bytes: `<kind><table>\t<records>\t` then the payload. Kinds: `P`/`X` a
- * page as received (the payload is its bytes, stored as they came), `p`/`x` record lines
- * (joined by `\n`), `W` a warning (its JSON, table empty); upper or lower `p` when plain.
+ * An output as spill bytes: `<p|x><table>\t<records>\t` then its lines (`p`: plain): a page
+ * as received is stored as the bytes that came, record lines joined by `\n`; a warning is
+ * `W\t0\t<json>`.
  */
 function encodeOutput(item: Output): Uint8Array[] {
   if ("warning" in item) return [toUtf8.encode(`W\t0\t${JSON.stringify(item.warning)}`)];
-  const plain = item.plain;
-  if ("raw" in item) {
-    return [toUtf8.encode(`${plain ? "P" : "X"}${item.table}\t${item.rows}\t`), item.raw];
-  }
-  return [
-    toUtf8.encode(`${plain ? "p" : "x"}${item.table}\t${item.rows}\t${item.lines.join("\n")}`),
-  ];
+  const head = toUtf8.encode(`${item.plain ? "p" : "x"}${item.table}\t${item.rows}\t`);
+  return [head, "raw" in item ? item.raw : toUtf8.encode(item.lines.join("\n"))];
 }
 
-/** An output back from its spill bytes (a page as received keeps them, not decoded). */
+/**
+ * An output back from its spill bytes: the lines stay bytes (`raw`), written out as they are,
+ * never decoded.
+ */
 function decodeOutput(bytes: Uint8Array): Output {
   const end = bytes.indexOf(TAB, bytes.indexOf(TAB) + 1);
   const head = utf8.decode(bytes.subarray(0, end));
-  const kind = head[0];
   const payload = bytes.subarray(end + 1);
-  if (kind === "W") return { warning: JSON.parse(utf8.decode(payload)) };
+  if (head[0] === "W") return { warning: JSON.parse(utf8.decode(payload)) };
   const tab = head.indexOf("\t");
-  const table = head.slice(1, tab);
-  const rows = Number(head.slice(tab + 1));
-  const plain = kind === "P" || kind === "p";
-  if (kind === "P" || kind === "X") return { table, raw: payload, rows, plain };
-  return { table, lines: utf8.decode(payload).split("\n"), rows, plain };
+  return {
+    table: head.slice(1, tab),
+    raw: payload,
+    rows: Number(head.slice(tab + 1)),
+    plain: head[0] === "p",
+  };
 }
 
 /** Options of {@linkcode extract}. */

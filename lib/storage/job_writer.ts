@@ -106,8 +106,8 @@ export class JobWriter {
   }
 
   /**
-   * Appends one line given as UTF-8 bytes (without its newline, holding none), written as is:
-   * e.g. a response body that is already one JSON line.
+   * Appends UTF-8 bytes written as they are, then a newline: one line (e.g. a response body that
+   * is already one JSON line) or complete lines joined by `\n` (counted as one in `lines`).
    */
   async writeRaw(line: Uint8Array): Promise<void> {
     if (this.#append(line)) await this.#spill();

@@ -1,5 +1,7 @@
 import assert from "node:assert/strict";
-import type { ExtractOptions } from "../../lib/extract/extract.ts";
+import { join } from "node:path";
+import { extract, type ExtractOptions } from "../../lib/extract/extract.ts";
+import { PLAIN_JSON_FILE } from "../../lib/storage/package_storage.ts";
 import {
   BufferBudget,
   PoolAborted,
@@ -15,10 +17,14 @@ import {
   issueNotes,
   issues,
   json,
+  noSleep,
+  packageDir,
   projects,
   resource,
   run as runExtract,
+  source,
   startServer,
+  TOKEN,
 } from "./_helpers.ts";
 
 /** A spill of items written as UTF-8 text. */
@@ -509,25 +515,62 @@ Deno.test("runOrdered() nested: a task's failure is reported, not the stop it ca
   assert.equal(err?.message, "boom");
 });
 
+/**
+ * Runs `extract()` into a temp package: its job files' text per table (files in name order,
+ * as normalize reads them), which files it lists as plain JSON (by table and position), and
+ * its info.
+ */
+async function extractFiles(
+  cat: ReturnType<typeof catalog>,
+  baseUrl: string,
+  over: Partial<ExtractOptions>,
+) {
+  const dir = await packageDir();
+  try {
+    const info = await extract(cat, {
+      source: source({ api_key: TOKEN }),
+      baseUrl,
+      packageDir: dir,
+      sleep: noSleep,
+      ...over,
+    });
+    const names = [...Deno.readDirSync(join(dir, "new_jobs"))].map((e) => e.name).sort();
+    const text: Record<string, string> = {};
+    for (const f of names) {
+      text[f.split(".")[0]] = (text[f.split(".")[0]] ?? "") +
+        await Deno.readTextFile(join(dir, "new_jobs", f));
+    }
+    const listed = new Set<string>(
+      JSON.parse(await Deno.readTextFile(join(dir, PLAIN_JSON_FILE)).catch(() => "[]")),
+    );
+    const plain = names.map((f, i) => `${f.split(".")[0]}#${i}:${listed.has(f)}`);
+    return { info, text, plain };
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+}
+
 Deno.test("extract(): a slow page of the first project does not hold the other projects' pages", async () => {
   await using gitlab = await startFakeGitlab({
     size: { groups: 1, subgroupsPerGroup: 0, projectsPerGroup: 3, issuesPerProject: 400 },
   });
+  const endpoint = {
+    method: "GET" as const,
+    path: "projects/{resources.projects.id}/issues",
+    params: { per_page: 50, scope: "all" },
+  };
+  // issues take the project id (record lines); issue_pages are the pages as received
   const cat = catalog([
     projects(),
-    issues({
-      endpoint: {
-        method: "GET",
-        path: "projects/{resources.projects.id}/issues",
-        params: { per_page: 50, scope: "all" },
-      },
-    }),
+    issues({ endpoint }),
+    resource("issue_pages", { paginator: GITLAB, parent: "projects", endpoint }),
   ]);
-  const sequential = await runExtract(cat, gitlab.url, { concurrency: 1 });
-  const firstProject = (sequential.jobs.projects[0] as { id: number }).id;
+  const sequential = await extractFiles(cat, gitlab.url, { concurrency: 1 });
+  const firstProject = (JSON.parse(sequential.text.projects.split("\n")[0]) as { id: number }[])
+    .flat()[0].id;
   // page 2 of the first project's issues answers only when every other issue page has been
   // answered (or after 10 s): with the old in-memory backpressure the others stopped after
-  // 200 buffered records and waited for it
+  // 200 buffered records and waited for it; now they go through the spill files
   const slowPage = new RegExp(`/projects/${firstProject}/issues\\?.*\\bpage=2\\b`);
   const otherPages = (url: string) => /\/issues\?/.test(url) && !url.includes(`/${firstProject}/`);
   const others = Promise.withResolvers<"released">();
@@ -540,14 +583,18 @@ Deno.test("extract(): a slow page of the first project does not hold the other p
       if (released !== "released") throw new Error("the other projects' pages waited");
     }
     const response = await fetch(input, init);
-    // 2 projects x 400 issues / 50 per page
-    if (otherPages(url) && ++otherAnswered === 16) others.resolve("released");
+    // 2 resources x 2 projects x 400 issues / 50 per page
+    if (otherPages(url) && ++otherAnswered === 32) others.resolve("released");
     return response;
   };
-  const concurrent = await runExtract(cat, gitlab.url, { concurrency: 4, fetch: gated });
-  assert.equal(otherAnswered, 16);
-  assert.deepEqual(concurrent.jobs, sequential.jobs);
+  const concurrent = await extractFiles(cat, gitlab.url, { concurrency: 4, fetch: gated });
+  assert.equal(otherAnswered, 32);
+  // the same bytes in the same files, whether a page went through a spill file or not
+  assert.deepEqual(concurrent.text, sequential.text);
+  assert.deepEqual(concurrent.plain, sequential.plain);
   assert.deepEqual(concurrent.info.tables, sequential.info.tables);
+  assert.ok(sequential.text.issue_pages.startsWith("["), "issue_pages hold pages as received");
+  assert.ok(sequential.text.issues.startsWith("{"), "issues hold record lines");
 });
 
 Deno.test("extract(): the first failing series stops the others at their next page", async () => {
