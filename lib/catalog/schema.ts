@@ -174,7 +174,14 @@ const AUTH_TYPES: Record<string, ObjectSchema> = {
 const auth: Schema = {
   kind: "choice",
   expected: 'an auth type or a map with "type"',
-  string: oneOf(...Object.keys(AUTH_TYPES)),
+  string: {
+    kind: "string",
+    enum: Object.keys(AUTH_TYPES),
+    unsupported: {
+      oauth2_client_credentials: "GitLab has no client-credentials grant; use a personal, " +
+        "group or project access token as `api_key`",
+    },
+  },
   map: {
     kind: "tagged",
     tag: "type",

@@ -200,6 +200,7 @@ function spillBytes<T>(spill: Spill<T>, items: T[]): Uint8Array {
   for (const parts of encoded) {
     let n = 0;
     for (const p of parts) n += p.length;
+    if (n > 0xffff_ffff) throw new Error(`Cannot spill an item of ${n} bytes (4 GiB at most)`);
     view.setUint32(o, n);
     o += 4;
     for (const p of parts) {
