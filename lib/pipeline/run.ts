@@ -29,6 +29,7 @@ import {
   importSchemaFile,
   newSchema,
   pipelineStateTable,
+  setMaxNesting,
   writeSchemaExport,
 } from "../schema/mod.ts";
 import { STATE_TABLE } from "../schema/names.ts";
@@ -357,10 +358,7 @@ async function runLocked(
     const cursors = new Cursors(sourceState.resources ??= {}, {
       startDate: config.source.start_date,
     });
-    schema.normalizers.json.config = {
-      ...(schema.normalizers.json.config ?? {}),
-      max_nesting: config.source.max_table_nesting ?? catalog.maxTableNesting,
-    };
+    setMaxNesting(schema, config.source.max_table_nesting ?? catalog.maxTableNesting);
     // a worker normalizes the files while they are written (once they are big enough)
     follower = followExtract(storage, loadId, JSON.stringify(schema), {
       workers: config.normalize.workers,

@@ -322,6 +322,25 @@ export function applyTableHints(schema: StoredSchema, hints: TableHints): Table 
 }
 
 /**
+ * Sets the source's `max_table_nesting` in `normalizers.json.config.max_nesting` where dlt has
+ * it: a new key goes first (dlt's source sets it before any table adds its root key
+ * propagation), an existing one keeps its place.
+ *
+ * @example
+ * ```ts
+ * setMaxNesting(schema, 2);
+ * Object.keys(schema.normalizers.json.config!); // ["max_nesting", "propagation"]
+ * ```
+ */
+export function setMaxNesting(schema: StoredSchema, maxNesting: number): void {
+  const json = schema.normalizers.json;
+  const config = (json.config ?? {}) as Record<string, unknown>;
+  json.config = Object.hasOwn(config, "max_nesting")
+    ? { ...config, max_nesting: maxNesting }
+    : { max_nesting: maxNesting, ...config };
+}
+
+/**
  * Adds `{_dlt_id: _dlt_root_id}` for `root` to `normalizers.json.config.propagation.tables`,
  * which makes the normalizer copy the root row's `_dlt_id` into `_dlt_root_id` of nested rows.
  *

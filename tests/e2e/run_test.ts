@@ -146,6 +146,10 @@ async function assertExportedSchema(cwd: string): Promise<void> {
   assert.equal(doc.tables.issues__labels.parent, "issues");
   assert.equal(doc.tables._dlt_loads.write_disposition, "skip");
   assert.equal(doc.tables.issues.name, undefined, "names are removed in the export");
+  // the source's max_table_nesting first, then the merge tables' propagation, as dlt's source
+  // sets the one before its tables add the other
+  assert.deepEqual(Object.keys(doc.normalizers.json.config), ["max_nesting", "propagation"]);
+  assert.equal(doc.normalizers.json.config.max_nesting, 2);
 }
 
 Deno.test({

@@ -7,6 +7,7 @@ import {
   fromStoredJson,
   newSchema,
   pipelineStateTable,
+  setMaxNesting,
   type TableHints,
   toExportYaml,
   toStoredJson,
@@ -136,6 +137,22 @@ Deno.test("applyTableHints() sets x-merge-strategy and max_nesting", () => {
   });
   assert.ok(s.tables.jobs);
   assert.equal(s.tables.jobs["x-merge-strategy"], undefined);
+});
+
+Deno.test("setMaxNesting() puts a new max_nesting first and keeps an existing one's place", () => {
+  const s = newSchema("gitlab");
+  applyTableHints(s, issuesHints);
+  setMaxNesting(s, 2);
+  assert.deepEqual(s.normalizers.json.config, {
+    max_nesting: 2,
+    propagation: { tables: { issues: { _dlt_id: "_dlt_root_id" } } },
+  });
+  assert.deepEqual(Object.keys(s.normalizers.json.config!), ["max_nesting", "propagation"]);
+  // a stored schema with the key elsewhere keeps it there (its text then changes no more)
+  s.normalizers.json.config = { propagation: { tables: {} }, max_nesting: 1 };
+  setMaxNesting(s, 3);
+  assert.deepEqual(Object.keys(s.normalizers.json.config!), ["propagation", "max_nesting"]);
+  assert.equal((s.normalizers.json.config as { max_nesting: number }).max_nesting, 3);
 });
 
 Deno.test("applyTableHints() keeps a non-default replace strategy as x-replace-strategy", () => {
