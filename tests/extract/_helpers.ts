@@ -253,6 +253,17 @@ export async function run(
   baseUrl: string,
   over: Partial<ExtractOptions> = {},
 ) {
+  const { info, read } = await extractInto(cat, baseUrl, over, readJobs);
+  return { info, jobs: read };
+}
+
+/** Runs `extract()` into a temp package and returns its info and what `read` takes from it. */
+export async function extractInto<T>(
+  cat: ReturnType<typeof catalog>,
+  baseUrl: string,
+  over: Partial<ExtractOptions>,
+  read: (packageDir: string) => Promise<T>,
+) {
   const dir = await packageDir();
   try {
     const info = await extract(cat, {
@@ -262,7 +273,7 @@ export async function run(
       sleep: noSleep,
       ...over,
     });
-    return { info, jobs: await readJobs(dir) };
+    return { info, read: await read(dir) };
   } finally {
     await Deno.remove(dir, { recursive: true });
   }

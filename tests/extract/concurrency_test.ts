@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { extract, type ExtractOptions } from "../../lib/extract/extract.ts";
+import type { ExtractOptions } from "../../lib/extract/extract.ts";
 import { PLAIN_JSON_FILE } from "../../lib/storage/package_storage.ts";
 import {
   BufferBudget,
@@ -13,18 +13,15 @@ import { startFakeGitlab } from "../fake_gitlab/mod.ts";
 import { HttpError } from "../../lib/common/errors.ts";
 import {
   catalog,
+  extractInto,
   GITLAB,
   issueNotes,
   issues,
   json,
-  noSleep,
-  packageDir,
   projects,
   resource,
   run as runExtract,
-  source,
   startServer,
-  TOKEN,
 } from "./_helpers.ts";
 
 /** A spill of items written as UTF-8 text. */
@@ -516,38 +513,20 @@ Deno.test("runOrdered() nested: a task's failure is reported, not the stop it ca
 });
 
 /**
- * Runs `extract()` into a temp package: its job files' text per table (files in name order,
- * as normalize reads them), which files it lists as plain JSON (by table and position), and
- * its info.
+ * A package's job files' text per table (files in name order, as normalize reads them), and
+ * which files it lists as plain JSON (by table and position).
  */
-async function extractFiles(
-  cat: ReturnType<typeof catalog>,
-  baseUrl: string,
-  over: Partial<ExtractOptions>,
-) {
-  const dir = await packageDir();
-  try {
-    const info = await extract(cat, {
-      source: source({ api_key: TOKEN }),
-      baseUrl,
-      packageDir: dir,
-      sleep: noSleep,
-      ...over,
-    });
-    const names = [...Deno.readDirSync(join(dir, "new_jobs"))].map((e) => e.name).sort();
-    const text: Record<string, string> = {};
-    for (const f of names) {
-      text[f.split(".")[0]] = (text[f.split(".")[0]] ?? "") +
-        await Deno.readTextFile(join(dir, "new_jobs", f));
-    }
-    const listed = new Set<string>(
-      JSON.parse(await Deno.readTextFile(join(dir, PLAIN_JSON_FILE)).catch(() => "[]")),
-    );
-    const plain = names.map((f, i) => `${f.split(".")[0]}#${i}:${listed.has(f)}`);
-    return { info, text, plain };
-  } finally {
-    await Deno.remove(dir, { recursive: true });
+async function jobFiles(dir: string) {
+  const names = [...Deno.readDirSync(join(dir, "new_jobs"))].map((e) => e.name).sort();
+  const text: Record<string, string> = {};
+  for (const f of names) {
+    const table = f.split(".")[0];
+    text[table] = (text[table] ?? "") + await Deno.readTextFile(join(dir, "new_jobs", f));
   }
+  const listed = new Set<string>(
+    JSON.parse(await Deno.readTextFile(join(dir, PLAIN_JSON_FILE)).catch(() => "[]")),
+  );
+  return { text, plain: names.map((f, i) => `${f.split(".")[0]}#${i}:${listed.has(f)}`) };
 }
 
 Deno.test("extract(): a slow page of the first project does not hold the other projects' pages", async () => {
@@ -565,9 +544,10 @@ Deno.test("extract(): a slow page of the first project does not hold the other p
     issues({ endpoint }),
     resource("issue_pages", { paginator: GITLAB, parent: "projects", endpoint }),
   ]);
-  const sequential = await extractFiles(cat, gitlab.url, { concurrency: 1 });
-  const firstProject = (JSON.parse(sequential.text.projects.split("\n")[0]) as { id: number }[])
-    .flat()[0].id;
+  const sequential = await extractInto(cat, gitlab.url, { concurrency: 1 }, jobFiles);
+  const firstProject =
+    (JSON.parse(sequential.read.text.projects.split("\n")[0]) as { id: number }[])
+      .flat()[0].id;
   // page 2 of the first project's issues answers only when every other issue page has been
   // answered (or after 10 s): with the old in-memory backpressure the others stopped after
   // 200 buffered records and waited for it; now they go through the spill files
@@ -587,14 +567,13 @@ Deno.test("extract(): a slow page of the first project does not hold the other p
     if (otherPages(url) && ++otherAnswered === 32) others.resolve("released");
     return response;
   };
-  const concurrent = await extractFiles(cat, gitlab.url, { concurrency: 4, fetch: gated });
+  const concurrent = await extractInto(cat, gitlab.url, { concurrency: 4, fetch: gated }, jobFiles);
   assert.equal(otherAnswered, 32);
   // the same bytes in the same files, whether a page went through a spill file or not
-  assert.deepEqual(concurrent.text, sequential.text);
-  assert.deepEqual(concurrent.plain, sequential.plain);
+  assert.deepEqual(concurrent.read, sequential.read);
   assert.deepEqual(concurrent.info.tables, sequential.info.tables);
-  assert.ok(sequential.text.issue_pages.startsWith("["), "issue_pages hold pages as received");
-  assert.ok(sequential.text.issues.startsWith("{"), "issues hold record lines");
+  assert.ok(sequential.read.text.issue_pages.startsWith("["), "issue_pages: pages as received");
+  assert.ok(sequential.read.text.issues.startsWith("{"), "issues: record lines");
 });
 
 Deno.test("extract(): the first failing series stops the others at their next page", async () => {
