@@ -10,6 +10,7 @@
  */
 
 import { join } from "node:path";
+import { concatBytes } from "../common/bytes.ts";
 import { uniqId } from "../storage/package_storage.ts";
 
 /**
@@ -190,25 +191,17 @@ async function* readSpillItems(path: string): AsyncGenerator<Uint8Array> {
 
 /** Items as the bytes of a spill file: each item's length, then its parts. */
 function spillBytes<T>(spill: Spill<T>, items: T[]): Uint8Array {
-  const encoded = items.map((item) => spill.encode(item));
-  let size = 0;
-  for (const parts of encoded) for (const p of parts) size += p.length;
-  size += 4 * encoded.length;
-  const out = new Uint8Array(size);
-  const view = new DataView(out.buffer);
-  let o = 0;
-  for (const parts of encoded) {
+  const parts: Uint8Array[] = [];
+  for (const item of items) {
+    const encoded = spill.encode(item);
     let n = 0;
-    for (const p of parts) n += p.length;
+    for (const p of encoded) n += p.length;
     if (n > 0xffff_ffff) throw new Error(`Cannot spill an item of ${n} bytes (4 GiB at most)`);
-    view.setUint32(o, n);
-    o += 4;
-    for (const p of parts) {
-      out.set(p, o);
-      o += p.length;
-    }
+    const length = new Uint8Array(4);
+    new DataView(length.buffer).setUint32(0, n);
+    parts.push(length, ...encoded);
   }
-  return out;
+  return concatBytes(parts);
 }
 
 /**

@@ -5,6 +5,7 @@
  * @module
  */
 
+import { concatBytes } from "../common/bytes.ts";
 import { parseJobFileName } from "../storage/package_storage.ts";
 
 /** A COPY job: its table, columns and a stream of the row bytes. */
@@ -45,7 +46,7 @@ export async function openCopyJob(path: string): Promise<CopyJob> {
     }
     head.push(chunk);
   }
-  const headerText = new TextDecoder().decode(concat(head));
+  const headerText = new TextDecoder().decode(concatBytes(head));
   let columns: string[];
   try {
     columns = JSON.parse(headerText);
@@ -73,14 +74,4 @@ export async function openCopyJob(path: string): Promise<CopyJob> {
       }
     },
   };
-}
-
-function concat(parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let o = 0;
-  for (const p of parts) {
-    out.set(p, o);
-    o += p.length;
-  }
-  return out;
 }

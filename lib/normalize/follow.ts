@@ -17,6 +17,7 @@
  */
 
 import { join } from "node:path";
+import { concatBytes } from "../common/bytes.ts";
 import { STATE_TABLE } from "../schema/names.ts";
 import { fromStoredJson } from "../schema/export.ts";
 import type { StoredSchema } from "../schema/types.ts";
@@ -278,11 +279,11 @@ export class PackageFollower {
       const chunk = this.#buffer.subarray(0, n);
       const last = chunk.lastIndexOf(0x0a);
       if (last < 0) {
-        t.rest = concat(t.rest, chunk);
+        t.rest = concatBytes([t.rest, chunk]);
         continue;
       }
       const head = t.rest.length > 0
-        ? concat(t.rest, chunk.subarray(0, last))
+        ? concatBytes([t.rest, chunk.subarray(0, last)])
         : chunk.subarray(0, last);
       t.rest = chunk.slice(last + 1);
       const text = this.#decoder.decode(head);
@@ -290,13 +291,6 @@ export class PackageFollower {
       if (this.#held) return progressed;
     }
   }
-}
-
-function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
-  const out = new Uint8Array(a.length + b.length);
-  out.set(a, 0);
-  out.set(b, a.length);
-  return out;
 }
 
 /** Whether a later file of `name`'s writer is among `names`. */

@@ -6,6 +6,7 @@
  */
 
 import { join } from "node:path";
+import { concatBytes } from "../common/bytes.ts";
 import { NEW_JOBS, uniqId } from "./package_storage.ts";
 
 /** Options of {@linkcode JobWriter}. */
@@ -37,15 +38,7 @@ function encodeChunks(chunks: (string | Uint8Array)[]): Uint8Array {
     parts.push(c);
   }
   if (text.length > 0) parts.push(encoder.encode(text.join("")));
-  let size = 0;
-  for (const p of parts) size += p.length;
-  const out = new Uint8Array(size);
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
+  return concatBytes(parts);
 }
 
 /**
