@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
 import { shake128Base64 } from "../../lib/common/shake128.ts";
+import { keccakWasm } from "../../lib/common/keccak_wasm.ts";
 import { digest128, rowHash } from "../../lib/normalize/ids.ts";
 
 /** The reference: `node:crypto`'s SHAKE128, base64 without `=`. */
@@ -79,4 +80,19 @@ Deno.test("digest128() and rowHash() keep dlt's ids (SHAKE128, 10 bytes, base64)
     rowHash(new Map<string, unknown>([["b", "ü"], ["a", 1], ["_dlt_id", "x"]])),
     reference(new TextEncoder().encode('{"a":1,"b":"ü"}'), 10),
   );
+});
+
+Deno.test("keccakWasm(): Keccak-f[1600] of the zero state, twice, is FIPS 202's known answer", () => {
+  // the Keccak team's KeccakF-1600 intermediate values: the first lanes after one and two
+  // permutations of the all-zero state
+  const { permute, memory } = keccakWasm();
+  const lanes = new BigUint64Array(memory.buffer, 0, 25);
+  lanes.fill(0n);
+  permute();
+  assert.equal(lanes[0], 0xF1258F7940E1DDE7n);
+  assert.equal(lanes[1], 0x84D5CCF933C0478An);
+  assert.equal(lanes[24], 0xEAF1FF7B5CECA249n);
+  permute();
+  assert.equal(lanes[0], 0x2D5C954DF96ECB3Cn);
+  assert.equal(lanes[24], 0x20D06CD26A8FBF5Cn);
 });
