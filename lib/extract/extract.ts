@@ -13,7 +13,6 @@ import { basename, join } from "node:path";
 import type { Catalog, Json, PaginatorConfig, ResolvedResource } from "../catalog/types.ts";
 import type { GitlabSourceConfig } from "../config/types.ts";
 import { HttpError, UserError } from "../common/errors.ts";
-import { mayHaveIndexKey } from "../common/lossless_json.ts";
 import { JobWriter } from "../storage/job_writer.ts";
 import { PLAIN_JSON_FILE, writeFileAtomic } from "../storage/package_storage.ts";
 import {
@@ -136,13 +135,12 @@ const outputWeight = (item: Output): number => "warning" in item ? 1 : item.rows
 /**
  * A body that can be written out as it came: one JSON array line (no LF: JSON strings escape
  * it) without BOM, read exactly by plain `JSON.parse` (no number it would change: parsed again
- * from the text, such a number need not match its re-serialized form), and without a key
- * `JSON.parse` moves first (normalize keeps the text's key order in a file that needs the exact
- * parser, while a re-serialized record has `JSON.parse`'s order).
+ * from the text, such a number need not match its re-serialized form). An integer-like key,
+ * which `JSON.parse` moves first, is no reason to serialize the records again: normalize finds
+ * such a dict (its first key) and reads that line again in the text's key order.
  */
 const isOneArrayLine = (response: HttpResponse): boolean =>
-  response.raw[0] === 0x5b && !response.exact && !response.text.includes("\n") &&
-  !mayHaveIndexKey(response.text);
+  response.raw[0] === 0x5b && !response.exact && !response.text.includes("\n");
 
 const utf8 = new TextDecoder();
 const toUtf8 = new TextEncoder();

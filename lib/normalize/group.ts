@@ -17,8 +17,13 @@ import { readLineBatches } from "../storage/read_lines.ts";
 import { NEW_JOBS, parseJobFileName, uniqId } from "../storage/package_storage.ts";
 import { encodeCopyRow } from "./copy_format.ts";
 import { type EvolutionInfo, SchemaEvolution } from "./evolve.ts";
-import { parseRecord } from "./json_value.ts";
-import { type ItemContext, normalizeItem } from "./relational.ts";
+import { parseJson, parseRecord } from "./json_value.ts";
+import {
+  type ItemContext,
+  KEY_ORDER_LOST,
+  type NormalizedRow,
+  normalizeItem,
+} from "./relational.ts";
 
 /** What every group of a package shares (plain data: it is posted to workers). */
 export interface GroupSettings {
@@ -209,6 +214,7 @@ export class GroupNormalizer {
         loadId: this.#settings.loadId,
         preferredType: this.evolution.settings.preferredType,
         newRowId: this.#hooks.newRowId,
+        fromPlainParse: plain,
       },
     };
   }
@@ -219,6 +225,7 @@ export class GroupNormalizer {
    */
   setPlain(plain: boolean): void {
     this.#file!.parse = plain ? JSON.parse : parseRecord;
+    this.#file!.context.fromPlainParse = plain;
   }
 
   /** Normalizes complete lines of the current file, in order. */
@@ -239,10 +246,21 @@ export class GroupNormalizer {
       }
       // dlt writes a list of items per line; a line may also hold a single record
       const items = Array.isArray(parsed) ? parsed : [parsed];
-      for (const item of items) {
+      let exactItems: unknown[] | undefined;
+      for (let i = 0; i < items.length; i++) {
+        let rows: NormalizedRow[];
+        try {
+          rows = normalizeItem(items[i], file.context);
+        } catch (e) {
+          if (e !== KEY_ORDER_LOST) throw e;
+          // JSON.parse moved an integer-like key first: the line again, keys in text order
+          const exact = parseJson(line);
+          exactItems ??= Array.isArray(exact) ? exact : [exact];
+          rows = normalizeItem(exactItems[i], { ...file.context, fromPlainParse: false });
+        }
         // rows dropped by the schema contract take their nested rows with them, as in dlt
         let dropped: Set<unknown> | undefined;
-        for (const { table: t, parentTable, row } of normalizeItem(item, file.context)) {
+        for (const { table: t, parentTable, row } of rows) {
           if (dropped?.has(row.get(C_DLT_PARENT_ID))) {
             dropped.add(row.get(C_DLT_ID));
             continue;

@@ -62,6 +62,25 @@ export interface ItemContext {
   preferredType?: (column: string) => DataType | undefined;
   /** Random root row ids. @default {generateDltId} */
   newRowId?: () => string;
+  /**
+   * The record's dicts are plain objects from plain `JSON.parse` of a text, which lists
+   * integer-like keys (array indexes) first: a dict whose first key is one throws
+   * {@linkcode KEY_ORDER_LOST}, so the caller can parse the text exactly (dicts as `Map`s in
+   * the text's key order, as dlt keeps it) and normalize again. @default {false}
+   */
+  fromPlainParse?: boolean;
+}
+
+/**
+ * Thrown by {@linkcode normalizeItem} with `fromPlainParse` for a dict whose key order
+ * `JSON.parse` changed.
+ */
+export const KEY_ORDER_LOST = Symbol("key order lost");
+
+/** An array index key (`0`, `17`; V8 orders an object's such keys first, ascending). */
+function isIndexKey(key: string): boolean {
+  const c = key.charCodeAt(0);
+  return c >= 48 && c <= 57 && /^(?:0|[1-9][0-9]{0,9})$/.test(key) && Number(key) < 4294967295;
 }
 
 type Dict = Map<string, unknown> | Record<string, unknown>;
@@ -174,20 +193,39 @@ interface Level {
   node: NameNode;
 }
 
+/** Thrown by a fast {@linkcode flatten} pass that met a column twice. */
+const COLLISION = Symbol("collision");
+
 function flatten(
   ctx: ItemContext,
   table: string,
   dict: Dict,
   level: number,
 ): [Map<string, unknown>, Map<string, [ListPlace, unknown[]]>] {
-  const row = new Map<string, unknown>();
+  // almost every dict has no two keys that make one column: the first pass keeps no record of
+  // where columns came from and starts over, keeping it, when it meets a column twice
+  try {
+    return flattenPass(ctx, table, dict, level, undefined);
+  } catch (e) {
+    if (e !== COLLISION) throw e;
+    return flattenPass(ctx, table, dict, level, []);
+  }
+}
+
+function flattenPass(
+  ctx: ItemContext,
+  table: string,
+  dict: Dict,
+  level: number,
   // the original key each column came from, to tell a collision from a repeated path: triples
   // of (column, original prefix, key), searched from the end only when a column is already in
-  // the row (the original path is joined only then)
-  const origins: string[] = [];
+  // the row (the original path is joined only then); undefined in the fast pass
+  origins: string[] | undefined,
+): [Map<string, unknown>, Map<string, [ListPlace, unknown[]]>] {
+  const row = new Map<string, unknown>();
   const originOf = (column: string): string | undefined => {
-    for (let i = origins.length - 3; i >= 0; i -= 3) {
-      if (origins[i] === column) return origins[i + 1] + origins[i + 2];
+    for (let i = origins!.length - 3; i >= 0; i -= 3) {
+      if (origins![i] === column) return origins![i + 1] + origins![i + 2];
     }
     return undefined;
   };
@@ -204,6 +242,9 @@ function flatten(
     const { dict: current, level: lvl, node } = stack.pop()!;
     const isMap = current instanceof Map;
     const keys = isMap ? [...current.keys()] : Object.keys(current);
+    if (!isMap && keys.length > 1 && ctx.fromPlainParse && isIndexKey(keys[0])) {
+      throw KEY_ORDER_LOST;
+    }
     for (let i = 0; i < keys.length; i++) {
       const k = keys[i];
       const v = isMap ? current.get(k) : current[k];
@@ -223,6 +264,7 @@ function flatten(
         }
       }
       if (row.has(name)) {
+        if (origins === undefined) throw COLLISION;
         const other = originOf(name)!;
         const origin = node.origPrefix + k;
         if (other !== origin) {
@@ -245,7 +287,7 @@ function flatten(
           continue;
         }
       }
-      origins.push(name, node.origPrefix, k);
+      origins?.push(name, node.origPrefix, k);
       row.set(name, v);
     }
   }

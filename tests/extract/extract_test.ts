@@ -440,7 +440,7 @@ Deno.test("extract() lists the job files whose lines are all plain JSON in plain
 Deno.test("extract() writes a page that is exactly its records as received, others record by record", async () => {
   // the body goes to the file as it came (no parse-and-serialize of every record) only when
   // it is the page's record array on one line, read alike from its text and from the records
-  // serialized again (plain JSON.parse, no key it moves first), every record kept unchanged
+  // serialized again (plain JSON.parse gives its numbers), every record kept unchanged
   const records = [{ id: 1, name: "caf\u00e9 \u00e9", n: 100, x: 1.5 }, { id: 2, name: null }];
   const asReceived =
     '[{"id": 1, "name": "caf\\u00e9 \u00e9", "n": 100, "x": 1.5}, {"id":2,"name":null}]';
@@ -455,7 +455,7 @@ Deno.test("extract() writes a page that is exactly its records as received, othe
     "/lists": '[{"id": 1}, [{"id": 2}, {"id": 3}]]',
     // numbers plain JSON.parse changes (1e400 is Infinity, serialized as null)
     "/exact": '[{"id": 1, "n": 1e2, "big": 1e400}]',
-    // a key JSON.parse moves first (the exact parser keeps the text's order)
+    // a key JSON.parse moves first: written as it came too (normalize reads it in text order)
     "/index_key": '[{"b": 1, "2": 2}]',
   };
   const server = startServer((_req, url) =>
@@ -496,7 +496,7 @@ Deno.test("extract() writes a page that is exactly its records as received, othe
     }
     assert.equal(await fileOf("lists"), '{"id":1}\n[{"id":2},{"id":3}]\n');
     assert.equal(await fileOf("exact"), '{"id":1,"n":100.0,"big":null}\n');
-    assert.equal(await fileOf("index_key"), '{"2":2,"b":1}\n');
+    assert.equal(await fileOf("index_key"), '[{"b": 1, "2": 2}]\n');
     const jobs = await readJobs(dir);
     assert.deepEqual(jobs.asis, records);
     assert.deepEqual(jobs.kids, records.map((r) => ({ ...r, _parents_id: 7 })));
