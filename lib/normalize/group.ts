@@ -228,6 +228,21 @@ export class GroupNormalizer {
     this.#file!.context.fromPlainParse = plain;
   }
 
+  /** The items of a line by the exact parser (`Map`s in the text's key order). */
+  #exactItems(line: string): unknown[] {
+    const file = this.#file!;
+    let exact;
+    try {
+      exact = parseJson(line);
+    } catch (e) {
+      throw new Error(
+        `Cannot normalize package "${this.#settings.loadId}": bad JSON in "${file.name}" line ${file.lines}`,
+        { cause: e },
+      );
+    }
+    return Array.isArray(exact) ? exact : [exact];
+  }
+
   /** Normalizes complete lines of the current file, in order. */
   async lines(lines: string[]): Promise<void> {
     const file = this.#file!;
@@ -254,8 +269,7 @@ export class GroupNormalizer {
         } catch (e) {
           if (e !== KEY_ORDER_LOST) throw e;
           // JSON.parse moved an integer-like key first: the line again, keys in text order
-          const exact = parseJson(line);
-          exactItems ??= Array.isArray(exact) ? exact : [exact];
+          exactItems ??= this.#exactItems(line);
           rows = normalizeItem(exactItems[i], { ...file.context, fromPlainParse: false });
         }
         // rows dropped by the schema contract take their nested rows with them, as in dlt

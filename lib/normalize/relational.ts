@@ -64,9 +64,10 @@ export interface ItemContext {
   newRowId?: () => string;
   /**
    * The record's dicts are plain objects from plain `JSON.parse` of a text, which lists
-   * integer-like keys (array indexes) first: a dict whose first key is one throws
-   * {@linkcode KEY_ORDER_LOST}, so the caller can parse the text exactly (dicts as `Map`s in
-   * the text's key order, as dlt keeps it) and normalize again. @default {false}
+   * integer-like keys (array indexes) first: a dict whose first key is one (flattened, or
+   * inside a value kept whole as json) throws {@linkcode KEY_ORDER_LOST}, so the caller can
+   * parse the text exactly (dicts as `Map`s in the text's key order, as dlt keeps it) and
+   * normalize again. @default {false}
    */
   fromPlainParse?: boolean;
 }
@@ -76,6 +77,29 @@ export interface ItemContext {
  * `JSON.parse` changed.
  */
 export const KEY_ORDER_LOST = Symbol("key order lost");
+
+/**
+ * Whether a plain object in `value` (a JSON value of plain objects and arrays) has an array
+ * index as its first key, i.e. `JSON.parse` may have moved keys of it.
+ */
+function hasIndexKeyFirst(value: unknown): boolean {
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) {
+      const v = value[i];
+      if (v !== null && typeof v === "object" && hasIndexKeyFirst(v)) return true;
+    }
+    return false;
+  }
+  if (value === null || typeof value !== "object" || value instanceof Map) return false;
+  let first = true;
+  for (const k in value) {
+    if (first && isIndexKey(k)) return true;
+    first = false;
+    const v = (value as Record<string, unknown>)[k];
+    if (v !== null && typeof v === "object" && hasIndexKeyFirst(v)) return true;
+  }
+  return false;
+}
 
 /** An array index key (`0`, `17`; V8 orders an object's such keys first, ascending). */
 function isIndexKey(key: string): boolean {
@@ -193,7 +217,7 @@ interface Level {
   node: NameNode;
 }
 
-/** Thrown by a fast {@linkcode flatten} pass that met a column twice. */
+/** Thrown by {@linkcode flattenPlain} for what only the general pass handles. */
 const COLLISION = Symbol("collision");
 
 function flatten(
@@ -215,7 +239,7 @@ function flatten(
     return flattenPlain(ctx, table, dict, level);
   } catch (e) {
     if (e !== COLLISION) throw e;
-    return flattenPass(ctx, table, dict, level, []);
+    return flattenPass(ctx, table, dict, level);
   }
 }
 
@@ -257,6 +281,8 @@ function flattenPlain(
             continue;
           }
         }
+        // kept whole (json): its dicts keep their key order too
+        if (ctx.fromPlainParse && hasIndexKeyFirst(v)) throw KEY_ORDER_LOST;
       }
       if (row.has(name)) throw COLLISION;
       row.set(name, v);
@@ -270,15 +296,15 @@ function flattenPass(
   table: string,
   dict: Dict,
   level: number,
-  // the original key each column came from, to tell a collision from a repeated path: triples
-  // of (column, original prefix, key), searched from the end only when a column is already in
-  // the row (the original path is joined only then); undefined in the fast pass
-  origins: string[] | undefined,
 ): [Map<string, unknown>, Map<string, [ListPlace, unknown[]]>] {
   const row = new Map<string, unknown>();
+  // the original key each column came from, to tell a collision from a repeated path: triples
+  // of (column, original prefix, key), searched from the end only when a column is already in
+  // the row (the original path is joined only then)
+  const origins: string[] = [];
   const originOf = (column: string): string | undefined => {
-    for (let i = origins!.length - 3; i >= 0; i -= 3) {
-      if (origins![i] === column) return origins![i + 1] + origins![i + 2];
+    for (let i = origins.length - 3; i >= 0; i -= 3) {
+      if (origins[i] === column) return origins[i + 1] + origins[i + 2];
     }
     return undefined;
   };
@@ -309,9 +335,10 @@ function flattenPass(
             continue;
           }
         }
+        // kept whole (json): its dicts keep their key order too
+        if (ctx.fromPlainParse && hasIndexKeyFirst(v)) throw KEY_ORDER_LOST;
       }
       if (row.has(name)) {
-        if (origins === undefined) throw COLLISION;
         const other = originOf(name)!;
         const origin = node.origPrefix + k;
         if (other !== origin) {
@@ -334,7 +361,7 @@ function flattenPass(
           continue;
         }
       }
-      origins?.push(name, node.origPrefix, k);
+      origins.push(name, node.origPrefix, k);
       row.set(name, v);
     }
   }

@@ -249,4 +249,43 @@ Deno.test("normalizePackage() reads the files named in plain_json.json with JSON
   assert.deepEqual(await columns('["FILE"]', nested), textOrder);
   assert.deepEqual(await columns(undefined, nested), textOrder);
   assert.deepEqual(await columns('["FILE"]', nested, "issues__l"), ["z:bigint", "_3:bigint"]);
+  // the item that needs it is taken from the line read again, whatever its place in the line
+  const second = '[{"id":1,"b":1},{"id":2,"b":2,"2":"two"},{"id":3,"c":3}]';
+  const all = ["id:bigint", "b:bigint", "_2:text", "c:bigint"];
+  assert.deepEqual(await columns('["FILE"]', second), all);
+  assert.deepEqual(await columns(undefined, second), all);
+});
+
+Deno.test("normalizePackage() keeps the text's key order in json values of files read with JSON.parse", async () => {
+  // a dict kept whole (beyond max_nesting here) with an integer-like key, which JSON.parse lists
+  // first: its line is read again, so the json text is the same whichever parser read the file
+  const line = '[{"id":1,"n":{"m":{"b":1,"2":2}}},{"id":2,"n":{"m":[{"c":1,"7":2}]}}]';
+  const values = async (plain: boolean) => {
+    const root = await Deno.makeTempDir();
+    try {
+      const storage = await extractedPackage(root, {});
+      const dir = storage.path("extracted", LOAD_ID);
+      const schema = fromStoredJson(await Deno.readTextFile(join(dir, "schema.json")));
+      schema.tables.issues["x-normalizer"] = { max_nesting: 1 };
+      await Deno.writeTextFile(join(dir, "schema.json"), toStoredJson(schema));
+      const w = new JobWriter(dir, "issues", "typed-jsonl");
+      await w.write(line);
+      const [file] = await w.close();
+      if (plain) {
+        await Deno.writeTextFile(
+          join(dir, "plain_json.json"),
+          JSON.stringify([file.split("/").pop()]),
+        );
+      }
+      await normalizePackage(storage, LOAD_ID);
+      const [job] = await readCopyJobs(storage.path("normalized", LOAD_ID), "issues");
+      const at = job.header.indexOf("n__m");
+      return job.rows.map((r) => r[at]);
+    } finally {
+      await Deno.remove(root, { recursive: true });
+    }
+  };
+  const textOrder = ['{"b":1,"2":2}', '[{"c":1,"7":2}]'];
+  assert.deepEqual(await values(false), textOrder);
+  assert.deepEqual(await values(true), textOrder);
 });

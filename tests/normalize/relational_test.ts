@@ -242,6 +242,25 @@ Deno.test("normalizeItem() keeps both values when two keys of one object normali
   assert.equal(single.row.foo_bar, 3);
 });
 
+Deno.test("normalizeItem() gives the same rows for plain objects (JSON.parse) as for the exact parser's Maps", () => {
+  // plain objects take a pass of their own (for…in, no record of where columns came from) that
+  // hands collisions to the general one: both must give the general pass's rows
+  const texts = [
+    deep,
+    '{"fooBar": 1, "foo_bar": 2, "n": {"fooBar": {"x": 1}, "foo_bar": {"x": 2}}}',
+    '{"a": {"x": 1}, "A": {"x": 2}, "l": [{"k": 1, "K": 2}, {"k": 3}], "m": [[1, 2], [3]]}',
+    '{"": 1, "__proto__": {"p": 1}, "x": {"": {"y": 2}}, "l": [], "d": {}}',
+    '{"l": [1], "L": [2], "z": null, "t": true, "f": 1.5}',
+  ];
+  for (const text of texts) {
+    assert.deepEqual(
+      rowsOf(withTable(), JSON.parse(text)),
+      rowsOf(withTable(), parseJson(text)),
+      text,
+    );
+  }
+});
+
 Deno.test("generateDltId() gives 14-character base64 ids of 10 fresh random bytes", async () => {
   const { generateDltId } = await import("../../lib/normalize/ids.ts");
   const { Buffer } = await import("node:buffer");
