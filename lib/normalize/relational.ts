@@ -217,6 +217,42 @@ interface Level {
   node: NameNode;
 }
 
+/**
+ * A dict or list value of key `k` (column `name`) at `node` that is flattened: its dict goes
+ * onto the stack, its list to `lists` (keyed by the joined path: a later key with the same path
+ * replaces the list in place), and true is returned; false for a value the row keeps whole
+ * (json), whose dicts must keep their key order too.
+ */
+function expand(
+  ctx: ItemContext,
+  table: string,
+  node: NameNode,
+  lvl: number,
+  k: string,
+  v: object,
+  name: string,
+  stack: Level[],
+  lists: Map<string, [ListPlace, unknown[]]>,
+): boolean {
+  if (isDict(v)) {
+    if (!isNestedType(ctx, table, name, lvl)) {
+      stack.push({ dict: v, level: lvl - 1, node: childNode(node, k) });
+      return true;
+    }
+  } else if (Array.isArray(v)) {
+    if (!isNestedType(ctx, table, name, lvl)) {
+      const place = listPlace(node, k);
+      lists.set(place.key, [place, v]);
+      return true;
+    }
+  }
+  if (ctx.fromPlainParse && hasIndexKeyFirst(v)) throw KEY_ORDER_LOST;
+  return false;
+}
+
+/** A dict flattened: its row, and its lists to normalize into nested tables (by joined path). */
+type Flattened = [Map<string, unknown>, Map<string, [ListPlace, unknown[]]>];
+
 /** Thrown by {@linkcode flattenPlain} for what only the general pass handles. */
 const COLLISION = Symbol("collision");
 
@@ -225,7 +261,7 @@ function flatten(
   table: string,
   dict: Dict,
   level: number,
-): [Map<string, unknown>, Map<string, [ListPlace, unknown[]]>] {
+): Flattened {
   if (nameEntries > 100_000) {
     nameRoot = newNode([], "", "");
     nameEntries = 0;
@@ -253,7 +289,7 @@ function flattenPlain(
   table: string,
   dict: Dict,
   level: number,
-): [Map<string, unknown>, Map<string, [ListPlace, unknown[]]>] {
+): Flattened {
   const row = new Map<string, unknown>();
   const lists = new Map<string, [ListPlace, unknown[]]>();
   const stack: Level[] = [{ dict, level, node: nameRoot }];
@@ -268,21 +304,11 @@ function flattenPlain(
       }
       const v = current[k];
       const name = columnName(node, k);
-      if (v !== null && typeof v === "object") {
-        if (isDict(v)) {
-          if (!isNestedType(ctx, table, name, lvl)) {
-            stack.push({ dict: v, level: lvl - 1, node: childNode(node, k) });
-            continue;
-          }
-        } else if (Array.isArray(v)) {
-          if (!isNestedType(ctx, table, name, lvl)) {
-            const place = listPlace(node, k);
-            lists.set(place.key, [place, v]);
-            continue;
-          }
-        }
-        // kept whole (json): its dicts keep their key order too
-        if (ctx.fromPlainParse && hasIndexKeyFirst(v)) throw KEY_ORDER_LOST;
+      if (
+        v !== null && typeof v === "object" &&
+        expand(ctx, table, node, lvl, k, v, name, stack, lists)
+      ) {
+        continue;
       }
       if (row.has(name)) throw COLLISION;
       row.set(name, v);
@@ -296,19 +322,18 @@ function flattenPass(
   table: string,
   dict: Dict,
   level: number,
-): [Map<string, unknown>, Map<string, [ListPlace, unknown[]]>] {
-  const row = new Map<string, unknown>();
+): Flattened {
   // the original key each column came from, to tell a collision from a repeated path: triples
   // of (column, original prefix, key), searched from the end only when a column is already in
   // the row (the original path is joined only then)
   const origins: string[] = [];
+  const row = new Map<string, unknown>();
   const originOf = (column: string): string | undefined => {
     for (let i = origins.length - 3; i >= 0; i -= 3) {
       if (origins[i] === column) return origins[i + 1] + origins[i + 2];
     }
     return undefined;
   };
-  // keyed by the joined path: a later key with the same path replaces the list in place
   const lists = new Map<string, [ListPlace, unknown[]]>();
   const stack: Level[] = [{ dict, level, node: nameRoot }];
   while (stack.length) {
@@ -322,21 +347,11 @@ function flattenPass(
       const k = keys[i];
       const v = isMap ? current.get(k) : current[k];
       const name = columnName(node, k);
-      if (v !== null && typeof v === "object") {
-        if (isDict(v)) {
-          if (!isNestedType(ctx, table, name, lvl)) {
-            stack.push({ dict: v, level: lvl - 1, node: childNode(node, k) });
-            continue;
-          }
-        } else if (Array.isArray(v)) {
-          if (!isNestedType(ctx, table, name, lvl)) {
-            const place = listPlace(node, k);
-            lists.set(place.key, [place, v]);
-            continue;
-          }
-        }
-        // kept whole (json): its dicts keep their key order too
-        if (ctx.fromPlainParse && hasIndexKeyFirst(v)) throw KEY_ORDER_LOST;
+      if (
+        v !== null && typeof v === "object" &&
+        expand(ctx, table, node, lvl, k, v, name, stack, lists)
+      ) {
+        continue;
       }
       if (row.has(name)) {
         const other = originOf(name)!;
