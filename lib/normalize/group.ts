@@ -228,19 +228,20 @@ export class GroupNormalizer {
     this.#file!.context.fromPlainParse = plain;
   }
 
-  /** The items of a line by the exact parser (`Map`s in the text's key order). */
-  #exactItems(line: string): unknown[] {
+  /** The items of the current file's line `line` (its `lines`-th), parsed by `parse`. */
+  #items(line: string, parse: (line: string) => unknown): unknown[] {
     const file = this.#file!;
-    let exact;
+    let parsed;
     try {
-      exact = parseJson(line);
+      parsed = parse(line);
     } catch (e) {
       throw new Error(
         `Cannot normalize package "${this.#settings.loadId}": bad JSON in "${file.name}" line ${file.lines}`,
         { cause: e },
       );
     }
-    return Array.isArray(exact) ? exact : [exact];
+    // dlt writes a list of items per line; a line may also hold a single record
+    return Array.isArray(parsed) ? parsed : [parsed];
   }
 
   /** Normalizes complete lines of the current file, in order. */
@@ -250,17 +251,7 @@ export class GroupNormalizer {
     for (const line of lines) {
       if (!line.trim()) continue;
       file.lines++;
-      let parsed;
-      try {
-        parsed = file.parse(line);
-      } catch (e) {
-        throw new Error(
-          `Cannot normalize package "${this.#settings.loadId}": bad JSON in "${file.name}" line ${file.lines}`,
-          { cause: e },
-        );
-      }
-      // dlt writes a list of items per line; a line may also hold a single record
-      const items = Array.isArray(parsed) ? parsed : [parsed];
+      const items = this.#items(line, file.parse);
       let exactItems: unknown[] | undefined;
       for (let i = 0; i < items.length; i++) {
         let rows: NormalizedRow[];
@@ -269,7 +260,7 @@ export class GroupNormalizer {
         } catch (e) {
           if (e !== KEY_ORDER_LOST) throw e;
           // JSON.parse moved an integer-like key first: the line again, keys in text order
-          exactItems ??= this.#exactItems(line);
+          exactItems ??= this.#items(line, parseJson);
           rows = normalizeItem(exactItems[i], { ...file.context, fromPlainParse: false });
         }
         // rows dropped by the schema contract take their nested rows with them, as in dlt
@@ -322,7 +313,8 @@ export async function normalizeGroup(
   const plainFiles = new Set(settings.plainFiles);
   for (const path of paths) {
     await hooks.hook?.("normalize_file");
-    // lines the extract vouches for skip the scans for big numbers and integer-like keys
+    // lines the extract vouches for skip the scans for big numbers and integer-like keys (the
+    // flattener finds the latter)
     group.beginFile(path, plainFiles.has(extractedJob(path).name));
     for await (const lines of readLineBatches(path)) await group.lines(lines);
     await group.endFile();
