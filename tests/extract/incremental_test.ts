@@ -4,6 +4,7 @@ import type { IncrementalConfig, ResolvedResource } from "../../lib/catalog/type
 import { JsonFloat, JsonInteger } from "../../lib/common/lossless_json.ts";
 import {
   applyLag,
+  compareCursorValues,
   Cursors,
   dltJsonDumps,
   type ResourcesState,
@@ -177,4 +178,44 @@ Deno.test("Cursor boundary hashes: the records at the last value, each once, in 
     assert.equal(expected.length, 1700);
     assert.deepEqual(slot.t.unique_hashes, expected, `primary key ${JSON.stringify(pk)}`);
   }
+});
+
+Deno.test("compareCursorValues() orders date-times as instants, UTC text of one layout by its text", () => {
+  const sign = (n: number) => Math.sign(n);
+  // random UTC timestamps in GitLab's layout (and without fraction, and with microseconds):
+  // the text fast path agrees with the instants
+  let seed = 7;
+  const rand = (n: number) => (seed = (seed * 1103515245 + 12345) % 2 ** 31) % n;
+  for (let i = 0; i < 2000; i++) {
+    const ms = Date.UTC(2000 + rand(30), rand(12), 1 + rand(28), rand(24), rand(60), rand(60)) +
+      rand(1000);
+    const other = ms + (rand(3) - 1) * rand(5000);
+    for (const cut of [24, 20, 27]) {
+      const text = (t: number) => {
+        const iso = new Date(t).toISOString(); // …T10:30:00.123Z
+        return cut === 24 ? iso : cut === 20 ? iso.slice(0, 19) + "Z" : iso.slice(0, 23) + "456Z";
+      };
+      const [a, b] = [text(ms), text(other)];
+      assert.equal(
+        sign(compareCursorValues(a, b)),
+        sign(Date.parse(a) - Date.parse(b)),
+        `${a} ${b}`,
+      );
+    }
+  }
+  // layouts that differ, or carry an offset, still compare as instants
+  assert.equal(compareCursorValues("2024-01-15T10:30:00.5Z", "2024-01-15T10:30:00.25Z") > 0, true);
+  assert.equal(compareCursorValues("2024-01-15T12:00:00+02:00", "2024-01-15T11:00:00Z") < 0, true);
+  assert.equal(
+    compareCursorValues("2024-01-15T12:00:00+0200", "2024-01-15T10:30:00.000Z") < 0,
+    true,
+  );
+  assert.equal(compareCursorValues("2024-01-15T10:30:00.000Z", "2024-01-15T10:30:00Z"), 0);
+  // same length, not date-times: plain text order; numbers numerically
+  assert.equal(
+    compareCursorValues("2024-01-15X10:30:00.000Z", "2024-01-15X10:30:01.000Z") < 0,
+    true,
+  );
+  assert.equal(compareCursorValues("abc", "abd") < 0, true);
+  assert.equal(compareCursorValues(10, 9) > 0, true);
 });
