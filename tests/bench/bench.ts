@@ -6,8 +6,9 @@
  * Flags: --scale N (data size, default 2), --latency MS (default 50), --jitter MS (default 10),
  * --rpm N (rate limit, default 600), --window-ms MS (rate-limit window, default 10000),
  * --concurrency N (default: the CLI's), --bulk N (records per project and resource in the
- * full-page COPY scenario, default 3000), --only a,b (scenarios: latency, ratelimit, copy,
- * memory, pglite).
+ * full-page COPY scenario, default 3000), --repeat N (full-page COPY runs, default 1: wall times
+ * on a VM with steal time vary by ±30%, so several runs print their median and range), --only a,b
+ * (scenarios: latency, ratelimit, copy, memory, pglite).
  *
  * The CLI runs with the V8 flags of the `start` task (as the compiled binary does).
  *
@@ -38,6 +39,7 @@ const { values } = parseArgs({
     "window-ms": { type: "string", default: "10000" },
     concurrency: { type: "string" },
     bulk: { type: "string", default: "3000" },
+    repeat: { type: "string", default: "1" },
     only: { type: "string" },
   },
 });
@@ -359,15 +361,22 @@ if (only.has("ratelimit")) {
   );
 }
 
+/** A run of {@linkcode copyComparison}: the load, and loaded rows/s ÷ raw COPY rows/s by kind. */
+interface Comparison {
+  run: RunResult;
+  ratios: Partial<Record<"temp" | "logged" | "indexed", number>>;
+}
+
 /** A full load kept on disk, then the raw COPY of its own job files, both printed. */
 async function copyComparison(
   label: string,
   gitlab: FakeGitlab,
   resources?: string,
   env?: Record<string, string>,
-): Promise<RunResult> {
+): Promise<Comparison> {
   const r = await runLoad(gitlab, { destination: "postgres", keep: true, resources, env });
   line(label, r);
+  const ratios: Comparison["ratios"] = {};
   try {
     console.log(`  steps: ${await stepSeconds(r.pipelinesDir)}`);
     const loadRate = r.rows / (r.wallMs / 1000);
@@ -379,6 +388,7 @@ async function copyComparison(
     for (const kind of ["temp", "logged", "indexed"] as const) {
       const copy = await rawCopyRate(r.dataset, r.pipelinesDir, kind);
       const copyRate = copy.rows / (copy.ms / 1000);
+      ratios[kind] = copyRate / loadRate;
       console.log(
         `  raw COPY into ${what[kind]}: ${copy.rows} rows in ${fmt(copy.ms, 0)} ms = ${
           fmt(copyRate, 0)
@@ -389,7 +399,22 @@ async function copyComparison(
     await dropDataset(r.dataset);
     await Deno.remove(join(r.pipelinesDir, ".."), { recursive: true }).catch(() => {});
   }
-  return r;
+  return { run: r, ratios };
+}
+
+/** The median of `xs` (the mean of the middle two for an even count). */
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+}
+
+/** `median (min–max)` of `xs`, formatted. */
+function spread(xs: number[], digits: number): string {
+  const range = xs.length > 1
+    ? ` (${fmt(Math.min(...xs), digits)}–${fmt(Math.max(...xs), digits)})`
+    : "";
+  return `${fmt(median(xs), digits)}${range}`;
 }
 
 /**
@@ -414,11 +439,27 @@ if (only.has("copy")) {
     await using gitlab = await startFakeGitlab({ size: bulkSize(n), cacheReplies: true });
     const resources = "issues,merge_requests,commits";
     await warmUp(gitlab, resources);
-    const a = await copyComparison(`full pages (4 x ${n} each)`, gitlab, resources);
+    const repeat = Math.max(1, Number(values.repeat));
+    const runs: Comparison[] = [];
+    for (let i = 0; i < repeat; i++) {
+      const label = `full pages (4 x ${n} each)${repeat > 1 ? ` #${i + 1}` : ""}`;
+      runs.push(await copyComparison(label, gitlab, resources));
+    }
+    if (repeat > 1) {
+      const of = (kind: "temp" | "logged" | "indexed") =>
+        `1/${spread(runs.map((c) => c.ratios[kind] ?? NaN), 1)}`;
+      console.log(
+        `  ${repeat} runs, median (range): wall ${
+          spread(runs.map((c) => c.run.wallMs / 1000), 2)
+        } s; loaded rows/s ÷ raw COPY: TEMP ${of("temp")}, regular ${of("logged")}, with UNIQUE ${
+          of("indexed")
+        }`,
+      );
+    }
     const b = await copyComparison(`same, normalize.workers = 2`, gitlab, resources, {
       NORMALIZE__WORKERS: "2",
     });
-    console.log(`  the two runs: ${sameRows(a, b)}`);
+    console.log(`  the two runs: ${sameRows(runs[0].run, b.run)}`);
   }
 }
 

@@ -218,8 +218,15 @@ export async function startFakeGitlab(options: FakeGitlabOptions = {}): Promise<
   const linkBase = (options.linkBase ?? apiRoot).replace(/\/+$/, "");
   const maxOffset = options.maxOffset ?? 50_000;
   let requestId = 0;
-  /** Replies by request (`cacheReplies`): status, content type and body. */
-  const replies = new Map<string, { status: number; headers: [string, string][]; body: string }>();
+  /**
+   * Replies by request (`cacheReplies`): status, content type and body, the body kept encoded
+   * (a cached reply is served without the fake's CPU for UTF-8 encoding it again).
+   */
+  const replies = new Map<
+    string,
+    { status: number; headers: [string, string][]; body: string | Uint8Array<ArrayBuffer> }
+  >();
+  const utf8 = new TextEncoder();
 
   function route(request: Request, url: URL, apiPath: string | null): Response {
     const common: Record<string, string> = {
@@ -260,6 +267,7 @@ export async function startFakeGitlab(options: FakeGitlabOptions = {}): Promise<
         ],
         body: text ? reply.body as string : JSON.stringify(reply.body),
       };
+      if (options.cacheReplies) cached.body = utf8.encode(cached.body as string);
       if (options.cacheReplies) replies.set(key, cached);
     }
     const [contentType, ...rest] = cached.headers;
