@@ -60,7 +60,8 @@ export function compareCursorValues(a: Json, b: Json): number {
   if (typeof a === "string" && typeof b === "string") {
     // the common case, cheaply (every record of a page is compared): two UTC date-times of one
     // layout (GitLab's `2024-01-15T10:30:00.000Z`) are in the order of their text
-    if (a.length === b.length && sameUtcLayout(a, b)) return a < b ? -1 : a > b ? 1 : 0;
+    // (equal lengths: the same fraction digits)
+    if (a.length === b.length && isUtcText(a) && isUtcText(b)) return a < b ? -1 : a > b ? 1 : 0;
     if (ISO_DATE.test(a) && ISO_DATE.test(b)) {
       const x = Date.parse(a);
       const y = Date.parse(b);
@@ -72,18 +73,10 @@ export function compareCursorValues(a: Json, b: Json): number {
   return s < t ? -1 : s > t ? 1 : 0;
 }
 
-/**
- * Whether two strings of equal length are both UTC date-times `YYYY-MM-DDTHH:MM:SS[.f…]Z` (so
- * with the same fraction digits): their text order is then their time order.
- */
-function sameUtcLayout(a: string, b: string): boolean {
-  return a.length >= 20 && isUtcText(a) && isUtcText(b);
-}
-
 /** `YYYY-MM-DDTHH:MM:SS[.f…]Z`, checked character by character (no regex per record). */
 function isUtcText(s: string): boolean {
   const n = s.length;
-  if (s.charCodeAt(n - 1) !== 90 || s.charCodeAt(10) !== 84) return false; // Z, T
+  if (n < 20 || s.charCodeAt(n - 1) !== 90 || s.charCodeAt(10) !== 84) return false; // Z, T
   for (let i = 0; i < n - 1; i++) {
     const c = s.charCodeAt(i);
     if (i === 4 || i === 7) {

@@ -259,15 +259,15 @@ export async function startFakeGitlab(options: FakeGitlabOptions = {}): Promise<
         reply = { status: error.status, body: error.body, headers: error.headers };
       }
       const text = typeof reply.body === "string";
+      const body = text ? reply.body as string : JSON.stringify(reply.body);
       cached = {
         status: reply.status,
         headers: [
           ["content-type", text ? "text/plain" : "application/json"],
           ...(reply.headers ?? []) as [string, string][],
         ],
-        body: text ? reply.body as string : JSON.stringify(reply.body),
+        body: options.cacheReplies ? utf8.encode(body) : body,
       };
-      if (options.cacheReplies) cached.body = utf8.encode(cached.body as string);
       if (options.cacheReplies) replies.set(key, cached);
     }
     const [contentType, ...rest] = cached.headers;
