@@ -21,7 +21,14 @@ import {
   type HttpRequest,
   type HttpResponse,
 } from "./http_client.ts";
-import { BufferBudget, type Emit, PoolAborted, runOrdered, type Spill } from "./pool.ts";
+import {
+  BufferBudget,
+  type Emit,
+  PoolAborted,
+  runOrdered,
+  type Spill,
+  type WholeSpill,
+} from "./pool.ts";
 import type { Cursors } from "./incremental.ts";
 import { createPaginator } from "./paginators/mod.ts";
 import { AheadBudget, pageRequests, PagesAhead } from "./pages_ahead.ts";
@@ -116,11 +123,15 @@ export type ExtractHttpOptions = Pick<
  * so the ordered pools pass pages, not records) or a warning. A page's records are record lines,
  * or bytes written as they are (`raw`): the body as received when it is the page's record array
  * on one line (one JSON array line, as dlt's extracted files hold), or what came back from a
- * spill file (that, or the record lines joined by `\n`). `plain`: every line is plain JSON
- * (see {@linkcode PLAIN_JSON_FILE}); `rows`: the records.
+ * spill file (that, or the record lines joined by `\n`), or a whole spill file of the table's
+ * lines (`file`, see {@linkcode wholeSpill}), which becomes one of the table's files as it is.
+ * `plain`: every line is plain JSON (see {@linkcode PLAIN_JSON_FILE}); `rows`: the records.
  */
 type Output =
-  | ({ table: string; plain: boolean; rows: number } & ({ lines: string[] } | { raw: Uint8Array }))
+  | (
+    & { table: string; plain: boolean; rows: number }
+    & ({ lines: string[] } | { raw: Uint8Array } | { file: string })
+  )
   | { warning: string };
 
 /** A value plain `JSON.parse` gives back unchanged from its `JSON.stringify` (no wrapper). */
@@ -129,8 +140,11 @@ const isPlainScalar = (v: Json): boolean => v === null || typeof v !== "object";
 /** The table of an output (`undefined` for a warning: warnings keep task order). */
 const tableOf = (item: Output): string | undefined => "warning" in item ? undefined : item.table;
 
-/** Records count in the pools' buffers and budget; a warning counts as one. */
-const outputWeight = (item: Output): number => "warning" in item ? 1 : item.rows;
+/**
+ * Records count in the pools' buffers and budget; a warning counts as one, and so does a spill
+ * file (its records are on disk).
+ */
+const outputWeight = (item: Output): number => "warning" in item || "file" in item ? 1 : item.rows;
 
 /**
  * A body that can be written out as it came: one JSON array line (no LF: JSON strings escape
@@ -154,8 +168,63 @@ const TAB = 0x09;
 function encodeOutput(item: Output): Uint8Array[] {
   if ("warning" in item) return [toUtf8.encode(`W\t0\t${JSON.stringify(item.warning)}`)];
   const head = toUtf8.encode(`${item.plain ? "p" : "x"}${item.table}\t${item.rows}\t`);
-  return [head, "raw" in item ? item.raw : toUtf8.encode(item.lines.join("\n"))];
+  return [head, linesOf(item)];
 }
+
+/** A page's output (not a warning). */
+type PageOutput = Exclude<Output, { warning: string }>;
+
+/** The output as a page's: a warning has no table, so it never reaches a table's spill file. */
+function pageOf(item: Output): PageOutput {
+  if ("warning" in item) throw new Error("Cannot spill a warning into a table's spill file");
+  return item;
+}
+
+/** The lines of a page output joined by `\n` (a spill file's read, and the file removed). */
+function linesOf(item: PageOutput): Uint8Array {
+  if ("raw" in item) return item.raw;
+  if ("lines" in item) return toUtf8.encode(item.lines.join("\n"));
+  // a whole spill file that a pool further up buffers and spills in turn (nested resources):
+  // read back once, as the file's bytes without the last newline
+  const bytes = Deno.readFileSync(item.file);
+  Deno.removeSync(item.file);
+  return bytes.subarray(0, bytes.length - 1);
+}
+
+const NEWLINE = Uint8Array.of(0x0a);
+
+/**
+ * Spill files of one table's lane hold that table's lines as its extracted files do, so a
+ * drained one of at least this size becomes one of the table's files as it is (renamed into
+ * the package) instead of being read back and written again; a smaller one is read back as one
+ * output (fewer, larger files).
+ */
+export const WHOLE_SPILL_MIN_BYTES = 1 << 20;
+
+/**
+ * How an output is written to, and comes back from, a table lane's spill file; a file's
+ * summary is an output of its table, records and plainness (its `file` set when it is drained).
+ */
+const wholeSpill: WholeSpill<Output> = {
+  bytes: (item) => [linesOf(pageOf(item)), NEWLINE],
+  add: (summary, item) => {
+    const page = pageOf(item);
+    const before = summary === undefined ? undefined : pageOf(summary);
+    return {
+      table: page.table,
+      rows: (before?.rows ?? 0) + page.rows,
+      plain: (before?.plain ?? true) && page.plain,
+      file: "",
+    };
+  },
+  file: async (summary, path, size) => {
+    const { table, rows, plain } = pageOf(summary);
+    if (size >= WHOLE_SPILL_MIN_BYTES) return { table, rows, plain, file: path };
+    const bytes = await Deno.readFile(path);
+    await Deno.remove(path);
+    return { table, rows, plain, raw: bytes.subarray(0, bytes.length - 1) };
+  },
+};
 
 /**
  * An output back from its spill bytes: the lines stay bytes (`raw`), written out as they are,
@@ -377,7 +446,12 @@ export async function extract(catalog: Catalog, options: ExtractOptions): Promis
   // series keeps fetching (removed with the package if the run dies)
   const spillDir = join(options.packageDir, "spill");
   await Deno.mkdir(spillDir, { recursive: true });
-  const spill: Spill<Output> = { dir: spillDir, encode: encodeOutput, decode: decodeOutput };
+  const spill: Spill<Output> = {
+    dir: spillDir,
+    encode: encodeOutput,
+    decode: decodeOutput,
+    whole: wholeSpill,
+  };
   const client = new HttpClient({
     ...options.http,
     baseUrl: options.baseUrl,
@@ -639,7 +713,13 @@ export async function extract(catalog: Catalog, options: ExtractOptions): Promis
     // the file being written and any the lines rotate into are not all plain
     const from = Math.max(0, writer.files.length - 1);
     if ("raw" in item) await writer.writeRaw(item.raw);
-    else await writer.writeLines(item.lines);
+    else if ("lines" in item) await writer.writeLines(item.lines);
+    else {
+      const path = await writer.adopt(item.file);
+      if (!item.plain) notPlain.add(path);
+      info.tables[item.table] += item.rows;
+      return;
+    }
     if (!item.plain) { for (const f of writer.files.slice(from)) notPlain.add(f); }
     info.tables[item.table] += item.rows;
   };

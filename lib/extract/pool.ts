@@ -3,8 +3,9 @@
  * that runs tasks concurrently but forwards what they emit in task order, so the output is
  * the same as a sequential run. Backpressure: a task that is not first in line buffers at most
  * `maxBuffered` items in memory, then either spills them to a file on disk and goes on (with
- * the `spill` option: requests keep running for every task while memory stays flat) or waits
- * until the tasks before it are done.
+ * the `spill` option: requests keep running for every task while memory stays flat; a keyed
+ * lane's file can be handed on whole instead of read back) or waits until the tasks before it
+ * are done.
  *
  * @module
  */
@@ -145,6 +146,26 @@ export interface Spill<T> {
   encode: (item: T) => Uint8Array[];
   /** An item back from its bytes (a buffer of its own, which the item may keep). */
   decode: (bytes: Uint8Array) => T;
+  /**
+   * Keyed lanes only (see `keys`): their items are stored as they will end up downstream (e.g.
+   * the lines of a table's file) instead of behind their lengths, and a drained file is handed
+   * on whole, as one item, instead of being read back item by item. @default {undefined: every
+   * lane's items come back one by one}
+   */
+  whole?: WholeSpill<T>;
+}
+
+/** How a keyed lane's spill file is written and handed on whole (see {@linkcode Spill}). */
+export interface WholeSpill<T> {
+  /** The item's bytes in such a file, in parts stored one after the other. */
+  bytes: (item: T) => Uint8Array[];
+  /** The item folded into the summary of the file's earlier items (`undefined`: none yet). */
+  add: (summary: T | undefined, item: T) => T;
+  /**
+   * The item that stands for a drained file (`size` bytes holding the items of `summary`),
+   * which then belongs to it: the pool neither reads nor removes it.
+   */
+  file: (summary: T, path: string, size: number) => T | Promise<T>;
 }
 
 /** Bytes read from a spill file at a time (an item that does not fit is read into its own). */
@@ -208,21 +229,23 @@ function spillBytes<T>(spill: Spill<T>, items: T[]): Uint8Array {
  * A file of spilled items of one task, open for appending until drained; `written` settles
  * when its last append is on disk.
  */
-interface SpillFile {
+interface SpillFile<T> {
   path: string;
   file?: Deno.FsFile;
   written: Promise<void>;
+  /** Set when the file is written whole (see {@linkcode WholeSpill}): its items' summary. */
+  whole?: { summary?: T; size: number };
 }
 
 /** Appends `data` to the spill file (opened at its first append). */
-async function appendSpill(f: SpillFile, data: Uint8Array): Promise<void> {
+async function appendSpill<T>(f: SpillFile<T>, data: Uint8Array): Promise<void> {
   f.file ??= await Deno.open(f.path, { write: true, create: true, append: true });
   let written = 0;
   while (written < data.length) written += await f.file.write(data.subarray(written));
 }
 
 /** Waits for the file's appends and closes it (whatever they did). */
-async function closeSpill(f: SpillFile): Promise<void> {
+async function closeSpill<T>(f: SpillFile<T>): Promise<void> {
   try {
     await f.written;
   } finally {
@@ -256,7 +279,7 @@ interface Queue<T> {
   /** The weight of `buffer`. */
   weight: number;
   /** Items spilled to disk, older than those in `buffer`. */
-  spilled?: SpillFile;
+  spilled?: SpillFile<T>;
 }
 
 interface Slot<T> {
@@ -319,12 +342,14 @@ export async function runOrdered<T>(
     if (!q) slot.queues.set(lane, q = { buffer: [], weight: 0 });
     return q;
   };
-  /** Moves the queue's buffer to the end of its spill file (started when it has none). */
-  const spillBuffer = async (q: Queue<T>) => {
+  /**
+   * Moves the queue's buffer to the end of its spill file (started when it has none): written
+   * whole when the lane is keyed and the spill can (see {@linkcode WholeSpill}).
+   */
+  const spillBuffer = async (q: Queue<T>, lane: Lane) => {
     const items = q.buffer.splice(0);
     budget?.release(q.weight);
     q.weight = 0;
-    const data = spillBytes(spill!, items);
     // the buffer empties and the file takes its items in the same tick: a drain always sees
     // every item in one of the two
     let file = q.spilled;
@@ -332,7 +357,19 @@ export async function runOrdered<T>(
       const path = join(spill!.dir, `${uniqId(6)}.spill`);
       spillFiles.add(path);
       file = q.spilled = { path, written: Promise.resolve() };
+      if (lane.key !== undefined && spill!.whole) file.whole = { size: 0 };
     }
+    let data: Uint8Array;
+    if (file.whole) {
+      const whole = spill!.whole!;
+      const parts: Uint8Array[] = [];
+      for (const item of items) {
+        parts.push(...whole.bytes(item));
+        file.whole.summary = whole.add(file.whole.summary, item);
+      }
+      data = concatBytes(parts);
+      file.whole.size += data.length;
+    } else data = spillBytes(spill!, items);
     const f = file;
     f.written = f.written.then(() => appendSpill(f, data));
     await f.written;
@@ -344,6 +381,13 @@ export async function runOrdered<T>(
       if (file) {
         q.spilled = undefined; // later spills of the task start a new file
         await closeSpill(file);
+        if (file.whole) {
+          const { summary, size } = file.whole;
+          const item = await spill!.whole!.file(summary!, file.path, size);
+          spillFiles.delete(file.path); // the item's now (it may be renamed while emitted)
+          await emit(item);
+          continue;
+        }
         for await (const bytes of readSpillItems(file.path)) await emit(spill!.decode(bytes));
         await Deno.remove(file.path);
         spillFiles.delete(file.path);
@@ -409,7 +453,7 @@ export async function runOrdered<T>(
     q.weight += w;
     if (budget) budget.used += w;
     if (spill) {
-      if (q.weight >= maxBuffered || budget?.full) await spillBuffer(q);
+      if (q.weight >= maxBuffered || budget?.full) await spillBuffer(q, lane);
       return;
     }
     while (i !== lane.open && (q.weight >= maxBuffered || budget?.full)) {

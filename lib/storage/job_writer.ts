@@ -177,6 +177,23 @@ export class JobWriter {
     if (writing) await writing;
   }
 
+  /**
+   * Takes a complete file of lines (each ending in `\n`, no header) as this writer's next file,
+   * renamed into the package, after the file being written (closed first); the next line starts
+   * a new file. Returns its new path.
+   */
+  async adopt(path: string): Promise<string> {
+    if (this.#header) throw new Error("Cannot adopt a file into a writer of files with a header");
+    await this.rotate();
+    this.#startFile();
+    const target = this.#path!;
+    this.#chunks = [];
+    this.#buffered = 0;
+    await Deno.rename(path, target);
+    this.#path = undefined;
+    return target;
+  }
+
   /** Closes the current file; the next line starts a new one. */
   async rotate(): Promise<void> {
     await this.flush();

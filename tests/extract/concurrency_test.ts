@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import type { ExtractOptions } from "../../lib/extract/extract.ts";
+import { extract, type ExtractOptions } from "../../lib/extract/extract.ts";
 import { PLAIN_JSON_FILE } from "../../lib/storage/package_storage.ts";
 import {
   BufferBudget,
@@ -18,10 +18,14 @@ import {
   issueNotes,
   issues,
   json,
+  noSleep,
+  packageDir,
   projects,
   resource,
   run as runExtract,
+  source,
   startServer,
+  TOKEN,
 } from "./_helpers.ts";
 
 /** A spill of items written as UTF-8 text. */
@@ -576,6 +580,90 @@ Deno.test("extract(): a slow page of the first project does not hold the other p
   assert.ok(sequential.read.text.issues.startsWith("{"), "issues: record lines");
 });
 
+Deno.test("extract(): a project's pages spilled behind another become the table's next file as they are", async () => {
+  // 3 projects x 1,000 issues (~2 MB of pages each); the first project's page 2 answers only
+  // once the others are spilled, so their pages wait in spill files of the table's lines, which
+  // (1 MiB or more) are renamed into the package instead of read back and written again
+  await using gitlab = await startFakeGitlab({
+    size: { groups: 1, subgroupsPerGroup: 0, projectsPerGroup: 3, issuesPerProject: 1000 },
+  });
+  const big = "1152921504606847000";
+  const endpoint = {
+    method: "GET" as const,
+    path: "projects/{resources.projects.id}/issues",
+    params: { per_page: 100, scope: "all" },
+  };
+  const cat = catalog([
+    projects(),
+    resource("issue_pages", { paginator: GITLAB, parent: "projects", endpoint }),
+  ]);
+  const files = async (dir: string) => {
+    const { text } = await jobFiles(dir);
+    const names = [...Deno.readDirSync(join(dir, "new_jobs"))].map((e) => e.name).sort()
+      .filter((f) => f.startsWith("issue_pages."));
+    const plain = new Set<string>(
+      JSON.parse(await Deno.readTextFile(join(dir, PLAIN_JSON_FILE))),
+    );
+    const holds = (f: string) => Deno.readTextFileSync(join(dir, "new_jobs", f)).includes(big);
+    return { text, files: names.map((f) => ({ plain: plain.has(f), big: holds(f) })) };
+  };
+  // the projects in the order the catalog reads them
+  const order = (await extractInto(cat, gitlab.url, { concurrency: 1 }, jobFiles)).read.text
+    .projects.split("\n").filter(Boolean).flatMap((l) => JSON.parse(l) as { id: number }[])
+    .map((p) => p.id);
+  assert.equal(order.length, 3);
+  const [first, second] = order;
+  // a number plain JSON.parse would change (2^60), in a page of the second project: the file
+  // holding it is not listed as plain JSON
+  gitlab.setData((d) => void (d.issues.get(second)![150].weight = Number(big)));
+  const sequential = await extractInto(cat, gitlab.url, { concurrency: 1 }, files);
+  assert.deepEqual(sequential.read.files, [{ plain: false, big: true }], "one file");
+
+  const dir = await packageDir();
+  try {
+    /** Bytes in the spill files now. */
+    const spilled = () => {
+      let n = 0;
+      for (const e of Deno.readDirSync(join(dir, "spill"))) {
+        n += Deno.statSync(join(dir, "spill", e.name)).size;
+      }
+      return n;
+    };
+    const gated: typeof fetch = async (input, init) => {
+      const url = String(input);
+      if (url.includes(`/projects/${first}/issues?`) && /\bpage=2\b/.test(url)) {
+        // both other projects' pages (2 x ~1.97 MB) in spill files, or 10 s
+        for (let t = 0; t < 1000 && spilled() < 3_800_000; t++) {
+          await new Promise((r) => setTimeout(r, 10));
+        }
+      }
+      return await fetch(input, init);
+    };
+    const info = await extract(cat, {
+      source: source({ api_key: TOKEN }),
+      baseUrl: gitlab.url,
+      packageDir: dir,
+      sleep: noSleep,
+      concurrency: 8,
+      fetch: gated,
+    });
+    const concurrent = await files(dir);
+    // the same lines in the same order: the two others' pages are files of their own
+    assert.deepEqual(concurrent.text, sequential.read.text);
+    assert.deepEqual(info.tables, sequential.info.tables);
+    assert.equal(concurrent.files.length, 3, JSON.stringify(concurrent.files));
+    // exactly the file holding the big number is not plain
+    assert.deepEqual(concurrent.files, [
+      { plain: true, big: false },
+      { plain: false, big: true },
+      { plain: true, big: false },
+    ]);
+    assert.equal(await Deno.stat(join(dir, "spill")).catch(() => null), null, "spill removed");
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
 Deno.test("extract(): the first failing series stops the others at their next page", async () => {
   // parent 1's kids fail; parent 2's kids run 30 pages whose grandchildren are empty, so that
   // series never emits (the pools' other stop): it must stop soon, not fetch to the end
@@ -652,6 +740,157 @@ Deno.test("runOrdered() spills bytes as they are: items larger than a read, empt
     const expected = [0, 1, 2].flatMap((i) => sizes.map((_, k) => item(i, k)));
     assert.equal(out.length, expected.length);
     for (const [n, bytes] of out.entries()) assert.deepEqual(bytes, expected[n], `item ${n}`);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+/**
+ * Items `<task>:<key>:<n>`, or a whole spill file of such lines; a whole spill writes a keyed
+ * lane's items as lines and hands a drained file on as `{ file, count }`.
+ */
+type Piece = string | { file: string; count: number };
+const wholeSpill = (dir: string, handed: string[], respilled = { n: 0 }): Spill<Piece> => ({
+  ...textSpill<Piece>(dir, (p) => typeof p === "string" ? p : "?", (t) => t),
+  whole: {
+    bytes: (p) => {
+      if (typeof p === "string") return [new TextEncoder().encode(`${p}\n`)];
+      // a file handed on by a pool below, spilled again here: its lines, and it is gone
+      respilled.n++;
+      const bytes = Deno.readFileSync(p.file);
+      Deno.removeSync(p.file);
+      return [bytes];
+    },
+    add: (summary, p) => ({
+      file: "",
+      count: (typeof summary === "object" ? summary.count : 0) +
+        (typeof p === "string" ? 1 : p.count),
+    }),
+    file: (summary, path, size) => {
+      handed.push(`${(summary as { count: number }).count}@${size}`);
+      return { file: path, count: (summary as { count: number }).count };
+    },
+  },
+});
+
+/** The items of pieces, whole files read (and removed) in place. */
+function unpack(pieces: Piece[]): string[] {
+  return pieces.flatMap((p) => {
+    if (typeof p === "string") return [p];
+    const lines = Deno.readTextFileSync(p.file).split("\n").slice(0, -1);
+    Deno.removeSync(p.file);
+    assert.equal(lines.length, p.count, "a whole file holds the items it says");
+    return lines;
+  });
+}
+
+Deno.test("runOrdered() with a whole spill: a keyed lane's spill file is handed on as one item, in order", async () => {
+  // 12 tasks, 3 keys and keyless items, random pauses: keyed items behind a running task go
+  // to a file of their lines that comes out as one piece; keyless ones come back one by one
+  const dir = await Deno.makeTempDir({ prefix: "gitlab-pg-spill-" });
+  try {
+    let seed = 11;
+    const random = () => (seed = (seed * 48271) % 2147483647) / 2147483647;
+    const keysOf = (i: number) => new Set(["x", "y", "z"].filter((_, k) => k !== i % 3));
+    const itemsOf = (i: number) =>
+      Array.from(
+        { length: 12 },
+        (_, n) => `${i}:${n % 4 === 3 ? "-" : [...keysOf(i)][n % 2]}:${n}`,
+      );
+    const sequential = Array.from({ length: 12 }, (_, i) => itemsOf(i)).flat();
+    let files = 0;
+    for (let round = 0; round < 20; round++) {
+      const pieces: Piece[] = [];
+      const handed: string[] = [];
+      const budget = new BufferBudget(6);
+      await runOrdered<Piece>(
+        12,
+        async (i, emit) => {
+          for (const item of itemsOf(i)) {
+            const pause = Math.floor(random() * 8);
+            if (pause === 7) await new Promise((r) => setTimeout(r, 1));
+            else for (let t = 0; t < pause; t++) await null;
+            await emit(item);
+          }
+        },
+        (p) => Promise.resolve(void pieces.push(p)),
+        {
+          concurrency: 5,
+          maxBuffered: 3,
+          budget,
+          spill: wholeSpill(dir, handed),
+          keys: {
+            keyOf: (p) => typeof p === "string" ? keyedItem.keyOf(p) : undefined,
+            keysOf,
+          },
+        },
+      );
+      files += pieces.filter((p) => typeof p === "object").length;
+      assert.equal(handed.length, pieces.filter((p) => typeof p === "object").length);
+      const out = unpack(pieces);
+      for (const key of ["x", "y", "z", "-"]) {
+        assert.deepEqual(ofKey(out, key), ofKey(sequential, key), `round ${round}: key ${key}`);
+      }
+      assert.equal(out.length, sequential.length);
+      assert.equal(budget.used, 0);
+      assert.deepEqual([...Deno.readDirSync(dir)], [], "keyless spill files removed");
+    }
+    assert.ok(files > 20, `keyed items went through whole files (${files})`);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("runOrdered() with a whole spill, nested: a file handed on to a pool that spills it again", async () => {
+  // the outer pool's task 1 runs an inner pool whose task 1 spills whole files behind a slow
+  // task 0; the outer task 1 is itself behind a slow outer task 0, so the inner pool's files
+  // land in the outer pool's buffer and its own whole spill file
+  const dir = await Deno.makeTempDir({ prefix: "gitlab-pg-spill-" });
+  try {
+    const handed: string[] = [];
+    const respilled = { n: 0 };
+    const spill = wholeSpill(dir, handed, respilled);
+    const options = {
+      concurrency: 2,
+      maxBuffered: 2,
+      spill,
+      keys: { keyOf: (_: Piece) => "k", keysOf: () => new Set(["k"]) },
+    };
+    const outerGate = Promise.withResolvers<void>();
+    const pieces: Piece[] = [];
+    const done = runOrdered<Piece>(
+      2,
+      async (i, emit) => {
+        if (i === 0) {
+          await outerGate.promise;
+          for (let n = 0; n < 3; n++) await emit(`0:k:${n}`);
+          return;
+        }
+        await runOrdered<Piece>(
+          2,
+          async (j, inner) => {
+            if (j === 0) await new Promise((r) => setTimeout(r, 20));
+            for (let n = 0; n < 7; n++) await inner(`1.${j}:k:${n}`);
+          },
+          emit,
+          options,
+        );
+      },
+      (p) => Promise.resolve(void pieces.push(p)),
+      options,
+    );
+    await new Promise((r) => setTimeout(r, 60));
+    outerGate.resolve();
+    await done;
+    const expected = [
+      ...Array.from({ length: 3 }, (_, n) => `0:k:${n}`),
+      ...Array.from({ length: 7 }, (_, n) => `1.0:k:${n}`),
+      ...Array.from({ length: 7 }, (_, n) => `1.1:k:${n}`),
+    ];
+    assert.deepEqual(unpack(pieces), expected);
+    assert.ok(handed.length >= 2, `files handed on by both pools: ${handed}`);
+    assert.ok(respilled.n >= 1, "an inner pool's file was spilled again by the outer pool");
+    assert.deepEqual([...Deno.readDirSync(dir)], []);
   } finally {
     await Deno.remove(dir, { recursive: true });
   }

@@ -106,3 +106,36 @@ Deno.test("JobWriter writes a header per file and rotates at the size limit", as
     await Deno.remove(root, { recursive: true });
   }
 });
+
+Deno.test("JobWriter.adopt() takes a file of lines as its next file, in write order", async () => {
+  const root = await Deno.makeTempDir();
+  try {
+    const dir = await new PackageStorage(root).create("normalizing", "1.6");
+    const w = new JobWriter(dir, "t", "typed-jsonl", { bufferBytes: 16 });
+    for (let i = 0; i < 10; i++) await w.write(`a${i}`);
+    const outside = join(root, "spilled.lines");
+    await Deno.writeTextFile(outside, "b0\nb1\n");
+    const adopted = await w.adopt(outside);
+    assert.equal(await Deno.stat(outside).catch(() => null), null, "moved, not copied");
+    await w.write("c0");
+    // two adoptions in a row: each its own file
+    await Deno.writeTextFile(outside, "d0\n");
+    await w.adopt(outside);
+    await Deno.writeTextFile(outside, "e0\n");
+    await w.adopt(outside);
+    const files = await w.close();
+    assert.equal(files.length, 5);
+    assert.equal(files[1], adopted);
+    const sorted = await new PackageStorage(root).jobs("normalizing", "1.6");
+    assert.deepEqual(sorted, files, "names sort in the order the files came");
+    const lines = (await Promise.all(sorted.map((f) => Deno.readTextFile(f)))).join("");
+    const a = Array.from({ length: 10 }, (_, i) => `a${i}\n`).join("");
+    assert.equal(lines, `${a}b0\nb1\nc0\nd0\ne0\n`);
+    // files with a header line cannot take a file without one
+    const copy = new JobWriter(dir, "u", "copy", { header: () => "[]" });
+    await Deno.writeTextFile(outside, "x\n");
+    await assert.rejects(() => copy.adopt(outside), /header/);
+  } finally {
+    await Deno.remove(root, { recursive: true });
+  }
+});
