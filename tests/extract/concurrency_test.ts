@@ -337,6 +337,27 @@ const keyedItem = {
 /** The items of one key (or the keyless ones) in the order they came. */
 const ofKey = (items: string[], key: string) => items.filter((x) => x.split(":")[1] === key);
 
+/**
+ * 12 tasks, 3 keys, each task may emit two of them and keyless items, with random pauses
+ * between items (a seeded generator): the tasks, the keys each may emit, and the items in
+ * sequential order.
+ */
+function randomKeyedTasks(seed: number) {
+  const random = () => (seed = (seed * 48271) % 2147483647) / 2147483647;
+  const keysOf = (i: number) => new Set(["x", "y", "z"].filter((_, k) => k !== i % 3));
+  const itemsOf = (i: number) =>
+    Array.from({ length: 12 }, (_, n) => `${i}:${n % 4 === 3 ? "-" : [...keysOf(i)][n % 2]}:${n}`);
+  const task = async (i: number, emit: (item: string) => Promise<void>) => {
+    for (const item of itemsOf(i)) {
+      const pause = Math.floor(random() * 8);
+      if (pause === 7) await new Promise((r) => setTimeout(r, 1));
+      else for (let t = 0; t < pause; t++) await null;
+      await emit(item);
+    }
+  };
+  return { task, keysOf, sequential: Array.from({ length: 12 }, (_, i) => itemsOf(i)).flat() };
+}
+
 Deno.test("runOrdered() with keys: an item waits only behind earlier tasks that may emit its key", async () => {
   // tasks 0 and 2 write "a", task 1 and 3 write "b", every task a keyless item: while task 0
   // hangs, task 1's "b" items go through (no task before it writes "b") and task 3's wait for
@@ -390,29 +411,14 @@ Deno.test("runOrdered() with keys: every key in task order under random timing, 
   // items of each key arrive exactly in sequential order, with and without spill
   const dir = await Deno.makeTempDir({ prefix: "gitlab-pg-spill-" });
   try {
-    let seed = 7;
-    const random = () => (seed = (seed * 48271) % 2147483647) / 2147483647;
-    const keysOf = (i: number) => new Set(["x", "y", "z"].filter((_, k) => k !== i % 3));
-    const itemsOf = (i: number) =>
-      Array.from(
-        { length: 12 },
-        (_, n) => `${i}:${n % 4 === 3 ? "-" : [...keysOf(i)][n % 2]}:${n}`,
-      );
-    const sequential = Array.from({ length: 12 }, (_, i) => itemsOf(i)).flat();
+    const { task, keysOf, sequential } = randomKeyedTasks(7);
     for (const spill of [undefined, textSpill(dir, String, String)]) {
       for (let round = 0; round < 20; round++) {
         const out: string[] = [];
         const budget = new BufferBudget(6);
         await runOrdered<string>(
           12,
-          async (i, emit) => {
-            for (const item of itemsOf(i)) {
-              const pause = Math.floor(random() * 8);
-              if (pause === 7) await new Promise((r) => setTimeout(r, 1));
-              else for (let t = 0; t < pause; t++) await null;
-              await emit(item);
-            }
-          },
+          task,
           (item) => Promise.resolve(void out.push(item)),
           { concurrency: 5, maxBuffered: 3, budget, spill, keys: { ...keyedItem, keysOf } },
         );
@@ -789,15 +795,7 @@ Deno.test("runOrdered() with a whole spill: a keyed lane's spill file is handed 
   // to a file of their lines that comes out as one piece; keyless ones come back one by one
   const dir = await Deno.makeTempDir({ prefix: "gitlab-pg-spill-" });
   try {
-    let seed = 11;
-    const random = () => (seed = (seed * 48271) % 2147483647) / 2147483647;
-    const keysOf = (i: number) => new Set(["x", "y", "z"].filter((_, k) => k !== i % 3));
-    const itemsOf = (i: number) =>
-      Array.from(
-        { length: 12 },
-        (_, n) => `${i}:${n % 4 === 3 ? "-" : [...keysOf(i)][n % 2]}:${n}`,
-      );
-    const sequential = Array.from({ length: 12 }, (_, i) => itemsOf(i)).flat();
+    const { task, keysOf, sequential } = randomKeyedTasks(11);
     let files = 0;
     for (let round = 0; round < 20; round++) {
       const pieces: Piece[] = [];
@@ -805,14 +803,7 @@ Deno.test("runOrdered() with a whole spill: a keyed lane's spill file is handed 
       const budget = new BufferBudget(6);
       await runOrdered<Piece>(
         12,
-        async (i, emit) => {
-          for (const item of itemsOf(i)) {
-            const pause = Math.floor(random() * 8);
-            if (pause === 7) await new Promise((r) => setTimeout(r, 1));
-            else for (let t = 0; t < pause; t++) await null;
-            await emit(item);
-          }
-        },
+        task,
         (p) => Promise.resolve(void pieces.push(p)),
         {
           concurrency: 5,
