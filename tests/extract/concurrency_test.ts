@@ -539,15 +539,18 @@ async function jobFiles(dir: string) {
   return { text, plain: names.map((f, i) => `${f.split(".")[0]}#${i}:${listed.has(f)}`) };
 }
 
+/** Every issue of each project, `perPage` a page. */
+const projectIssues = (perPage: number) => ({
+  method: "GET" as const,
+  path: "projects/{resources.projects.id}/issues",
+  params: { per_page: perPage, scope: "all" },
+});
+
 Deno.test("extract(): a slow page of the first project does not hold the other projects' pages", async () => {
   await using gitlab = await startFakeGitlab({
     size: { groups: 1, subgroupsPerGroup: 0, projectsPerGroup: 3, issuesPerProject: 400 },
   });
-  const endpoint = {
-    method: "GET" as const,
-    path: "projects/{resources.projects.id}/issues",
-    params: { per_page: 50, scope: "all" },
-  };
+  const endpoint = projectIssues(50);
   // issues take the project id (record lines); issue_pages are the pages as received
   const cat = catalog([
     projects(),
@@ -594,11 +597,7 @@ Deno.test("extract(): a project's pages spilled behind another become the table'
     size: { groups: 1, subgroupsPerGroup: 0, projectsPerGroup: 3, issuesPerProject: 1000 },
   });
   const big = "1152921504606847000";
-  const endpoint = {
-    method: "GET" as const,
-    path: "projects/{resources.projects.id}/issues",
-    params: { per_page: 100, scope: "all" },
-  };
+  const endpoint = projectIssues(100);
   const cat = catalog([
     projects(),
     resource("issue_pages", { paginator: GITLAB, parent: "projects", endpoint }),
