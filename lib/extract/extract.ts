@@ -710,17 +710,16 @@ export async function extract(catalog: Catalog, options: ExtractOptions): Promis
       return;
     }
     const writer = writerOf(item.table);
-    // the file being written and any the lines rotate into are not all plain
-    const from = Math.max(0, writer.files.length - 1);
-    if ("raw" in item) await writer.writeRaw(item.raw);
-    else if ("lines" in item) await writer.writeLines(item.lines);
-    else {
+    if ("file" in item) {
       const path = await writer.adopt(item.file);
       if (!item.plain) notPlain.add(path);
-      info.tables[item.table] += item.rows;
-      return;
+    } else {
+      // the file being written and any the lines rotate into are not all plain
+      const from = Math.max(0, writer.files.length - 1);
+      if ("raw" in item) await writer.writeRaw(item.raw);
+      else await writer.writeLines(item.lines);
+      if (!item.plain) { for (const f of writer.files.slice(from)) notPlain.add(f); }
     }
-    if (!item.plain) { for (const f of writer.files.slice(from)) notPlain.add(f); }
     info.tables[item.table] += item.rows;
   };
 

@@ -185,10 +185,8 @@ export class JobWriter {
   async adopt(path: string): Promise<string> {
     if (this.#header) throw new Error("Cannot adopt a file into a writer of files with a header");
     await this.rotate();
-    this.#startFile();
+    this.#startFile(); // no header: nothing buffered for it
     const target = this.#path!;
-    this.#chunks = [];
-    this.#buffered = 0;
     await Deno.rename(path, target);
     this.#path = undefined;
     return target;

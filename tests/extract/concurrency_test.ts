@@ -832,9 +832,9 @@ Deno.test("runOrdered() with a whole spill: a keyed lane's spill file is handed 
 });
 
 Deno.test("runOrdered() with a whole spill, nested: a file handed on to a pool that spills it again", async () => {
-  // the outer pool's task 1 runs an inner pool whose task 1 spills whole files behind a slow
-  // task 0; the outer task 1 is itself behind a slow outer task 0, so the inner pool's files
-  // land in the outer pool's buffer and its own whole spill file
+  // the outer pool's task 1 runs an inner pool whose task 1 spills whole files behind its task
+  // 0; the outer task 1 is itself behind the outer task 0, held until the inner pool is done, so
+  // the inner pool's file lands in the outer pool's buffer and its own whole spill file
   const dir = await Deno.makeTempDir({ prefix: "gitlab-pg-spill-" });
   try {
     const handed: string[] = [];
@@ -846,32 +846,38 @@ Deno.test("runOrdered() with a whole spill, nested: a file handed on to a pool t
       spill,
       keys: { keyOf: (_: Piece) => "k", keysOf: () => new Set(["k"]) },
     };
-    const outerGate = Promise.withResolvers<void>();
+    const innerSpilled = Promise.withResolvers<void>();
+    const innerDone = Promise.withResolvers<void>();
     const pieces: Piece[] = [];
-    const done = runOrdered<Piece>(
+    await runOrdered<Piece>(
       2,
       async (i, emit) => {
         if (i === 0) {
-          await outerGate.promise;
+          await innerDone.promise;
           for (let n = 0; n < 3; n++) await emit(`0:k:${n}`);
           return;
         }
-        await runOrdered<Piece>(
-          2,
-          async (j, inner) => {
-            if (j === 0) await new Promise((r) => setTimeout(r, 20));
-            for (let n = 0; n < 7; n++) await inner(`1.${j}:k:${n}`);
-          },
-          emit,
-          options,
-        );
+        try {
+          await runOrdered<Piece>(
+            2,
+            async (j, inner) => {
+              if (j === 0) await innerSpilled.promise;
+              try {
+                for (let n = 0; n < 7; n++) await inner(`1.${j}:k:${n}`);
+              } finally {
+                if (j === 1) innerSpilled.resolve();
+              }
+            },
+            emit,
+            options,
+          );
+        } finally {
+          innerDone.resolve(); // also on a failure: task 0 must not wait forever
+        }
       },
       (p) => Promise.resolve(void pieces.push(p)),
       options,
     );
-    await new Promise((r) => setTimeout(r, 60));
-    outerGate.resolve();
-    await done;
     const expected = [
       ...Array.from({ length: 3 }, (_, n) => `0:k:${n}`),
       ...Array.from({ length: 7 }, (_, n) => `1.0:k:${n}`),
