@@ -31,7 +31,7 @@ import {
 } from "./pool.ts";
 import type { Cursors } from "./incremental.ts";
 import { createPaginator } from "./paginators/mod.ts";
-import { AheadBudget, pageRequests, PagesAhead } from "./pages_ahead.ts";
+import { AheadBudget, openPageRequests, pageRequests, PagesAhead } from "./pages_ahead.ts";
 import {
   buildRequest,
   configKeysOf,
@@ -468,6 +468,7 @@ export async function extract(catalog: Catalog, options: ExtractOptions): Promis
       options.onWarning?.(message);
     },
   });
+  const urlOf = (req: HttpRequest) => client.url(req);
   const info: ExtractInfo = {
     resources: {},
     tables: {},
@@ -569,8 +570,12 @@ export async function extract(catalog: Catalog, options: ExtractOptions): Promis
     let pages = 0;
     let request: HttpRequest | undefined = paginator.init(series.request);
     const context = { resource: r.name, responseActions: r.endpoint.response_actions, stats };
-    /** Pages 2 to the last, requested ahead (see {@linkcode pageRequests}). */
+    /**
+     * Pages 2 to the last, requested ahead (see {@linkcode pageRequests}), or pages 2 onwards of
+     * a series without a page count (see {@linkcode openPageRequests}: `guessing`).
+     */
     let ahead: PagesAhead | undefined;
+    let guessing = false;
     try {
       while (request !== undefined) {
         options.signal?.throwIfAborted();
@@ -665,17 +670,35 @@ export async function extract(catalog: Catalog, options: ExtractOptions): Promis
         }
         if (kept.stop) break;
         if (ahead?.done) ahead = undefined; // then the last page's links say whether more came
-        if (ahead) continue;
+        if (ahead && !guessing) continue;
         request = paginator.update(response, data);
-        if (pages === 1 && request !== undefined && !r.endpoint.incremental?.row_order) {
-          const rest = pageRequests(series.paginator, response, request, {
-            limit: options.limit,
-            urlOf: (req) => client.url(req),
-          });
-          if (rest) {
-            ahead = new PagesAhead((req) => client.request(req, context), rest, {
+        if (ahead) {
+          // a series of unknown length goes on with its pages asked ahead only while each page
+          // links to the next of them; at its end (or a link elsewhere) the rest are dropped
+          if (request !== undefined && ahead.follows(request, urlOf)) {
+            ahead.confirm();
+            continue;
+          }
+          await ahead.settle();
+          ahead = undefined;
+        } else if (pages === 1 && request !== undefined && !r.endpoint.incremental?.row_order) {
+          const fetchPage = (req: HttpRequest, signal: AbortSignal) =>
+            client.request(req, { ...context, signal });
+          const pageOptions = { limit: options.limit, urlOf };
+          const known = pageRequests(series.paginator, response, request, pageOptions);
+          const open = known ? undefined : openPageRequests(
+            series.paginator,
+            response,
+            request,
+            pageOptions,
+          );
+          guessing = open !== undefined;
+          const next = request;
+          if (known || open) {
+            ahead = new PagesAhead(fetchPage, (known ?? open)!, {
               window: concurrency,
               budget: aheadBudget,
+              guess: open && (() => client.hasSpare(next)),
             });
           }
         }

@@ -142,6 +142,8 @@ export interface RequestContext {
   responseActions?: ResponseAction[];
   /** Incremented per HTTP exchange of this request (redirect hops and retries included). */
   stats?: { requests: number };
+  /** Ends this request (a page asked for ahead that is no longer wanted): `request` throws its reason. */
+  signal?: AbortSignal;
 }
 
 const REDIRECTS = new Set([301, 302, 303, 307, 308]);
@@ -248,6 +250,14 @@ export class HttpClient {
     return this.#auth.kind;
   }
 
+  /**
+   * Whether `request` could start now with budget to spare (see {@linkcode RateLimiter.hasSpare}):
+   * a page that may not exist is asked for only then.
+   */
+  hasSpare(request: HttpRequest): boolean {
+    return this.limiter.hasSpare(this.#pathOf(this.url(request)));
+  }
+
   /** The absolute URL of a request, query parameters applied, without auth. */
   url(request: HttpRequest): string {
     const url = new URL(joinUrl(this.baseUrl, request.url));
@@ -271,8 +281,11 @@ export class HttpClient {
     let paused = false;
     /** Time waited after 429s that told no wait (GitLab.com's Projects, Groups, Users APIs). */
     let throttledMs = 0;
+    const signal = context.signal && this.#signal
+      ? AbortSignal.any([this.#signal, context.signal])
+      : context.signal ?? this.#signal;
     for (let attempt = 1;; attempt++) {
-      this.#signal?.throwIfAborted();
+      signal?.throwIfAborted();
       let failure: RetryableFailure;
       try {
         const response = await this.#attempt(request, url, method, what, context, paused);
@@ -310,7 +323,7 @@ export class HttpClient {
       // A 429 holds every request of this client, not only this one.
       paused = failure.status === 429;
       if (paused) this.limiter.pause(delay);
-      await this.#sleep(delay, this.#signal);
+      await this.#sleep(delay, signal);
     }
   }
 
@@ -324,6 +337,7 @@ export class HttpClient {
   ): Promise<HttpResponse | undefined> {
     await this.#slots.acquire();
     try {
+      context.signal?.throwIfAborted();
       return await this.#attemptInSlot(request, url, method, what, context, afterPause);
     } finally {
       this.#slots.release();
@@ -348,12 +362,14 @@ export class HttpClient {
       for (let hop = 0;; hop++) {
         const ticket = await this.limiter.acquire(this.#pathOf(current), {
           ignorePause: afterPause && hop === 0,
+          signal: context.signal,
         });
         this.stats.requests++;
         if (context.stats) context.stats.requests++;
         // the timeout starts when the request is sent: a wait for the rate limit is not in it
         const signals = [AbortSignal.timeout(this.#timeoutMs)];
         if (this.#signal) signals.push(this.#signal);
+        if (context.signal) signals.push(context.signal);
         const signal = AbortSignal.any(signals);
         try {
           response = await this.#fetch(this.#authorizedUrl(current), {
@@ -390,6 +406,7 @@ export class HttpClient {
     } catch (e) {
       if (e instanceof HttpError) throw e;
       if (this.#signal?.aborted) throw this.#signal.reason;
+      if (context.signal?.aborted) throw context.signal.reason;
       const name = e instanceof Error ? e.name : "";
       // Deno's "fetch failed" keeps the reason in its cause (without the URL, which may hold
       // a token in its query)

@@ -133,6 +133,8 @@ const RESET_MARGIN_MS = 250;
  * next window, whose budget is reduced by them: 1 s, or 10% of a shorter window.
  */
 const CROSSING_MS = 1000;
+/** Requests a reported budget keeps at least for needed ones (see `RateLimiter.hasSpare`). */
+const SPARE_MIN = 10;
 
 /**
  * Paces request starts. `acquire()` before sending, `observe()` with the response headers (or
@@ -211,10 +213,16 @@ export class RateLimiter {
    * Reserves the earliest allowed start for a request to `path` (after the API root) and waits
    * until then. `ignorePause`: this request already waited out the pause it caused.
    */
-  async acquire(path: string, options: { ignorePause?: boolean } = {}): Promise<RateTicket> {
+  async acquire(
+    path: string,
+    options: { ignorePause?: boolean; signal?: AbortSignal } = {},
+  ): Promise<RateTicket> {
     const ticket = { seq: ++this.#seq };
     this.#inFlight.add(ticket.seq);
     const matching = this.#limits.filter((l) => l.limit.pattern.test(path));
+    const signal = options.signal && this.#signal
+      ? AbortSignal.any([this.#signal, options.signal])
+      : options.signal ?? this.#signal;
     let waited = false;
     /** This request's place in the configured spacing, kept when it decides again. */
     let spaced: number | undefined;
@@ -247,7 +255,14 @@ export class RateLimiter {
       if (!waited) this.stats.waits++;
       waited = true;
       this.stats.waitedMs += at - now;
-      await this.#sleep(at - now, this.#signal);
+      try {
+        await this.#sleep(at - now, signal);
+      } catch (e) {
+        // given up while waiting: its place goes to the others
+        this.#reservations = this.#reservations.filter((r) => r !== reservation);
+        this.#inFlight.delete(ticket.seq);
+        throw e;
+      }
       if (this.#headerUpdates === seen) {
         this.#commit(matching, at);
         return ticket;
@@ -255,6 +270,28 @@ export class RateLimiter {
       // the server told more while this waited (a new window, a spent budget): decide again
       this.#reservations = this.#reservations.filter((r) => r !== reservation);
     }
+  }
+
+  /**
+   * Whether a request to `path` could start now with budget to spare: no configured rate
+   * (`max_requests_per_minute`), no pause after a 429, no known limit of the endpoint, and, when
+   * the server reports its budget, more than a quarter of its window (and more than
+   * 10) left after the requests already on their way. Requests that may turn
+   * out useless (pages asked for before they are known to exist) go out only then, so they
+   * never take the place of a needed one.
+   */
+  hasSpare(path: string): boolean {
+    const now = this.#now();
+    if (this.#spacingMs > 0 || now < this.#pausedUntil) return false;
+    if (this.#limits.some((l) => l.limit.pattern.test(path))) return false;
+    const h = this.#header;
+    // before any budget is known, or in a new window of unknown size, starts are spaced
+    if (!h) return this.#headerSpacingMs === 0;
+    if (now >= h.resetAt) return h.windowSize !== undefined || this.#headerSpacingMs === 0;
+    let reserved = 0;
+    for (const r of this.#reservations) if (r.at < h.resetAt) reserved++;
+    const left = h.remaining - h.older - reserved;
+    return left > SPARE_MIN && left > (h.windowSize ?? 0) / 4;
   }
 
   /** Records a start for the endpoint limits it counts against. */

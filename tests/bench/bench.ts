@@ -315,6 +315,30 @@ if (only.has("latency")) {
       fmt((oneMany.requests / oneMany.wallMs) / (oneSeq.requests / oneSeq.wallMs), 2)
     }x; ${sameRows(oneSeq, oneMany)}`,
   );
+  // one big repository: commits tell no page count, so pages past the next are guesses
+  await using repo = await startFakeGitlab({
+    size: {
+      ...bulkSize(big),
+      projectsPerGroup: 1,
+      issuesPerProject: 0,
+      mergeRequestsPerProject: 0,
+    },
+    latencyMs: latency,
+    jitterMs: Number(values.jitter),
+  });
+  const commitsSeq = await runLoad(repo, {
+    concurrency: 1,
+    destination: "postgres",
+    resources: "commits",
+  });
+  line(`1 project x ${big} commits, c. 1`, commitsSeq);
+  const commitsMany = await runLoad(repo, { destination: "postgres", resources: "commits" });
+  line(`same, conc. default`, commitsMany);
+  console.log(
+    `  wall ratio: ${fmt(commitsSeq.wallMs / commitsMany.wallMs, 2)}x, ${
+      commitsMany.requests - commitsSeq.requests
+    } requests for pages past the end; ${sameRows(commitsSeq, commitsMany)}`,
+  );
   // a package over 32 MiB: a worker normalizes it while it is extracted, or (off) after
   await using large = await startFakeGitlab({
     size: bulkSize(big),

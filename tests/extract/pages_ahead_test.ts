@@ -1,6 +1,8 @@
 /**
- * Pages of a GitLab offset-paginated series that tells its page count are requested ahead, a
- * window at a time, and written in page order; every other series pages one by one.
+ * Pages of a GitLab offset-paginated series are requested ahead and written in page order: a
+ * window at a time when the series tells its page count; when it does not (commits, lists past
+ * 10,000 records), a window that grows with the pages shown, only while the rate limit has
+ * budget to spare, the pages past the end dropped. Every other series pages one by one.
  */
 import assert from "node:assert/strict";
 import { HttpError } from "../../lib/common/errors.ts";
@@ -8,7 +10,7 @@ import type { ResolvedResource } from "../../lib/catalog/types.ts";
 import { type FakeGitlab, type RequestLogEntry, startFakeGitlab } from "../fake_gitlab/mod.ts";
 import { catalog, GITLAB, resource, run } from "./_helpers.ts";
 import type { HttpRequest, HttpResponse } from "../../lib/extract/http_client.ts";
-import { AheadBudget, PagesAhead } from "../../lib/extract/pages_ahead.ts";
+import { AheadBudget, GUESS_RATIO, PagesAhead } from "../../lib/extract/pages_ahead.ts";
 
 const DELAY = 400;
 
@@ -100,7 +102,7 @@ Deno.test("series without a page count, with keyset links, with row_order or dlt
       "/projects",
     ],
     [
-      "commits (GitLab sends no x-total-pages)",
+      "the first pages of commits (no x-total-pages: the window grows with the pages shown)",
       resource("commits", {
         paginator: GITLAB,
         endpoint: { method: "GET", path: "projects/1/repository/commits", params: { per_page: 2 } },
@@ -236,4 +238,116 @@ Deno.test("after a page asked ahead fails, no more pages are asked for and its p
   assert.deepEqual(started.slice(2), ["p2", "p3"]);
   for (const url of ["p2", "p3"]) answers.get(url)!.ok({ url } as unknown as HttpResponse);
   await b.settle();
+});
+
+/** Commits of project 1 as a root resource, `per_page` 2. */
+const projectCommits = () =>
+  resource("commits", {
+    paginator: GITLAB,
+    endpoint: { method: "GET", path: "projects/1/repository/commits", params: { per_page: 2 } },
+  });
+
+const COMMIT_PAGES = 60;
+const commitsSize = { ...size, commitsPerProject: COMMIT_PAGES * 2 };
+
+Deno.test("a series without a page count has its pages asked ahead as it shows its length; the pages past its end are dropped", async () => {
+  await using gitlab = await startFakeGitlab({ size: commitsSize });
+  const held = 40;
+  gitlab.faults.push({
+    kind: "delay",
+    ms: DELAY,
+    match: (r) =>
+      r.path.endsWith("/repository/commits") && r.url.searchParams.get("page") === String(held),
+  });
+  const { jobs, info } = await run(catalog([projectCommits()]), gitlab.url);
+  const pages = pageRequests(gitlab, "/repository/commits");
+  // page 41 was asked for while page 40 was held: only a request sent ahead can do that
+  assert.ok(pages.get(held + 1)!.at < pages.get(held)!.at + DELAY / 2, "page 41 waited");
+  // the pages past the end: at most a quarter of the series' pages, none of them written
+  const past = [...pages.keys()].filter((p) => p > COMMIT_PAGES);
+  assert.ok(past.length <= COMMIT_PAGES / GUESS_RATIO, `${past.length} pages past the end`);
+  assert.equal(info.resources.commits.pages, COMMIT_PAGES);
+  const sequential = await run(catalog([projectCommits()]), gitlab.url, { concurrency: 1 });
+  assert.deepEqual(jobs.commits, sequential.jobs.commits);
+  assert.equal(jobs.commits.length, COMMIT_PAGES * 2);
+});
+
+Deno.test("a series without a page count asks nothing ahead under a configured rate", async () => {
+  await using gitlab = await startFakeGitlab({ size: commitsSize });
+  const { jobs } = await run(catalog([projectCommits()]), gitlab.url, {
+    maxRequestsPerMinute: 600_000,
+  });
+  const pages = [...pageRequests(gitlab, "/repository/commits").keys()];
+  assert.deepEqual(pages, Array.from({ length: COMMIT_PAGES }, (_, i) => i + 1));
+  assert.equal(jobs.commits.length, COMMIT_PAGES * 2);
+});
+
+Deno.test("a page asked for past the end that fails does not fail the run, nor keeps it waiting for retries", async () => {
+  await using gitlab = await startFakeGitlab({ size: commitsSize });
+  gitlab.faults.push({
+    kind: "status",
+    status: 503,
+    times: 1000,
+    match: (r) =>
+      r.path.endsWith("/repository/commits") &&
+      Number(r.url.searchParams.get("page")) > COMMIT_PAGES,
+  });
+  const started = performance.now();
+  // real sleeps and a 60 s backoff: a retry waited for would hold the run for a minute
+  const { jobs } = await run(catalog([projectCommits()]), gitlab.url, {
+    sleep: undefined,
+    http: { backoffBaseMs: 60_000, backoffMaxMs: 60_000 },
+  });
+  assert.ok(performance.now() - started < 30_000, "the run waited for a dropped page's retry");
+  assert.equal(jobs.commits.length, COMMIT_PAGES * 2);
+  assert.ok([...pageRequests(gitlab, "/repository/commits").keys()].some((p) => p > COMMIT_PAGES));
+});
+
+Deno.test("pages not known to exist: the window grows with the pages shown, a guess waits for budget, settle aborts", async () => {
+  const started: string[] = [];
+  const signals = new Map<string, AbortSignal>();
+  const answers = new Map<string, (r: HttpResponse) => void>();
+  const fetch = (req: HttpRequest, signal: AbortSignal) => {
+    started.push(req.url);
+    signals.set(req.url, signal);
+    return new Promise<HttpResponse>((ok, fail) => {
+      answers.set(req.url, ok);
+      signal.addEventListener("abort", () => fail(signal.reason));
+    });
+  };
+  const take = async (a: PagesAhead, url: string) => {
+    const page = a.next();
+    answers.get(url)!({ url } as unknown as HttpResponse);
+    assert.equal((await page)?.url, url);
+  };
+  const urlOf = (req: HttpRequest) => `http://gitlab.test/${req.url}`;
+  let spare = true;
+  const a = new PagesAhead(fetch, { count: Infinity, at: (i) => ({ url: `p${i + 2}` }) }, {
+    window: 16,
+    budget: new AheadBudget(16),
+    guess: () => spare,
+  });
+  assert.deepEqual(started, ["p2"]); // linked from page 1
+  await take(a, "p2");
+  assert.deepEqual(started, ["p2"]); // nothing more until page 2 links to page 3
+  assert.equal(a.follows({ url: "p4" }, urlOf), false);
+  assert.ok(a.follows({ url: "p3" }, urlOf));
+  a.confirm();
+  assert.deepEqual(started, ["p2", "p3"]);
+  await take(a, "p3");
+  a.confirm();
+  await take(a, "p4");
+  a.confirm(); // 4 pages shown: page 5 (linked) and one guess
+  assert.deepEqual(started, ["p2", "p3", "p4", "p5", "p6"]);
+  spare = false;
+  await take(a, "p5");
+  a.confirm(); // page 6 is known now, page 7 would be a guess: not without budget to spare
+  assert.deepEqual(started.slice(5), []);
+  spare = true;
+  await take(a, "p6");
+  a.confirm();
+  assert.deepEqual(started.slice(5), ["p7", "p8"]);
+  // the series ends (page 6 had no next link, say): what is out is aborted
+  await a.settle();
+  assert.ok(signals.get("p7")!.aborted && signals.get("p8")!.aborted);
 });

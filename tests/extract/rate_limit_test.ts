@@ -359,3 +359,74 @@ Deno.test("HttpClient: a Retry-After beyond the longest wait fails at once with 
   assert.deepEqual(waits, [300_000]);
   assert.equal(gitlab.requests.length, 2);
 });
+
+Deno.test("RateLimiter.hasSpare: only with no configured rate, no pause, no endpoint limit and over a quarter of the window left", async () => {
+  const t = fakeTime(1_000_000);
+  assert.ok(new RateLimiter({ now: t.now, sleep: t.sleep }).hasSpare("/projects/1/issues"));
+  const spaced = new RateLimiter({ maxRequestsPerMinute: 100_000, now: t.now, sleep: t.sleep });
+  assert.equal(spaced.hasSpare("/projects/1/issues"), false);
+  const endpoint = new RateLimiter({
+    endpointLimits: knownEndpointLimits("https://gitlab.com/api/v4"),
+    now: t.now,
+    sleep: t.sleep,
+  });
+  assert.equal(endpoint.hasSpare("/groups"), false);
+  assert.ok(endpoint.hasSpare("/projects/1/repository/commits"));
+
+  const limiter = new RateLimiter({ now: t.now, sleep: t.sleep });
+  const tell = async (remaining: number, observed: number) =>
+    limiter.observe(
+      await limiter.acquire("/projects/1/issues"),
+      new Headers({
+        "ratelimit-limit": "600",
+        "ratelimit-observed": String(observed),
+        "ratelimit-remaining": String(remaining),
+        "ratelimit-reset": String(t.now() / 1000 + 10),
+      }),
+    );
+  await tell(30, 70); // a window of 100: 30 left is more than a quarter
+  assert.ok(limiter.hasSpare("/projects/1/issues"));
+  await tell(25, 75); // a quarter is kept for the requests that are needed
+  assert.equal(limiter.hasSpare("/projects/1/issues"), false);
+  // a request on its way counts as spent
+  await tell(27, 73);
+  assert.ok(limiter.hasSpare("/projects/1/issues"));
+  const out = await limiter.acquire("/projects/1/issues");
+  await limiter.acquire("/projects/1/issues");
+  assert.equal(limiter.hasSpare("/projects/1/issues"), false);
+  limiter.release(out);
+  // a new window of known size: spare again
+  await t.sleep(11_000);
+  assert.ok(limiter.hasSpare("/projects/1/issues"));
+  limiter.pause(5_000);
+  assert.equal(limiter.hasSpare("/projects/1/issues"), false);
+});
+
+Deno.test("RateLimiter: a request given up while it waits leaves its place to the others", async () => {
+  const t = fakeTime(1_000_000);
+  // as the real sleep: an aborted signal ends it with its reason
+  const sleep = (ms: number, signal?: AbortSignal) =>
+    signal?.aborted ? Promise.reject(signal.reason) : t.sleep(ms);
+  const limiter = new RateLimiter({ now: t.now, sleep });
+  const first = await limiter.acquire("/projects");
+  limiter.observe(
+    first,
+    new Headers({ "ratelimit-remaining": "0", "ratelimit-reset": String(1_000_000 / 1000 + 7) }),
+  );
+  const gone = new AbortController();
+  gone.abort(new Error("not needed"));
+  await assert.rejects(limiter.acquire("/projects", { signal: gone.signal }), /not needed/);
+  // the given-up request keeps no place: the next one starts at the reset, not after it,
+  // and is not counted as on its way when the next window's budget comes
+  const next = await limiter.acquire("/projects");
+  assert.deepEqual(t.waits, [7250]);
+  limiter.observe(
+    next,
+    new Headers({
+      "ratelimit-observed": "74",
+      "ratelimit-remaining": "26",
+      "ratelimit-reset": String(t.now() / 1000 + 10),
+    }),
+  );
+  assert.ok(limiter.hasSpare("/projects/1/issues")); // 26 left of 100, none on its way
+});
