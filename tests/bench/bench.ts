@@ -250,6 +250,30 @@ const line = (label: string, r: RunResult) =>
     } MB${r.code === 0 ? "" : `, EXIT ${r.code}: ${r.stderr.slice(0, 400)}`}`,
   );
 
+/** One project with `n` records of one resource at `latency`: concurrency 1, then the default. */
+async function oneProject(resource: "issues" | "commits", n: number, latency: number) {
+  await using gitlab = await startFakeGitlab({
+    size: {
+      ...bulkSize(n),
+      projectsPerGroup: 1,
+      issuesPerProject: resource === "issues" ? n : 0,
+      mergeRequestsPerProject: 0,
+      commitsPerProject: resource === "commits" ? n : 0,
+    },
+    latencyMs: latency,
+    jitterMs: Number(values.jitter),
+  });
+  const seq = await runLoad(gitlab, {
+    concurrency: 1,
+    destination: "postgres",
+    resources: resource,
+  });
+  line(`1 project x ${n} ${resource}, c. 1`, seq);
+  const many = await runLoad(gitlab, { destination: "postgres", resources: resource });
+  line(`same, conc. default`, many);
+  return { seq, many };
+}
+
 console.log(
   `gitlab-pg bench: scale ${scale}, ${Deno.build.os}/${Deno.build.arch}, Deno ${Deno.version.deno}, ${navigator.hardwareConcurrency} cores`,
 );
@@ -292,52 +316,21 @@ if (only.has("latency")) {
   );
   // one big project: a single long series, whose pages 2..last go out ahead of time
   const big = Number(values.bulk);
-  await using single = await startFakeGitlab({
-    size: {
-      ...bulkSize(big),
-      projectsPerGroup: 1,
-      mergeRequestsPerProject: 0,
-      commitsPerProject: 0,
-    },
-    latencyMs: latency,
-    jitterMs: Number(values.jitter),
-  });
-  const oneSeq = await runLoad(single, {
-    concurrency: 1,
-    destination: "postgres",
-    resources: "issues",
-  });
-  line(`1 project x ${big} issues, c. 1`, oneSeq);
-  const oneMany = await runLoad(single, { destination: "postgres", resources: "issues" });
-  line(`same, conc. default`, oneMany);
+  const issues = await oneProject("issues", big, latency);
   console.log(
     `  requests/s ratio: ${
-      fmt((oneMany.requests / oneMany.wallMs) / (oneSeq.requests / oneSeq.wallMs), 2)
-    }x; ${sameRows(oneSeq, oneMany)}`,
+      fmt(
+        (issues.many.requests / issues.many.wallMs) / (issues.seq.requests / issues.seq.wallMs),
+        2,
+      )
+    }x; ${sameRows(issues.seq, issues.many)}`,
   );
   // one big repository: commits tell no page count, so pages past the next are guesses
-  await using repo = await startFakeGitlab({
-    size: {
-      ...bulkSize(big),
-      projectsPerGroup: 1,
-      issuesPerProject: 0,
-      mergeRequestsPerProject: 0,
-    },
-    latencyMs: latency,
-    jitterMs: Number(values.jitter),
-  });
-  const commitsSeq = await runLoad(repo, {
-    concurrency: 1,
-    destination: "postgres",
-    resources: "commits",
-  });
-  line(`1 project x ${big} commits, c. 1`, commitsSeq);
-  const commitsMany = await runLoad(repo, { destination: "postgres", resources: "commits" });
-  line(`same, conc. default`, commitsMany);
+  const commits = await oneProject("commits", big, latency);
   console.log(
-    `  wall ratio: ${fmt(commitsSeq.wallMs / commitsMany.wallMs, 2)}x, ${
-      commitsMany.requests - commitsSeq.requests
-    } requests for pages past the end; ${sameRows(commitsSeq, commitsMany)}`,
+    `  wall ratio: ${fmt(commits.seq.wallMs / commits.many.wallMs, 2)}x, ${
+      commits.many.requests - commits.seq.requests
+    } requests for pages past the end; ${sameRows(commits.seq, commits.many)}`,
   );
   // a package over 32 MiB: a worker normalizes it while it is extracted, or (off) after
   await using large = await startFakeGitlab({

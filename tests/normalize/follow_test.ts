@@ -24,12 +24,32 @@ import {
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** Waits until `check` holds (the follower works in its own thread), at most 10 s. */
-async function until(check: () => boolean | Promise<boolean>, what: string): Promise<void> {
-  for (let i = 0; i < 1000; i++) {
+async function until(
+  check: () => boolean | Promise<boolean>,
+  what: string,
+  timeoutMs = 10_000,
+): Promise<void> {
+  for (let i = 0; i < timeoutMs / 10; i++) {
     if (await check()) return;
     await sleep(10);
   }
   assert.fail(`timed out waiting for ${what}`);
+}
+
+/** Whether a job file under `dir` (a package being normalized) holds bytes. */
+async function normalizedSome(dir: string): Promise<boolean> {
+  const walk = async (d: string): Promise<boolean> => {
+    try {
+      for await (const e of Deno.readDir(d)) {
+        const p = join(d, e.name);
+        if (e.isDirectory ? await walk(p) : (await Deno.stat(p)).size > 0) return true;
+      }
+    } catch (err) {
+      if (!(err instanceof Deno.errors.NotFound)) throw err;
+    }
+    return false;
+  };
+  return await walk(dir);
 }
 
 interface Extracting {
@@ -114,16 +134,21 @@ Deno.test("followExtract(): a package normalized while it is written is the pack
       for (const [table, items] of Object.entries(data)) {
         if (i < items.length) await writers[table].write(JSON.stringify(items[i]));
       }
-      if (i === 100) {
-        // the follower reads what is on disk while the extract goes on (its worker may take a
-        // while to start on a busy machine: it polls every 2 ms once it runs)
+      if (i === 250) {
+        // the follower reads what is on disk while the extract goes on: once its worker runs
+        // (which may take seconds on a busy machine) it writes what it normalized of the first
+        // 200 issues (a chunk)
         await writers.issues.flush();
         await until(async () => {
           const f = issuesFile();
           return f !== undefined && (await Deno.stat(join(e.dir, NEW_JOBS, f.name))).size > 0;
         }, "the issues file");
         await until(async () => (await e.storage.list("normalizing")).length > 0, "the worker");
-        await sleep(1500);
+        await until(
+          () => normalizedSome(e.storage.path("normalizing", LOAD_ID)),
+          "a chunk",
+          30_000,
+        );
       }
     }
     for (const w of Object.values(writers)) await w.close();
