@@ -575,7 +575,6 @@ export async function extract(catalog: Catalog, options: ExtractOptions): Promis
      * a series without a page count (see {@linkcode openPageRequests}: `guessing`).
      */
     let ahead: PagesAhead | undefined;
-    let guessing = false;
     try {
       while (request !== undefined) {
         options.signal?.throwIfAborted();
@@ -670,7 +669,7 @@ export async function extract(catalog: Catalog, options: ExtractOptions): Promis
         }
         if (kept.stop) break;
         if (ahead?.done) ahead = undefined; // then the last page's links say whether more came
-        if (ahead && !guessing) continue;
+        if (ahead && !ahead.guessing) continue;
         request = paginator.update(response, data);
         if (ahead) {
           // a series of unknown length goes on with its pages asked ahead only while each page
@@ -692,7 +691,6 @@ export async function extract(catalog: Catalog, options: ExtractOptions): Promis
             request,
             pageOptions,
           );
-          guessing = open !== undefined;
           const next = request;
           if (known || open) {
             ahead = new PagesAhead(fetchPage, (known ?? open)!, {

@@ -12,7 +12,13 @@ import { HttpError } from "../common/errors.ts";
 import { mayHaveLossyNumber, parseJsonExact } from "../common/lossless_json.ts";
 import { redact } from "../common/redact.ts";
 import { type AuthParts, resolveAuth } from "./auth.ts";
-import { backoffMs, defaultSleep, isRetryableStatus, serverDelayMs } from "./retry.ts";
+import {
+  backoffMs,
+  defaultSleep,
+  eitherSignal,
+  isRetryableStatus,
+  serverDelayMs,
+} from "./retry.ts";
 import { Semaphore } from "./pool.ts";
 import { type EndpointLimit, knownEndpointLimits, RateLimiter } from "./rate_limit.ts";
 
@@ -281,9 +287,7 @@ export class HttpClient {
     let paused = false;
     /** Time waited after 429s that told no wait (GitLab.com's Projects, Groups, Users APIs). */
     let throttledMs = 0;
-    const signal = context.signal && this.#signal
-      ? AbortSignal.any([this.#signal, context.signal])
-      : context.signal ?? this.#signal;
+    const signal = eitherSignal(this.#signal, context.signal);
     for (let attempt = 1;; attempt++) {
       signal?.throwIfAborted();
       let failure: RetryableFailure;

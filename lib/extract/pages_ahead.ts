@@ -167,9 +167,13 @@ export class PagesAhead {
     options: PagesAheadOptions,
   ) {
     this.#fetch = fetch;
-    const list = Array.isArray(requests) ? requests : undefined;
-    this.#at = list ? (i) => list[i] : (requests as { at: (i: number) => HttpRequest }).at;
-    this.#count = list ? list.length : (requests as { count: number }).count;
+    if (Array.isArray(requests)) {
+      this.#at = (i) => requests[i];
+      this.#count = requests.length;
+    } else {
+      this.#at = requests.at;
+      this.#count = requests.count;
+    }
     this.#budget = options.budget;
     this.#window = Math.max(1, options.window);
     this.#guess = options.guess;
@@ -190,6 +194,11 @@ export class PagesAhead {
       p.catch(() => {}); // a failure is thrown when its page is taken, in order
       this.#pending.push(p);
     }
+  }
+
+  /** Whether the pages are not known to exist (see {@linkcode PagesAheadOptions.guess}). */
+  get guessing(): boolean {
+    return this.#guess !== undefined;
   }
 
   /** Whether every page was taken. */

@@ -9,7 +9,7 @@
  * @module
  */
 
-import { defaultSleep, serverClock } from "./retry.ts";
+import { defaultSleep, eitherSignal, serverClock } from "./retry.ts";
 
 /** A limit GitLab applies to some endpoints, per user. */
 export interface EndpointLimit {
@@ -220,9 +220,7 @@ export class RateLimiter {
     const ticket = { seq: ++this.#seq };
     this.#inFlight.add(ticket.seq);
     const matching = this.#limits.filter((l) => l.limit.pattern.test(path));
-    const signal = options.signal && this.#signal
-      ? AbortSignal.any([this.#signal, options.signal])
-      : options.signal ?? this.#signal;
+    const signal = eitherSignal(this.#signal, options.signal);
     let waited = false;
     /** This request's place in the configured spacing, kept when it decides again. */
     let spaced: number | undefined;

@@ -63,6 +63,11 @@ export function serverClock(headers: Headers, now: number): number {
   return ahead > 1000 || ahead < -3000 ? date + 500 : now;
 }
 
+/** A signal that aborts when either does (`undefined` when neither is given). */
+export function eitherSignal(a?: AbortSignal, b?: AbortSignal): AbortSignal | undefined {
+  return a && b ? AbortSignal.any([a, b]) : a ?? b;
+}
+
 /** Default sleep: a timer that rejects when `signal` aborts. */
 export function defaultSleep(ms: number, signal?: AbortSignal): Promise<void> {
   return new Promise((resolve, reject) => {
