@@ -6,18 +6,62 @@
 
 import type { RunInfo } from "./run.ts";
 
-/** Duration like Python's `humanize.precisedelta`: `1.08 seconds`, `2 minutes and 3.45 seconds`. */
+/** Python's `"%0.2f" % value`: the nearest 2-decimal text, an exact tie to the even digit. */
+function pyFixed2(value: number): string {
+  const text = value.toFixed(2);
+  // a double's decimal expansion is finite: 100 digits hold every value this prints
+  const exact = value.toFixed(100);
+  const tail = exact.slice(exact.indexOf(".") + 3);
+  if (!/^50*$/.test(tail)) return text; // not a tie: toFixed rounds to the nearest
+  const truncated = exact.slice(0, exact.indexOf(".") + 3);
+  // toFixed rounds a tie up: keep the digit instead when it is even
+  return Number(truncated.at(-1)) % 2 === 0 ? truncated : text;
+}
+
+/**
+ * A duration as Python's `humanize.precisedelta(timedelta(seconds=…))` writes it (minimum unit
+ * seconds, format `%0.2f`), which dlt's load info and trace use: `0.43 seconds`, `1 second`,
+ * `2 minutes and 3.45 seconds`, `1 hour`, `1 day, 2 hours and 0.50 seconds`. Whole units are
+ * written as integers, fractional seconds with 2 decimals, units of 0 are left out, a month is
+ * 30.5 days (as humanize counts), the value is rounded to microseconds first (a `timedelta`).
+ */
 export function preciseDelta(seconds: number): string {
-  const parts: string[] = [];
-  let rest = seconds;
-  const hours = Math.floor(rest / 3600);
-  rest -= hours * 3600;
-  const minutes = Math.floor(rest / 60);
-  rest -= minutes * 60;
-  if (hours) parts.push(`${hours} hour${hours === 1 ? "" : "s"}`);
-  if (minutes) parts.push(`${minutes} minute${minutes === 1 ? "" : "s"}`);
-  if (rest > 0 || parts.length === 0) parts.push(`${rest.toFixed(2)} seconds`);
-  return parts.length > 1 ? `${parts.slice(0, -1).join(", ")} and ${parts.at(-1)}` : parts[0];
+  const micros = Math.round(Math.max(0, seconds) * 1e6);
+  let days = Math.floor(micros / 86_400_000_000);
+  let secs = Math.floor((micros % 86_400_000_000) / 1e6);
+  const usecs = micros % 1e6;
+  const years = Math.floor(days / 365);
+  days -= years * 365;
+  const months = Math.floor(days / 30.5);
+  days -= months * 30.5;
+  const hours = Math.floor(secs / 3600);
+  secs -= hours * 3600;
+  const minutes = Math.floor(secs / 60);
+  secs = secs - minutes * 60 + usecs / 1e6;
+  const units: [string, number][] = [
+    ["year", years],
+    ["month", months],
+    ["day", days],
+    ["hour", hours],
+    ["minute", minutes],
+    ["second", secs],
+  ];
+  const texts: string[] = [];
+  for (const [unit, value] of units) {
+    const last = unit === "second";
+    if (!(value > 0 || (last && texts.length === 0))) continue;
+    // humanize picks the plural of 1 < value < 2 as of 2, else of the integer part
+    const n = value > 1 && value < 2 ? 2 : Math.trunc(value);
+    const word = n === 1 ? unit : `${unit}s`;
+    const fractional = value % 1 > 0;
+    const number = last && fractional
+      ? pyFixed2(value)
+      : unit === "year"
+      ? Math.trunc(value).toLocaleString("en-US")
+      : String(Math.trunc(value));
+    texts.push(`${number} ${word}`);
+  }
+  return texts.length === 1 ? texts[0] : `${texts.slice(0, -1).join(", ")} and ${texts.at(-1)}`;
 }
 
 /**

@@ -135,7 +135,10 @@ export function dltLoadIdColumn(): Column {
 
 /**
  * The `_dlt_pipeline_state` table: predefined columns, write_disposition append,
- * `file_format: preferred`. The normalizer adds `_dlt_id` when the first row arrives.
+ * `file_format: preferred`. The normalizer adds `_dlt_id` when the first row arrives. No
+ * `description`: dlt's `pipeline_state_table()` sets one, but its `state_resource()` passes on
+ * only the columns, write disposition and file format, so dlt's schema (and its version hash)
+ * has none.
  *
  * @example
  * ```ts
@@ -143,7 +146,7 @@ export function dltLoadIdColumn(): Column {
  * ```
  */
 export function pipelineStateTable(): Table {
-  const table = newTable(STATE_TABLE, {
+  return newTable(STATE_TABLE, {
     writeDisposition: "append",
     fileFormat: "preferred",
     columns: [
@@ -156,8 +159,6 @@ export function pipelineStateTable(): Table {
       dltLoadIdColumn(),
     ],
   });
-  table.description = "Created by DLT. Tracks pipeline state";
-  return table;
 }
 
 /**

@@ -82,13 +82,13 @@ Deno.test("newSchema() has dlt's system tables, settings and normalizers", () =>
 
 Deno.test("pipelineStateTable() has dlt's columns and table hints", () => {
   const t = pipelineStateTable();
+  // no description: dlt's state_resource() passes on only columns, disposition and format
   assert.deepEqual(Object.keys(t), [
     "name",
     "columns",
     "write_disposition",
     "file_format",
     "resource",
-    "description",
   ]);
   assert.deepEqual(Object.keys(t.columns), [
     "version",
