@@ -113,6 +113,11 @@ export function describeConfigKeys(): ConfigKeyInfo[] {
       "Lower bound of the first incremental run, ISO date or date-time (e.g. 2024-01-01)",
     ),
     row(
+      "sources.gitlab.params",
+      "",
+      "Values a catalog's paths ask for with `{config.<key>}`, e.g. `alert_iid = 1`; env: a JSON object",
+    ),
+    row(
       CREDS,
       "",
       "Connection string postgresql://user:password@host:5432/db?sslmode=require",

@@ -478,7 +478,24 @@ export async function extract(catalog: Catalog, options: ExtractOptions): Promis
     warnings: [],
   };
   // a catalog that authenticates, run without a token: GitLab answers only public data
-  const anonymous = catalog.client.auth && client.authKind === "none"
+  const noToken = catalog.client.auth !== undefined && client.authKind === "none";
+  const unscoped = (options.source.projects ?? []).length === 0 &&
+    (options.source.groups ?? []).length === 0;
+  const wholeInstance = catalog.resources.filter((r) => run.has(r.name) && r.scope);
+  if (noToken && unscoped && wholeInstance.length > 0) {
+    // the token's own projects and groups, asked for anonymously, are every public one: on
+    // gitlab.com millions of projects, each with its issues, merge requests, …
+    throw new UserError(
+      `Cannot run ${
+        wholeInstance.map((r) => `"${r.name}"`).join(", ")
+      } without a GitLab token and without projects or groups: anonymously, GitLab answers with every public ${
+        wholeInstance.some((r) => r.scope === "projects") ? "project" : "group"
+      } of ${
+        new URL(options.baseUrl).origin
+      }. Set the token (sources.gitlab.api_key in .dlt/secrets.toml, env SOURCES__GITLAB__API_KEY), or name what to read (sources.gitlab.projects or groups, env SOURCES__GITLAB__PROJECTS or SOURCES__GITLAB__GROUPS)`,
+    );
+  }
+  const anonymous = noToken
     ? [
       "No GitLab token is set (sources.gitlab.api_key in .dlt/secrets.toml, env " +
       "SOURCES__GITLAB__API_KEY): the requests are anonymous, so only public projects and " +

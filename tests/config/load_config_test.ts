@@ -205,20 +205,30 @@ Deno.test("loadConfig() reads the dlt-generated .dlt files of the seed", async (
 });
 
 Deno.test("loadConfig() reads the repository's example .dlt files", async () => {
-  const cwd = await tempProject({
-    config: await Deno.readTextFile(new URL("../../.dlt/config.toml", import.meta.url)),
-    secrets: await Deno.readTextFile(new URL("../../.dlt/secrets.toml.example", import.meta.url)),
+  const config = await Deno.readTextFile(new URL("../../.dlt/config.toml", import.meta.url));
+  const secrets = await Deno.readTextFile(
+    new URL("../../.dlt/secrets.toml.example", import.meta.url),
+  );
+  // copied as it is (README: "copy it to .dlt/secrets.toml"): the embedded default, as the
+  // Quick start says, not a Postgres server of placeholders
+  const copied = await loadConfig({ cwd: await tempProject({ config, secrets }), env: {} });
+  assert.equal(copied.runtime.log_level, "WARNING");
+  assert.equal(copied.source.api_key, undefined);
+  assert.equal(copied.postgres, undefined);
+  // its field-by-field credentials, uncommented, are a Postgres server
+  const block = secrets.slice(secrets.indexOf("# [destination.postgres.credentials]"));
+  const uncommented = secrets.replace(block, block.replace(/^# /gm, ""));
+  const server = await loadConfig({
+    cwd: await tempProject({ config, secrets: uncommented }),
+    env: {},
   });
-  const config = await loadConfig({ cwd, env: {} });
-  assert.equal(config.runtime.log_level, "WARNING");
-  assert.equal(config.source.api_key, undefined);
-  assert.deepEqual(config.postgres?.credentials, {
+  assert.deepEqual(server.postgres?.credentials, {
     database: "dlt_data",
     username: "loader",
     host: "localhost",
     port: 5432,
     connect_timeout: 15,
-    query: {},
+    query: { sslmode: "require" },
   });
 });
 

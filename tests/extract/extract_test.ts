@@ -510,13 +510,33 @@ Deno.test("extract() without a token for a catalog that authenticates warns that
   await using gitlab = await startFakeGitlab({});
   const warned: string[] = [];
   const cat = catalog([projects()], { auth: { type: "api_key", name: "PRIVATE-TOKEN" } });
-  await run(cat, gitlab.url, { source: source({}), onWarning: (w) => warned.push(w) })
+  await run(cat, gitlab.url, {
+    source: source({ projects: ["1"] }),
+    onWarning: (w) => warned.push(w),
+  })
     .catch(() => {});
   assert.match(warned[0] ?? "", /^No GitLab token is set .*only public projects/);
   // with one, no such warning
   warned.length = 0;
   await run(cat, gitlab.url, { onWarning: (w) => warned.push(w) });
   assert.deepEqual(warned, []);
+});
+
+Deno.test("extract() without a token and without projects or groups stops before any request", async () => {
+  await using gitlab = await startFakeGitlab({});
+  const auth = { auth: { type: "api_key", name: "PRIVATE-TOKEN" } } as const;
+  const cat = catalog([projects({ scope: "projects" })], auth);
+  const err = await run(cat, gitlab.url, { source: source({}) }).then(() => undefined, (e) => e);
+  // anonymously, "the token's projects" are every public project of the instance
+  assert.ok(err instanceof UserError, String(err));
+  assert.match(err.message, /"projects" without a GitLab token and without projects or groups/);
+  assert.match(err.message, /every public project of http:\/\/127\.0\.0\.1:\d+\. Set the token/);
+  assert.match(err.message, /SOURCES__GITLAB__API_KEY.*SOURCES__GITLAB__GROUPS/);
+  assert.equal(gitlab.requests.length, 0, "no request sent");
+  // a configured group (or project) names what to read: the run goes on, anonymously
+  const ok = await run(cat, gitlab.url, { source: source({ groups: ["acme"] }) })
+    .then(() => "ran", (e) => e);
+  assert.ok(!(ok instanceof UserError), String(ok));
 });
 
 Deno.test("extract() that reaches no GitLab at all asks whether base_url is right", async () => {
