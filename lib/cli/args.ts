@@ -33,14 +33,9 @@ export function parseFlags(
   for (const [name, spec] of Object.entries(flags)) {
     options[name] = { type: spec.type, ...(spec.short ? { short: spec.short } : {}) };
   }
+  let parsed;
   try {
-    const { values, positionals } = parseArgs({
-      args,
-      options,
-      strict: true,
-      allowPositionals: true,
-    });
-    return { values: values as Record<string, string | boolean | undefined>, positionals };
+    parsed = parseArgs({ args, options, strict: true, allowPositionals: true, tokens: true });
   } catch (e) {
     const msg = e instanceof Error ? e.message : String(e);
     const unknown = /Unknown option '(-{1,2}[^']+)'/.exec(msg);
@@ -63,6 +58,32 @@ export function parseFlags(
     }
     throw new UsageError(`Cannot read the flags of "gitlab-pg ${command}": ${msg}`);
   }
+  // a value flag given twice would silently keep the last one, and an empty value (often an
+  // unset shell variable: --resources "$RES") would silently mean "not given"
+  const seen = new Map<string, string>();
+  for (const token of parsed.tokens) {
+    if (token.kind !== "option" || options[token.name].type !== "string") continue;
+    const value = token.value ?? "";
+    const flag = `--${token.name}`;
+    if (value.trim() === "") {
+      throw new UsageError(
+        `Flag "${flag}" of "gitlab-pg ${command}" has an empty value (${flag} VALUE); see "gitlab-pg ${command} --help"`,
+      );
+    }
+    const before = seen.get(token.name);
+    if (before !== undefined) {
+      throw new UsageError(
+        `Flag "${flag}" of "gitlab-pg ${command}" is given twice ("${before}", then "${value}"); give it once${
+          token.name === "resources" ? " (it takes a comma-separated list)" : ""
+        }`,
+      );
+    }
+    seen.set(token.name, value);
+  }
+  return {
+    values: parsed.values as Record<string, string | boolean | undefined>,
+    positionals: parsed.positionals,
+  };
 }
 
 /** Reads a positive integer flag. */

@@ -8,7 +8,7 @@
 import { resolve } from "node:path";
 import { loadCatalog, resolveCatalogArg } from "../catalog/mod.ts";
 import type { Catalog } from "../catalog/types.ts";
-import { UsageError } from "../common/errors.ts";
+import { UsageError, UserError } from "../common/errors.ts";
 import { flagsHelp, type FlagSpec, parseFlags } from "./args.ts";
 import type { CliIo, Command } from "./io.ts";
 
@@ -52,11 +52,12 @@ export const catalogCommand: Command = {
   summary: "List the catalog's resources, or validate a catalog file (catalog check FILE)",
   help: () =>
     `Usage: gitlab-pg catalog [flags]
-       gitlab-pg catalog check FILE
+       gitlab-pg catalog check FILE...
 
 Lists every resource of the catalog with its table, write disposition, primary key,
-incremental cursor and parent. "check FILE" validates a catalog offline and prints every
-problem as file:line:col with the source line (exit code 2 when there are problems).
+incremental cursor and parent. "check FILE..." validates catalogs offline (a file, or an
+embedded catalog by name: seed) and prints every problem as file:line:col with the source line
+(exit code 2 when one has problems).
 
 Flags:
 ${flagsHelp(FLAGS)}`,
@@ -67,13 +68,35 @@ ${flagsHelp(FLAGS)}`,
       return 0;
     }
     if (positionals[0] === "check") {
-      const file = positionals[1];
-      if (!file) throw new UsageError(`"gitlab-pg catalog check" needs a FILE`);
-      // a file, or an embedded catalog by name (seed), as --catalog takes them
-      const where = await resolveCatalogArg(file, { cwd: io.cwd });
-      const catalog = await loadCatalog(where.path ?? resolve(io.cwd, file), { file: where.file });
-      io.out(`${where.file ?? file}: OK, ${catalog.resources.length} resources`);
-      return 0;
+      const files = positionals.slice(1);
+      if (files.length === 0) throw new UsageError(`"gitlab-pg catalog check" needs a FILE`);
+      if (values.json) {
+        throw new UsageError(`"gitlab-pg catalog check" has no --json: it prints OK or problems`);
+      }
+      const check = async (file: string) => {
+        // a file, or an embedded catalog by name (seed), as --catalog takes them
+        const where = await resolveCatalogArg(file, { cwd: io.cwd });
+        const path = where.path ?? resolve(io.cwd, file);
+        const catalog = await loadCatalog(path, { file: where.file });
+        io.out(`${where.file ?? file}: OK, ${catalog.resources.length} resources`);
+      };
+      if (files.length === 1) {
+        await check(files[0]);
+        return 0;
+      }
+      // several (catalog check *.yaml): each one checked, each one's problems told
+      let failed = 0;
+      for (const file of files) {
+        try {
+          await check(file);
+        } catch (e) {
+          if (!(e instanceof UserError)) throw e;
+          failed++;
+          io.err(`error: ${e.message}`);
+        }
+      }
+      if (failed > 0) io.err(`${failed} of ${files.length} catalogs have problems`);
+      return failed > 0 ? 2 : 0;
     }
     if (positionals.length) {
       throw new UsageError(`Unknown argument "${positionals[0]}" for "gitlab-pg catalog"`);

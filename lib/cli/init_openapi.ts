@@ -74,8 +74,18 @@ ${flagsHelp(FLAGS)}`,
       sourceName: typeof values.name === "string" ? `${values.name}_source` : undefined,
       paths,
     });
+    if (catalog.resources.length === 0) {
+      // a catalog without resources is no catalog: catalog check and run would refuse it
+      throw new UsageError(
+        `Cannot write a catalog from ${source}: ${
+          paths
+            ? `no GET endpoint returning JSON matches --path ${paths.join(",")}`
+            : "it has no GET endpoint returning JSON"
+        }; list the spec's paths to choose from (its "paths" keys)`,
+      );
+    }
     const text = renderCatalog(catalog, { specSource: source, globalLimit });
-    for (const w of catalog.warnings) io.err(`Warning: ${w}`);
+    for (const w of catalog.warnings) io.err(`WARNING: ${w}`);
     const fill = (text.match(/"FILL_ME_IN"/g) ?? []).length;
     if (typeof values.output !== "string") {
       io.out(text.trimEnd());

@@ -50,7 +50,7 @@ Global flags:
 Configuration comes from .dlt/config.toml, .dlt/secrets.toml and environment variables
 (dlt's layout and names, env first). See README.md.
 
-Exit codes: 0 ok, 1 failure, 2 usage, config or catalog error.`;
+Exit codes: 0 ok, 1 failure, 2 usage, config or catalog error, 130/143 interrupted (SIGINT/SIGTERM).`;
 }
 
 /**

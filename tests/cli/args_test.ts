@@ -15,6 +15,46 @@ Deno.test("a flag without its value is named, with the command's help", () => {
   );
 });
 
+Deno.test("a value flag given twice or with an empty value is a usage error", () => {
+  const flags = {
+    resources: { type: "string" as const, description: "list" },
+    limit: { type: "string" as const, description: "N" },
+    json: { type: "boolean" as const, description: "JSON" },
+  };
+  assert.throws(
+    () => parseFlags("run", ["--resources", "issues", "--resources", "projects"], flags),
+    (e: Error) =>
+      e instanceof UsageError &&
+      e.message ===
+        'Flag "--resources" of "gitlab-pg run" is given twice ("issues", then "projects"); give it once (it takes a comma-separated list)',
+  );
+  assert.throws(
+    () => parseFlags("run", ["--limit=1", "--limit", "2"], flags),
+    /^UsageError: Flag "--limit" of "gitlab-pg run" is given twice \("1", then "2"\); give it once$/,
+  );
+  for (const args of [["--resources", ""], ["--resources=  "], ["--limit="]]) {
+    assert.throws(
+      () => parseFlags("run", args, flags),
+      /^UsageError: Flag "--(resources|limit)" of "gitlab-pg run" has an empty value/,
+      args.join(" "),
+    );
+  }
+  // one value each, booleans as often as wanted: fine
+  const ok = parseFlags("run", ["--resources", "a,b", "--limit", "2", "--json", "--json"], flags);
+  assert.deepEqual({ ...ok.values }, { resources: "a,b", limit: "2", json: true });
+});
+
+Deno.test("run --resources with an empty value (an unset shell variable) loads nothing and exits 2", async () => {
+  const cwd = await Deno.makeTempDir();
+  try {
+    const res = await runCli(["run", "--resources", ""], { cwd, env: {} });
+    assert.equal(res.code, 2, res.stderr);
+    assert.match(res.stderr, /Flag "--resources" of "gitlab-pg run" has an empty value/);
+  } finally {
+    await Deno.remove(cwd, { recursive: true });
+  }
+});
+
 Deno.test("--refresh lists its values as a sentence", () => {
   assert.throws(
     () => parseRefreshMode("all"),

@@ -121,6 +121,15 @@ Deno.test({
       const check = await runCli(["catalog", "check", "bad.yaml"], { cwd });
       assert.equal(check.code, 2);
       assert.equal(check.stderr, res.stderr);
+      // several files (catalog check *.yaml): every one is checked, a good one first does not
+      // hide a bad one after it
+      const both = await runCli(["catalog", "check", "seed", "bad.yaml"], { cwd });
+      assert.equal(both.code, 2, both.stderr);
+      assert.match(both.stdout, /^resources\/seed.yaml: OK, \d+ resources$/m);
+      assert.ok(both.stderr.startsWith(res.stderr.trimEnd()), both.stderr);
+      assert.match(both.stderr, /^1 of 2 catalogs have problems$/m);
+      const good = await runCli(["catalog", "check", "seed", "seed"], { cwd });
+      assert.equal(good.code, 0, good.stderr);
     }),
 });
 

@@ -7,6 +7,7 @@ import { parse as parseYaml } from "yaml";
 import { parseCatalog } from "../../lib/catalog/mod.ts";
 import { generateCatalog, readSpec, renderCatalog } from "../../lib/openapi/mod.ts";
 import { runCli } from "../helpers/cli.ts";
+import { join } from "node:path";
 
 const SPEC = new URL("../testdata/reference/gitlab-openapi.yaml", import.meta.url).pathname;
 const SEED = new URL("../testdata/catalogs/seed_source.yaml", import.meta.url).pathname;
@@ -171,6 +172,20 @@ Deno.test("gitlab-pg init-openapi writes a catalog that catalog check reads back
     const check = await runCli(["catalog", "check", "gitlab.yaml"], { cwd });
     assert.equal(check.code, 2);
     assert.match(check.stderr, /gitlab.yaml:\d+:\d+: .*never filled in/);
+  } finally {
+    await Deno.remove(cwd, { recursive: true });
+  }
+});
+
+Deno.test("gitlab-pg init-openapi writes nothing and exits 2 when no endpoint matches --path", async () => {
+  const cwd = await Deno.makeTempDir();
+  try {
+    const out = await runCli(["init-openapi", SPEC, "--path", "/nomatch/*", "-o", "none.yaml"], {
+      cwd,
+    });
+    assert.equal(out.code, 2, out.stderr);
+    assert.match(out.stderr, /no GET endpoint returning JSON matches --path \/nomatch\/\*/);
+    await assert.rejects(Deno.stat(join(cwd, "none.yaml")), Deno.errors.NotFound);
   } finally {
     await Deno.remove(cwd, { recursive: true });
   }
