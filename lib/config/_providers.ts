@@ -16,6 +16,7 @@ export interface Provider {
 
 /** The value at a dotted key of a table, or undefined. */
 export function walk(doc: Record<string, unknown>, key: string): unknown {
+  if (key === "") return doc; // the document itself
   let node: unknown = doc;
   for (const part of key.split(".")) {
     if (!isTable(node)) return undefined;

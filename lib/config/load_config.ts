@@ -10,7 +10,13 @@ import { join } from "node:path";
 import { ConfigError } from "../common/errors.ts";
 import { registerSecret } from "../common/redact.ts";
 import { envVarOf } from "./config_keys.ts";
-import { CREDENTIAL_KEYS, DESTINATION_TYPES, LOG_LEVELS, SOURCE_KEYS } from "./_known_keys.ts";
+import {
+  CREDENTIAL_KEYS,
+  DESTINATION_TYPES,
+  LOG_LEVELS,
+  SECTION_KEYS,
+  SOURCE_KEYS,
+} from "./_known_keys.ts";
 import { closest as didYouMean } from "../common/did_you_mean.ts";
 import { envProvider, lookup, type Provider, tableProvider } from "./_providers.ts";
 import { CREDS, resolveCredentials } from "./_resolve_credentials.ts";
@@ -143,6 +149,27 @@ function checkKnownKeys(provider: Provider, problems: Problems): void {
       if (!(CREDENTIAL_KEYS as readonly string[]).includes(key)) {
         unknown(CREDS, key, CREDENTIAL_KEYS);
       }
+    }
+  }
+  // elsewhere dlt's files may hold keys of dlt's own: only a likely typo of ours is an error
+  for (const [section, known] of SECTION_KEYS) {
+    const table = provider.get(section);
+    if (!isTable(table)) continue;
+    for (const key of Object.keys(table)) {
+      if (known.includes(key)) continue;
+      const near = didYouMean(key, known);
+      if (near === undefined) continue;
+      const path = section ? `${section}.${key}` : key;
+      const meant = section ? `${section}.${near}` : near;
+      problems.list.push(
+        problemText(
+          path,
+          provider.origin,
+          `unknown key (did you mean "${meant}"${
+            isTable(table[key]) ? ", a table" : `, env ${envVarOf(meant)}`
+          }?)`,
+        ),
+      );
     }
   }
 }

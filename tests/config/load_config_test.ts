@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { loadConfig } from "../../lib/config/mod.ts";
+import { ConfigError } from "../../lib/common/errors.ts";
 import { clearSecrets, redact } from "../../lib/common/redact.ts";
 import { tempProject } from "./_helpers.ts";
 
@@ -273,4 +274,57 @@ Deno.test("loadConfig() registers every secret it reads for redaction", async ()
 Deno.test("loadConfig() leaves postgres unset without credentials", async () => {
   const cwd = await tempProject({ config: `[destination.postgres]\ncreate_indexes = true\n` });
   assert.equal((await loadConfig({ cwd, env: {} })).postgres, undefined);
+});
+
+Deno.test("loadConfig() stops on a likely typo of a key in dlt's other sections, not on dlt's own keys", async () => {
+  const typos: [string, RegExp][] = [
+    ['[source.gitlab]\napi_key = "x"\n', /config "source".*did you mean "sources", a table\?/],
+    [
+      '[destination.postgress]\ncredentials = "postgresql://u@h/db"\n',
+      /config "destination.postgress".*did you mean "destination.postgres"/,
+    ],
+    [
+      '[destination.postgres]\ncredentialz = "postgresql://u@h/db"\n',
+      /did you mean "destination.postgres.credentials", env DESTINATION__POSTGRES__CREDENTIALS\?/,
+    ],
+    [
+      '[runtime]\nlog_levle = "INFO"\n',
+      /did you mean "runtime.log_level", env RUNTIME__LOG_LEVEL\?/,
+    ],
+    [
+      'dataset-name = "x"\n',
+      /config "dataset-name".*did you mean "dataset_name", env DATASET_NAME\?/,
+    ],
+  ];
+  for (const [config, message] of typos) {
+    const cwd = await tempProject({ config });
+    await assert.rejects(loadConfig({ cwd, env: {} }), (e: Error) => {
+      assert.ok(e instanceof ConfigError, String(e));
+      assert.match(e.message, message);
+      assert.match(e.message, /\.dlt\/config\.toml/);
+      return true;
+    }, config);
+  }
+  // dlt's own keys in the same sections (and other destinations, top-level extras) are fine
+  const dlt = await tempProject({
+    config: [
+      "restore_from_destination = true",
+      "[runtime]",
+      'log_format = "JSON"',
+      "dlthub_telemetry = false",
+      'log_level = "INFO"',
+      "[normalize]",
+      "workers = 2",
+      'start_method = "spawn"',
+      "[load]",
+      "workers = 4",
+      "[destination.duckdb]",
+      'credentials = "x.duckdb"',
+      "[destination.postgres]",
+      "create_indexes = false",
+    ].join("\n"),
+  });
+  const config = await loadConfig({ cwd: dlt, env: {} });
+  assert.equal(config.runtime.log_level, "INFO");
+  assert.equal(config.normalize.workers, 2);
 });
