@@ -26,31 +26,6 @@ export const CREDENTIAL_KEYS = [
   "query",
 ] as const;
 
-/**
- * The keys gitlab-pg reads in the other sections of dlt's layout (`""`: the top level). dlt's
- * files may hold more (its own runtime, load and extract settings, other sources and
- * destinations), so an unknown key there is an error only when it looks like a typo of one of
- * these (`[source.gitlab]`, `log_levle`, `[destination.postgress]`).
- */
-export const SECTION_KEYS: readonly [string, readonly string[]][] = [
-  ["", [
-    "pipeline_name",
-    "dataset_name",
-    "destination_type",
-    "pipelines_dir",
-    "export_schema_path",
-    "import_schema_path",
-    "runtime",
-    "normalize",
-    "sources",
-    "destination",
-  ]],
-  ["runtime", ["log_level", "slack_incoming_hook"]],
-  ["normalize", ["workers"]],
-  ["destination", ["postgres"]],
-  ["destination.postgres", ["credentials"]],
-];
-
 /** Valid `runtime.log_level` values (Python logging level names). */
 export const LOG_LEVELS = ["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] as const;
 

@@ -9,14 +9,8 @@
 import { join } from "node:path";
 import { ConfigError } from "../common/errors.ts";
 import { registerSecret } from "../common/redact.ts";
-import { envVarOf } from "./config_keys.ts";
-import {
-  CREDENTIAL_KEYS,
-  DESTINATION_TYPES,
-  LOG_LEVELS,
-  SECTION_KEYS,
-  SOURCE_KEYS,
-} from "./_known_keys.ts";
+import { describeConfigKeys, envVarOf } from "./config_keys.ts";
+import { CREDENTIAL_KEYS, DESTINATION_TYPES, LOG_LEVELS, SOURCE_KEYS } from "./_known_keys.ts";
 import { closest as didYouMean } from "../common/did_you_mean.ts";
 import { envProvider, lookup, type Provider, tableProvider } from "./_providers.ts";
 import { CREDS, resolveCredentials } from "./_resolve_credentials.ts";
@@ -113,7 +107,31 @@ function overridesDoc(o: ConfigOverrides): Record<string, unknown> {
   };
 }
 
-/** Reports unknown keys in `[sources.gitlab]`, `[sources]` and the credentials table. */
+/**
+ * The keys gitlab-pg reads in each other section of dlt's layout (`""`: the top level), from
+ * the documented keys: `runtime` → `log_level`, `slack_incoming_hook`. dlt's files may hold more
+ * there (its own runtime, load and extract settings, other destinations), so an unknown key is
+ * an error only when it looks like a typo of one of these (`[source.gitlab]`, `log_levle`,
+ * `[destination.postgress]`). The sections checked key by key are left out.
+ */
+const SECTION_KEYS: ReadonlyMap<string, readonly string[]> = (() => {
+  const sections = new Map<string, string[]>();
+  for (const { key } of describeConfigKeys()) {
+    const parts = key ? key.split(".") : [];
+    parts.forEach((part, i) => {
+      const section = parts.slice(0, i).join(".");
+      const known = sections.get(section) ?? [];
+      if (!known.includes(part)) sections.set(section, [...known, part]);
+    });
+  }
+  for (const strict of ["sources", "sources.gitlab", CREDS]) sections.delete(strict);
+  return sections;
+})();
+
+/**
+ * Reports unknown keys in `[sources.gitlab]`, `[sources]` and the credentials table, and likely
+ * typos of known keys elsewhere ({@linkcode SECTION_KEYS}).
+ */
 function checkKnownKeys(provider: Provider, problems: Problems): void {
   const unknown = (section: string, key: string, known: readonly string[]) => {
     const hint = didYouMean(key, known);

@@ -11,9 +11,9 @@ function pyFixed2(value: number): string {
   const text = value.toFixed(2);
   // a double's decimal expansion is finite: 100 digits hold every value this prints
   const exact = value.toFixed(100);
-  const tail = exact.slice(exact.indexOf(".") + 3);
-  if (!/^50*$/.test(tail)) return text; // not a tie: toFixed rounds to the nearest
-  const truncated = exact.slice(0, exact.indexOf(".") + 3);
+  const cut = exact.indexOf(".") + 3;
+  if (!/^50*$/.test(exact.slice(cut))) return text; // not a tie: toFixed rounds to the nearest
+  const truncated = exact.slice(0, cut);
   // toFixed rounds a tie up: keep the digit instead when it is even
   return Number(truncated.at(-1)) % 2 === 0 ? truncated : text;
 }
