@@ -155,8 +155,9 @@ export function resolveCredentials(
   providers: Provider[],
   env: Record<string, string | undefined>,
   problems: Problems,
-): PostgresCredentials | undefined {
+): { credentials: PostgresCredentials; from: string } | undefined {
   let result: PostgresCredentials | undefined;
+  const from: string[] = [];
   // lowest priority first, so higher ones overwrite field by field
   for (const provider of [...providers].reverse()) {
     const part = credentialsFrom(
@@ -165,10 +166,30 @@ export function resolveCredentials(
       problems,
     );
     if (!part) continue;
+    from.unshift(originOf(provider.origin));
     const { query, ...fields } = part;
     const defined = Object.fromEntries(Object.entries(fields).filter(([, v]) => v !== undefined));
     result = { ...result, ...defined, query: { ...result?.query, ...query } };
   }
   if (!result) return undefined;
-  return { ...result, port: result.port ?? 5432, connect_timeout: result.connect_timeout ?? 15 };
+  return {
+    credentials: {
+      ...result,
+      port: result.port ?? 5432,
+      connect_timeout: result.connect_timeout ?? 15,
+    },
+    from: `${CREDS} in ${from.join(" and ")}`,
+  };
+}
+
+/** Where one provider's credentials came from, for connection errors. */
+function originOf(origin: Provider["origin"]): string {
+  switch (origin.kind) {
+    case "file":
+      return `"${origin.file}"`;
+    case "env":
+      return `the environment (${envVarOf(CREDS)}…)`;
+    case "flag":
+      return "command-line flags";
+  }
 }

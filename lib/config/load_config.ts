@@ -340,8 +340,8 @@ export async function loadConfig(options: LoadConfigOptions = {}): Promise<Confi
   }
   const workers = lookup(providers, ["normalize.workers"]);
   if (workers) config.normalize.workers = problems.check(workers, (v) => asInt(v, 1, 64));
-  const credentials = resolveCredentials(providers, env, problems);
-  if (credentials) config.postgres = { credentials };
+  const resolved = resolveCredentials(providers, env, problems);
+  if (resolved) config.postgres = resolved;
 
   if (problems.list.length > 0) throw new ConfigError(problems.list.join("\n"));
   return config;

@@ -91,5 +91,9 @@ export interface Config {
   };
   source: GitlabSourceConfig;
   /** Set when any Postgres credential was given; `port` and `connect_timeout` then filled in. */
-  postgres?: { credentials: PostgresCredentials };
+  postgres?: {
+    credentials: PostgresCredentials;
+    /** Where the credentials came from (config key, files, environment), for errors. */
+    from?: string;
+  };
 }

@@ -42,5 +42,6 @@ export async function openDestination(
   return await connectPostgres(creds ? postgresUrl(creds) : undefined, {
     location: creds ? displayCredentials(creds) : undefined,
     connectTimeout: creds?.connect_timeout,
+    from: config.postgres?.from,
   });
 }

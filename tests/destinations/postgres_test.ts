@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { connectPostgres } from "../../lib/destinations/postgres/client.ts";
+import { connectHint, connectPostgres } from "../../lib/destinations/postgres/client.ts";
 import { DestinationError } from "../../lib/common/errors.ts";
 import { within } from "../helpers/deadline.ts";
 import { dropDataset, pgIgnore, pgQuery, TEST_PG_URL, uniqueDataset } from "../helpers/postgres.ts";
@@ -46,6 +46,52 @@ Deno.test({
         !e.message.includes("secret-pw"),
     );
   },
+});
+
+Deno.test({
+  name: "connectPostgres() says what to change when the server refuses TLS, or names no database",
+  ignore: pgIgnore,
+  async fn() {
+    // the test server has no TLS: sslmode=require cannot connect, prefer falls back to plain
+    const url = new URL(TEST_PG_URL);
+    url.searchParams.set("sslmode", "require");
+    await assert.rejects(
+      connectPostgres(url.href, {
+        connectTimeout: 5,
+        from: "destination.postgres.credentials in x",
+      }),
+      (e: unknown) =>
+        e instanceof DestinationError &&
+        /, set by destination\.postgres\.credentials in x: /.test(e.message) &&
+        /does not accept TLS \(sslmode=require\): use sslmode=prefer or disable/.test(e.message),
+    );
+    url.searchParams.set("sslmode", "prefer");
+    const client = await connectPostgres(url.href, { connectTimeout: 5 });
+    await client.close();
+    url.searchParams.delete("sslmode");
+    url.pathname = "/no_such_database_gitlab_pg";
+    await assert.rejects(
+      connectPostgres(url.href, { connectTimeout: 5 }),
+      (e: unknown) => e instanceof DestinationError && /create the database first/.test(e.message),
+    );
+  },
+});
+
+Deno.test("connectHint() names the fix of each common connection failure", () => {
+  assert.match(connectHint("getaddrinfo ENOTFOUND db.example", undefined), /does not resolve/);
+  assert.match(
+    connectHint("self-signed certificate in certificate chain", "verify-full"),
+    /not trusted \(sslmode=verify-full\).*DENO_CERT.*sslmode=require/,
+  );
+  assert.match(
+    connectHint(
+      'no pg_hba.conf entry for host "1.2.3.4", user "u", database "d", no encryption',
+      undefined,
+    ),
+    /add sslmode=require/,
+  );
+  assert.match(connectHint('password authentication failed for user "u"', undefined), /password/);
+  assert.equal(connectHint("something else", undefined), "");
 });
 
 /** A TCP server on loopback that answers every connection with `reply` (or nothing) and, with a reply, hangs up. */

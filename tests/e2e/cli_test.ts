@@ -272,6 +272,12 @@ Deno.test({
         res.stderr,
         /Cannot connect to Postgres at postgresql:\/\/loader:\*\*\*@127\.0\.0\.1:1\/db/,
       );
+      // where the setting came from, and what to check
+      assert.match(
+        res.stderr,
+        /set by destination\.postgres\.credentials in the environment \(DESTINATION__POSTGRES__CREDENTIALS…\)/,
+      );
+      assert.match(res.stderr, /nothing listens there: is the server running/);
       assert.doesNotMatch(res.stdout + res.stderr, /s3cret-pw/);
     }),
 });

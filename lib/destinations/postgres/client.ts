@@ -17,6 +17,42 @@ export interface PostgresClientOptions {
   location?: string;
   /** Seconds to wait for a connection. @default {15} */
   connectTimeout?: number;
+  /** Where the connection settings came from, named when connecting fails. */
+  from?: string;
+}
+
+/**
+ * What to check when connecting failed with `msg` (libpq's `sslmode` of the connection string
+ * given), or "" when the message says it all.
+ */
+export function connectHint(msg: string, sslmode: string | undefined): string {
+  if (/ECONNREFUSED/.test(msg)) {
+    return "nothing listens there: is the server running, and are host and port right?";
+  }
+  if (/ENOTFOUND|EAI_AGAIN|getaddrinfo/i.test(msg)) {
+    return "the host name does not resolve: check the host (and DNS, from this machine)";
+  }
+  if (
+    /before secure TLS connection|SSL is not enabled|does not support SSL|server does not support/i
+      .test(msg)
+  ) {
+    return `the server does not accept TLS (sslmode=${sslmode ?? "require"}): ` +
+      "use sslmode=prefer or disable for a server without TLS";
+  }
+  if (/self[- ]signed|unable to (get|verify)|certificate/i.test(msg)) {
+    return `the server's TLS certificate is not trusted (sslmode=${sslmode ?? "verify-full"}): ` +
+      "point DENO_CERT at the CA's PEM file, set DENO_TLS_CA_STORE=system, or use sslmode=require (encrypted, not verified)";
+  }
+  if (/no pg_hba\.conf entry.*no encryption/i.test(msg)) {
+    return "the server accepts only TLS connections: add sslmode=require";
+  }
+  if (/password authentication failed|no password was provided/i.test(msg)) {
+    return "check username and password";
+  }
+  if (/database "[^"]*" does not exist/i.test(msg)) {
+    return "create the database first, or name an existing one";
+  }
+  return "";
 }
 
 type Sql = postgres.Sql | postgres.TransactionSql;
@@ -306,8 +342,11 @@ export async function connectPostgres(
     let msg = e instanceof Error ? e.message : String(e);
     // postgres.js' own timeout names no host when it does not open the socket itself
     if (/CONNECT_TIMEOUT/.test(msg)) msg = `no answer within ${timeout} s (connect_timeout)`;
+    const sslmode = url ? /[?&]sslmode=([^&]*)/.exec(url)?.[1] : undefined;
+    const hint = connectHint(msg, sslmode);
+    const from = options.from ? `, set by ${options.from}` : "";
     throw new DestinationError(
-      `Cannot connect to Postgres at ${location}: ${redact(msg)}`,
+      `Cannot connect to Postgres at ${location}${from}: ${redact(msg)}${hint ? `; ${hint}` : ""}`,
       { cause: e, retryable: true },
     );
   } finally {
