@@ -57,8 +57,13 @@ export function readCatalogSource(
   const lineCounter = new LineCounter();
   const document = parseDocument(text, { lineCounter, prettyErrors: false, merge: false });
   const source: CatalogSource = { file: options.file ?? "<catalog>", text, document, lineCounter };
+  // an error at the end of the file (an unclosed bracket or quote) is told on the last line
+  // with text, just after its last character, not on the empty line after it
+  const end = text.trimEnd().length;
   const problems = document.errors.map((error) =>
-    problemAt(source, `Cannot parse YAML: ${lowerFirst(error.message)}`, { offset: error.pos[0] })
+    problemAt(source, `Cannot parse YAML: ${lowerFirst(error.message)}`, {
+      offset: error.pos[0] >= end ? end : error.pos[0],
+    })
   );
   return { source, problems };
 }

@@ -8,6 +8,7 @@
 import { resolve } from "node:path";
 import { loadCatalog, resolveCatalogArg } from "../catalog/mod.ts";
 import type { Catalog } from "../catalog/types.ts";
+import { closest } from "../common/did_you_mean.ts";
 import { UsageError, UserError } from "../common/errors.ts";
 import { flagsHelp, type FlagSpec, parseFlags } from "./args.ts";
 import type { CliIo, Command } from "./io.ts";
@@ -99,7 +100,14 @@ ${flagsHelp(FLAGS)}`,
       return failed > 0 ? 2 : 0;
     }
     if (positionals.length) {
-      throw new UsageError(`Unknown argument "${positionals[0]}" for "gitlab-pg catalog"`);
+      const near = closest(positionals[0], ["check"]);
+      throw new UsageError(
+        `Unknown argument "${positionals[0]}" for "gitlab-pg catalog"${
+          near
+            ? ` (did you mean "${["gitlab-pg catalog", near, ...positionals.slice(1)].join(" ")}"?)`
+            : ""
+        }`,
+      );
     }
     const where = await resolveCatalogArg(
       typeof values.catalog === "string" ? values.catalog : undefined,

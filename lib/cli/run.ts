@@ -6,7 +6,7 @@
 
 import { loadCatalog, resolveCatalogArg, selectResources } from "../catalog/mod.ts";
 import { loadCliConfig } from "./config.ts";
-import { exitCodeOf, InterruptedError, UsageError } from "../common/errors.ts";
+import { ConfigError, exitCodeOf, InterruptedError, UsageError } from "../common/errors.ts";
 import { redact } from "../common/redact.ts";
 import {
   formatLoadInfo,
@@ -172,6 +172,7 @@ Examples:
       return await runRun(values, positionals, io, names, interrupt);
     } catch (error) {
       if (!(error instanceof InterruptedError)) interrupt[Symbol.dispose]();
+      if (error instanceof ConfigError && error.names) Object.assign(names, error.names);
       if (values.json) {
         // stdout stays one JSON document, failed runs included (the error also goes to stderr)
         io.out(JSON.stringify(
@@ -200,7 +201,11 @@ async function runRun(
   interrupt: ReturnType<typeof onInterrupt>,
 ): Promise<number> {
   if (positionals.length) {
-    throw new UsageError(`"gitlab-pg run" takes no arguments, got "${positionals[0]}"`);
+    // `gitlab-pg run issues`: resources are chosen with a flag
+    throw new UsageError(
+      `"gitlab-pg run" takes no arguments, got "${positionals[0]}" ` +
+        `(to run only some resources: --resources ${positionals.join(",")})`,
+    );
   }
   const limit = intFlag("limit", values.limit);
   const config = await loadCliConfig({

@@ -51,7 +51,10 @@ export class UsageError extends UserError {}
  * A missing or malformed configuration value. The message names the TOML key and the
  * environment variable that would set it. Exit code 2.
  */
-export class ConfigError extends UserError {}
+export class ConfigError extends UserError {
+  /** The pipeline's names, when they were read despite the problems (for `run --json`). */
+  names?: { pipeline_name?: string; dataset_name?: string };
+}
 
 /** One problem found in a catalog file, with its position (1-based line and column). */
 export interface CatalogProblem {

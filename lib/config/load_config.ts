@@ -343,7 +343,14 @@ export async function loadConfig(options: LoadConfigOptions = {}): Promise<Confi
   const resolved = resolveCredentials(providers, env, problems);
   if (resolved) config.postgres = resolved;
 
-  if (problems.list.length > 0) throw new ConfigError(problems.list.join("\n"));
+  if (problems.list.length > 0) {
+    const error = new ConfigError(problems.list.join("\n"));
+    // the names read without a problem of their own: a failed `run --json` still tells them
+    const sound = (key: "pipeline_name" | "dataset_name") =>
+      problems.list.some((p) => p.includes(`config "${key}"`)) ? undefined : config[key];
+    error.names = { pipeline_name: sound("pipeline_name"), dataset_name: sound("dataset_name") };
+    throw error;
+  }
   return config;
 }
 

@@ -89,3 +89,49 @@ Deno.test("run --json prints its JSON document for a run that fails before it st
     await Deno.remove(cwd, { recursive: true });
   }
 });
+
+Deno.test("run --json on a config error names the pipeline, unless its name is the problem", async () => {
+  const cwd = await Deno.makeTempDir();
+  try {
+    await Deno.mkdir(join(cwd, ".dlt"));
+    const toml = join(cwd, ".dlt", "config.toml");
+    await Deno.writeTextFile(toml, `dataset_name = "raw"\n[sources.gitlab]\nconcurrency = "x"\n`);
+    const res = await runCli(["run", "--json"], { cwd, env: { PIPELINE_NAME: "nightly" } });
+    assert.equal(res.code, 2, res.stderr);
+    const doc = JSON.parse(res.stdout);
+    assert.equal(doc.status, "failed");
+    assert.match(doc.error, /sources\.gitlab\.concurrency/);
+    assert.equal(doc.pipeline_name, "nightly");
+    assert.equal(doc.dataset_name, "raw");
+    // an invalid name is not replaced by the default
+    await Deno.writeTextFile(toml, `pipeline_name = 3\n`);
+    const bad = JSON.parse((await runCli(["run", "--json"], { cwd, env: {} })).stdout);
+    assert.equal(bad.pipeline_name, null);
+    assert.equal(bad.dataset_name, "gitlab_data");
+  } finally {
+    await Deno.remove(cwd, { recursive: true });
+  }
+});
+
+Deno.test("a mistyped subcommand word is suggested, and run's arguments point at --resources", async () => {
+  const cwd = await Deno.makeTempDir();
+  try {
+    const chek = await runCli(["catalog", "chek", "a.yaml"], { cwd, env: {} });
+    assert.equal(chek.code, 2);
+    assert.match(
+      chek.stderr,
+      /Unknown argument "chek" .*did you mean "gitlab-pg catalog check a\.yaml"\?/,
+    );
+    const other = await runCli(["catalog", "zzz"], { cwd, env: {} });
+    assert.equal(other.code, 2);
+    assert.doesNotMatch(other.stderr, /did you mean/);
+    const run = await runCli(["run", "issues", "commits"], { cwd, env: {} });
+    assert.equal(run.code, 2);
+    assert.match(
+      run.stderr,
+      /takes no arguments, got "issues" \(to run only some resources: --resources issues,commits\)/,
+    );
+  } finally {
+    await Deno.remove(cwd, { recursive: true });
+  }
+});
