@@ -655,7 +655,11 @@ export async function extract(catalog: Catalog, options: ExtractOptions): Promis
         await runOrdered<Output>(
           kept.records.length * n,
           (i, out) =>
-            runChild(kids[i % n], { name: r.name, record: kept.records[(i / n) | 0] }, out),
+            runChild(
+              kids[i % n],
+              { name: r.name, record: kept.records[(i / n) | 0], up: parent },
+              out,
+            ),
           emit,
           {
             concurrency,
@@ -734,9 +738,18 @@ export async function extract(catalog: Catalog, options: ExtractOptions): Promis
     } catch (e) {
       if (!(e instanceof HttpError) || (e.status !== 403 && e.status !== 404)) throw e;
       const detail = e.message.replace(/^Cannot fetch resource "[^"]*": /, "");
+      // what was not read must be read by the next run: the incremental cursors of this series
+      // and of the series its parent records came from stay where they were
+      const held = options.cursors?.holdChain(r, parent) ?? [];
       const message = `Skipped resource "${r.name}" for ${parent.name} record ${
         describeRecord(parent.record)
-      }: ${detail}`;
+      }: ${detail}${
+        held.length > 0
+          ? ` (so that the next run reads it again, the incremental cursor of ${
+            held.map((h) => `"${h}"`).join(" and of ")
+          } over it stays where it was)`
+          : ""
+      }`;
       await emit({ warning: message });
     }
   };

@@ -253,6 +253,12 @@ export class HttpClient {
 
   /** The credential in use (`api_key`, `job_token`, `none`, …). */
   get authKind(): AuthParts["kind"] {
+    // a token in base_url's query (`?private_token=…`, `?job_token=…`) is sent as it stands
+    if (this.#auth.kind === "none") {
+      const query = new URL(this.baseUrl).searchParams;
+      if (query.has("job_token")) return "job_token";
+      if (TOKEN_PARAMS.some((k) => query.has(k))) return "api_key";
+    }
     return this.#auth.kind;
   }
 
@@ -475,7 +481,9 @@ export class HttpClient {
         redact(
           `Cannot fetch ${what}: GitLab answered ${statusLine} for ${currentMethod} ${safeUrl}${
             detail ? ` (${detail})` : ""
-          }${status === 404 && !isMissingThing(text) ? NO_ROUTE_HINT : ""}`,
+          }${status === 404 && !isMissingThing(text) ? NO_ROUTE_HINT : ""}${
+            this.#deniedHint(status, current)
+          }`,
         ),
         status,
         safeUrl,
@@ -527,6 +535,26 @@ export class HttpClient {
     ));
   }
 
+  /**
+   * Why a 403 or 404 may not mean what it says: the request went outside base_url without the
+   * token (GitLab answers 404 for what is not public), or a CI job token, which GitLab lets
+   * reach only some endpoints and answers 404 (or 401) elsewhere.
+   */
+  #deniedHint(status: number, url: string): string {
+    if (status !== 403 && status !== 404) return "";
+    if (!this.#sameOrigin(url) && this.authKind !== "none") {
+      return `; the URL is outside base_url ${
+        redact(this.baseUrl)
+      } (GitLab's next-page link or redirect led there), so no token was sent, and GitLab answers ${status} for what is not public: set sources.gitlab.base_url to the address GitLab links to (its external_url)`;
+    }
+    if (this.authKind === "job_token") {
+      return "; a CI job token reaches only some endpoints (not the project record, issues, " +
+        "pipelines, users, groups or events): set sources.gitlab.api_key / " +
+        "SOURCES__GITLAB__API_KEY, or run only resources a job token can read";
+    }
+    return "";
+  }
+
   #unauthorizedMessage(what: string, method: string, safeUrl: string): string {
     const where = `(${what}, ${method} ${safeUrl})`;
     if (new URL(safeUrl).origin !== this.#origin) {
@@ -534,10 +562,10 @@ export class HttpClient {
         redact(this.baseUrl)
       }, so no token was sent; set sources.gitlab.base_url to the URL GitLab links to`;
     }
-    if (this.#auth.kind === "none") {
+    if (this.authKind === "none") {
       return `GitLab requires a token (401 Unauthorized) ${where}: set sources.gitlab.api_key / SOURCES__GITLAB__API_KEY`;
     }
-    if (this.#auth.kind === "job_token") {
+    if (this.authKind === "job_token") {
       return `GitLab rejected the CI job token (401 Unauthorized) ${where}: a job token reaches only some endpoints; set sources.gitlab.api_key / SOURCES__GITLAB__API_KEY`;
     }
     return `GitLab rejected the token (401 Unauthorized): check sources.gitlab.api_key / SOURCES__GITLAB__API_KEY ${where}`;

@@ -442,6 +442,26 @@ export class Cursors {
     if (open) open.keep = false;
   }
 
+  /**
+   * Holds (see {@linkcode hold}) the cursor of `resource`'s series for `parent` and of every
+   * series above it (the parent's own series, for its parent, …): a child series that could
+   * not be read leaves records the next run must reach again through its ancestors. Returns
+   * the names of the incremental resources held.
+   */
+  holdChain(resource: { name: string }, parent?: ParentRecord): string[] {
+    const held: string[] = [];
+    let name = resource.name;
+    for (let at = parent;; at = at.up) {
+      const open = this.#open.get(`${name}\u0000${at ? parentKey(at) : ""}`);
+      if (open) {
+        open.keep = false;
+        held.push(name);
+      }
+      if (!at) return held;
+      name = at.name;
+    }
+  }
+
   /** Writes every cursor's new state into the resource states (call once extract succeeded). */
   commit(): void {
     for (const { resource, parent, cursor, keep } of this.#open.values()) {

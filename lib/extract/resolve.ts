@@ -16,6 +16,8 @@ export interface ParentRecord {
   /** Parent resource name. */
   name: string;
   record: Json;
+  /** The parent record of the series `record` came from, when that series is a child's. */
+  up?: ParentRecord;
 }
 
 /** Values placeholders may take besides parent fields. */

@@ -4,6 +4,7 @@ import { clearSecrets } from "../../lib/common/redact.ts";
 import { all, startFakeGitlab } from "../fake_gitlab/mod.ts";
 import { join } from "node:path";
 import { extract } from "../../lib/extract/extract.ts";
+import { Cursors, PER_PARENT_KEY, type ResourcesState } from "../../lib/extract/incremental.ts";
 import {
   catalog,
   GITLAB,
@@ -555,4 +556,91 @@ Deno.test("extract() that reaches no GitLab at all asks whether base_url is righ
       `is sources\\.gitlab\\.base_url \\(http://127\\.0\\.0\\.1:${port}/api/v4\\) the address of your GitLab\\?$`,
     ),
   );
+});
+
+Deno.test("a child series skipped on 403/404 keeps the incremental cursors over it, so the next run reads it again", async () => {
+  await using gitlab = await startFakeGitlab({});
+  const incremental = {
+    cursor_path: "updated_at",
+    initial_value: "2000-01-01T00:00:00Z",
+    start_param: "updated_after",
+  };
+  const cat = catalog([projects(), issues({ endpoint: { ...issues().endpoint, incremental } })]);
+  const withNotes = catalog([
+    projects(),
+    issues({ endpoint: { ...issues().endpoint, incremental } }),
+    issueNotes(),
+  ]);
+  const perProject = (state: ResourcesState) =>
+    Object.keys(
+      (state.issues?.[PER_PARENT_KEY] ?? {}) as Record<string, unknown>,
+    ).sort((a, b) => Number(a) - Number(b));
+  // a clean run: a cursor per project with issues
+  const clean: ResourcesState = {};
+  const first = new Cursors(clean);
+  await run(cat, gitlab.url, { cursors: first });
+  first.commit();
+  const every = perProject(clean);
+  assert.ok(every.includes("1") && every.includes("2"), every.join());
+
+  // A: page 2 of project 1's issues answers 404: that series' cursor stays
+  gitlab.faults.push({
+    kind: "status",
+    status: 404,
+    match: (r) => r.path === "/projects/1/issues" && r.url.searchParams.get("page") === "2",
+  });
+  let state: ResourcesState = {};
+  let cursors = new Cursors(state);
+  let { info } = await run(cat, gitlab.url, { cursors });
+  cursors.commit();
+  const a = info.warnings.find((w) =>
+    w.startsWith('Skipped resource "issues" for projects record id 1')
+  );
+  assert.ok(a?.includes('the incremental cursor of "issues" over it stays where it was'), a);
+  assert.deepEqual(perProject(state), every.filter((id) => id !== "1"));
+
+  // B: one issue's notes answer 404: the cursor of its project's issues stays
+  const issue = all(gitlab.data.issues).find((i) => i.project_id === 2)!;
+  gitlab.faults.push({
+    kind: "status",
+    status: 404,
+    match: `/projects/2/issues/${issue.iid}/notes`,
+  });
+  state = {};
+  cursors = new Cursors(state);
+  ({ info } = await run(withNotes, gitlab.url, { cursors }));
+  cursors.commit();
+  const b = info.warnings.find((w) => w.startsWith('Skipped resource "issue_notes"'));
+  assert.ok(b?.includes('the incremental cursor of "issues" over it stays where it was'), b);
+  assert.deepEqual(perProject(state), every.filter((id) => id !== "2"));
+});
+
+Deno.test("a 404 from another origin or on a CI job token says why it may not mean missing", async () => {
+  // GitLab behind a proxy links to its external_url: there the token is not sent, and GitLab
+  // answers 404 for a private project
+  const other = startServer(() =>
+    new Response(JSON.stringify({ message: "404 Project Not Found" }), { status: 404 })
+  );
+  try {
+    await using gitlab = await startFakeGitlab({ linkBase: `${other.origin}/api/v4` });
+    const err = await run(catalog([projects()]), gitlab.url).then(() => undefined, (e) => e);
+    assert.ok(err instanceof HttpError && err.status === 404, String(err));
+    assert.match(
+      err.message,
+      /404 Project Not Found.*; the URL is outside base_url .* so no token was sent, and GitLab answers 404 for what is not public: set sources\.gitlab\.base_url/,
+    );
+  } finally {
+    await other.close();
+  }
+  // a job token cannot read the project record: GitLab answers 404
+  await using gitlab = await startFakeGitlab({ jobToken: "ci-job-token-xyz" });
+  const project = resource("project", {
+    paginator: GITLAB,
+    endpoint: { method: "GET", path: "projects/1" },
+  });
+  const err = await run(catalog([project]), gitlab.url, {
+    source: source({ job_token: "ci-job-token-xyz" }),
+  }).then(() => undefined, (e) => e);
+  assert.ok(err instanceof HttpError && (err.status === 404 || err.status === 401), String(err));
+  assert.match(err.message, /CI job token reaches only some endpoints/);
 });

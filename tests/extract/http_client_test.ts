@@ -490,3 +490,16 @@ Deno.test("a 404 of a route GitLab does not have points at base_url; a missing t
     await s.close();
   }
 });
+
+Deno.test("HttpClient counts a token in base_url's query as the token in use", () => {
+  const base = "https://gitlab.example.com/api/v4";
+  assert.equal(new HttpClient({ baseUrl: base, source: {} }).authKind, "none");
+  assert.equal(
+    new HttpClient({ baseUrl: `${base}?private_token=glpat-x`, source: {} }).authKind,
+    "api_key",
+  );
+  assert.equal(
+    new HttpClient({ baseUrl: `${base}?job_token=abc`, source: {} }).authKind,
+    "job_token",
+  );
+});
