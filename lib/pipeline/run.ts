@@ -415,41 +415,55 @@ async function runLocked(
     // dlt commits the live schema after extract: a schema the run changed (new tables, hints)
     // gets its version bumped here, and again when normalize adds the data's columns
     bumpVersion(schema);
-    await writeFileAtomic(join(packageDir, "schema.json"), JSON.stringify(schema));
-    await writeFileAtomic(
-      join(packageDir, PACKAGE_STATE_FILE),
-      JSON.stringify({
-        replace_tables: replaceTables,
-        ...(refresh ?? {}),
-        created_at: now().toISOString(),
-        pipeline_state: state,
-      }),
-    );
-    await follower?.hold();
-    await storage.move(loadId, "extracting", "extracted");
-    await hook("extract_committed");
-    await saveLocalState(workdir, state as PipelineState);
+    if (
+      !refresh && replaceTables.length === 0 &&
+      (await storage.jobs("extracting", loadId)).length === 0
+    ) {
+      // nothing new and the state unchanged: dlt's normalize deletes a package without jobs,
+      // so nothing is loaded and no _dlt_loads row is written
+      follower?.cancel();
+      await storage.remove("extracting", loadId);
+      await saveLocalState(workdir, state as PipelineState);
+      log(`Nothing new to load: package ${loadId} has no jobs and was dropped (as dlt does)`);
+      loadSeconds ??= 0;
+      await hook("normalized");
+    } else {
+      await writeFileAtomic(join(packageDir, "schema.json"), JSON.stringify(schema));
+      await writeFileAtomic(
+        join(packageDir, PACKAGE_STATE_FILE),
+        JSON.stringify({
+          replace_tables: replaceTables,
+          ...(refresh ?? {}),
+          created_at: now().toISOString(),
+          pipeline_state: state,
+        }),
+      );
+      await follower?.hold();
+      await storage.move(loadId, "extracting", "extracted");
+      await hook("extract_committed");
+      await saveLocalState(workdir, state as PipelineState);
 
-    // 3. normalize and load it
-    const normInfo: NormalizeInfo = await normalizePackage(storage, loadId, {
-      ...normalizeOptions,
-      follower,
-    });
-    if (normInfo.followed) {
-      log(`Normalized package ${loadId} while it was extracted (1 worker)`);
-    } else if (follower?.why) {
-      log(`Normalized package ${loadId} after it was extracted: ${follower.why}`);
+      // 3. normalize and load it
+      const normInfo: NormalizeInfo = await normalizePackage(storage, loadId, {
+        ...normalizeOptions,
+        follower,
+      });
+      if (normInfo.followed) {
+        log(`Normalized package ${loadId} while it was extracted (1 worker)`);
+      } else if (follower?.why) {
+        log(`Normalized package ${loadId} after it was extracted: ${follower.why}`);
+      }
+      if (!normInfo.followed && normInfo.threads > 1) {
+        log(`Normalized package ${loadId}: root tables in ${normInfo.threads} threads`);
+      }
+      await hook("normalized");
+      const done = await loadPackageNow(loadId);
+      packages.push({
+        ...toPackageInfo(done, normInfo.rows ?? {}),
+        newVariantColumns: normInfo.newVariantColumns,
+      });
+      schema = await adoptLoadedSchema(storage, loadId, schema, workdir);
     }
-    if (!normInfo.followed && normInfo.threads > 1) {
-      log(`Normalized package ${loadId}: root tables in ${normInfo.threads} threads`);
-    }
-    await hook("normalized");
-    const done = await loadPackageNow(loadId);
-    packages.push({
-      ...toPackageInfo(done, normInfo.rows ?? {}),
-      newVariantColumns: normInfo.newVariantColumns,
-    });
-    schema = await adoptLoadedSchema(storage, loadId, schema, workdir);
   } finally {
     follower?.cancel();
     if (!options.client) await client.close();

@@ -124,11 +124,14 @@ Deno.test({
       assert.equal(await count(dataset, "issues"), 15);
       assert.equal(await count(dataset, "issue_notes"), allNotes());
 
-      // nothing changed: nothing written, no notes fetched
+      // nothing changed: nothing written, no notes fetched, and (as dlt drops a package
+      // without jobs) no load and no _dlt_loads row
       const quiet = gitlab.requests.length;
+      const loads = await count(dataset, "_dlt_loads");
       const fourth = await runCli(args, { cwd, env });
       assert.equal(fourth.code, 0, fourth.stderr);
-      assert.equal(JSON.parse(fourth.stdout).load_packages.at(-1).rows.issues ?? 0, 0);
+      assert.deepEqual(JSON.parse(fourth.stdout).load_packages, []);
+      assert.equal(await count(dataset, "_dlt_loads"), loads);
       assert.equal(requestsTo(gitlab, quiet, /\/issues\/\d+\/notes$/).length, 0);
       assert.equal(await count(dataset, "issues"), 15);
     } finally {
