@@ -205,7 +205,8 @@ async function scenario(
       // the handle was released: another process can open the data dir again
       const again = await runCli(["info", "--json"], { cwd, env });
       assert.equal(again.code, 0, again.stderr);
-      const rerun = await runCli(["run", "--resources", "issues", "--json"], { cwd, env });
+      // (projects: read in full each run, so there is a package to load; issues are incremental)
+      const rerun = await runCli(["run", "--resources", "projects", "--json"], { cwd, env });
       assert.equal(rerun.code, 0, rerun.stderr);
       const loads = JSON.parse((await runCli(["info", "--json"], { cwd, env })).stdout);
       assert.ok(JSON.stringify(loads).includes(JSON.parse(rerun.stdout).load_packages[0].load_id));
