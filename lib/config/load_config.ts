@@ -297,9 +297,14 @@ export async function loadConfig(options: LoadConfigOptions = {}): Promise<Confi
   for (const provider of providers) {
     if (provider.origin.kind !== "env") checkKnownKeys(provider, problems);
   }
+  /** Keys whose value could not be read (a problem is listed for each). */
+  const unreadable = new Set<string>();
   const text = (key: string, fallback: string): string => {
     const found = lookup(providers, [key]);
-    return (found && problems.check(found, (v) => asString(v))) || fallback;
+    if (!found) return fallback;
+    const value = problems.check(found, (v) => asString(v));
+    if (value === undefined) unreadable.add(key);
+    return value || fallback;
   };
   const home = env.HOME ?? env.USERPROFILE;
   const expandHome = (path: string) =>
@@ -347,7 +352,7 @@ export async function loadConfig(options: LoadConfigOptions = {}): Promise<Confi
     const error = new ConfigError(problems.list.join("\n"));
     // the names read without a problem of their own: a failed `run --json` still tells them
     const sound = (key: "pipeline_name" | "dataset_name") =>
-      problems.list.some((p) => p.includes(`config "${key}"`)) ? undefined : config[key];
+      unreadable.has(key) ? undefined : config[key];
     error.names = { pipeline_name: sound("pipeline_name"), dataset_name: sound("dataset_name") };
     throw error;
   }

@@ -202,6 +202,8 @@ export class HttpClient {
   readonly baseUrl: string;
   readonly #origin: string;
   readonly #auth: AuthParts;
+  /** The credential in use: `#auth`'s, or a token in base_url's query. */
+  readonly #authKind: AuthParts["kind"];
   readonly #headers: Record<string, string>;
   readonly #fetch: typeof fetch;
   readonly #sleep: (ms: number, signal?: AbortSignal) => Promise<void>;
@@ -226,6 +228,15 @@ export class HttpClient {
     this.baseUrl = options.baseUrl;
     this.#origin = new URL(options.baseUrl).origin;
     this.#auth = resolveAuth(options.auth, options.source);
+    // a token in base_url's query (`?private_token=…`, `?job_token=…`) is sent as it stands
+    const query = new URL(options.baseUrl).searchParams;
+    this.#authKind = this.#auth.kind !== "none"
+      ? this.#auth.kind
+      : query.has("job_token")
+      ? "job_token"
+      : TOKEN_PARAMS.some((k) => query.has(k))
+      ? "api_key"
+      : "none";
     this.#headers = options.headers ?? {};
     this.#fetch = options.fetch ?? globalThis.fetch;
     this.#sleep = options.sleep ?? defaultSleep;
@@ -253,13 +264,7 @@ export class HttpClient {
 
   /** The credential in use (`api_key`, `job_token`, `none`, …). */
   get authKind(): AuthParts["kind"] {
-    // a token in base_url's query (`?private_token=…`, `?job_token=…`) is sent as it stands
-    if (this.#auth.kind === "none") {
-      const query = new URL(this.baseUrl).searchParams;
-      if (query.has("job_token")) return "job_token";
-      if (TOKEN_PARAMS.some((k) => query.has(k))) return "api_key";
-    }
-    return this.#auth.kind;
+    return this.#authKind;
   }
 
   /**

@@ -367,6 +367,11 @@ export function parentKey(parent: ParentRecord): string {
   return JSON.stringify(r);
 }
 
+/** The key of one request series' cursor: its resource, and its parent record if any. */
+function seriesId(resource: string, parent: ParentRecord | undefined): string {
+  return `${resource}\u0000${parent ? parentKey(parent) : ""}`;
+}
+
 /**
  * All cursors of one extract run over one source's resource states.
  *
@@ -421,7 +426,7 @@ export class Cursors {
   ): Cursor | undefined {
     if (!resource.endpoint.incremental) return undefined;
     const key = parent ? parentKey(parent) : undefined;
-    const id = `${resource.name}\u0000${key ?? ""}`;
+    const id = seriesId(resource.name, parent);
     const existing = this.#open.get(id);
     if (existing) return existing.cursor;
     const cursor = new Cursor(resource, this.#slot(resource, key), {
@@ -437,8 +442,7 @@ export class Cursors {
    * ones for good (the catalog reads newest first).
    */
   hold(resource: ResolvedResource, parent?: ParentRecord): void {
-    const key = parent ? parentKey(parent) : undefined;
-    const open = this.#open.get(`${resource.name}\u0000${key ?? ""}`);
+    const open = this.#open.get(seriesId(resource.name, parent));
     if (open) open.keep = false;
   }
 
@@ -452,7 +456,7 @@ export class Cursors {
     const held: string[] = [];
     let name = resource.name;
     for (let at = parent;; at = at.up) {
-      const open = this.#open.get(`${name}\u0000${at ? parentKey(at) : ""}`);
+      const open = this.#open.get(seriesId(name, at));
       if (open) {
         open.keep = false;
         held.push(name);
