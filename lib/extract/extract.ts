@@ -674,17 +674,18 @@ export async function extract(catalog: Catalog, options: ExtractOptions): Promis
           // more pages: some asked ahead and not taken, or a link from the last one
           const more = (ahead !== undefined && !ahead.done) ||
             paginator.update(response, data) !== undefined;
-          if (cursor && more) {
-            // pages were left unread: the cursor must not move past them
-            options.cursors?.hold(r, parent);
-            if (!limitWarned.has(r.name)) {
-              limitWarned.add(r.name);
-              await emit({
-                warning: `--limit stopped resource "${r.name}" before its last page: its ` +
-                  `incremental cursor stays where it was, so the next run reads it again from ` +
-                  `there (the records left unread now are not skipped)`,
-              });
-            }
+          // pages were left unread: no cursor may move past them, neither the series' own nor
+          // (for a child) that of the series its parent records came from, which would not
+          // read those parents again
+          const held = more ? options.cursors?.holdChain(r, parent) ?? [] : [];
+          if (held.length > 0 && !limitWarned.has(r.name)) {
+            limitWarned.add(r.name);
+            const whose = held.map((h) => `"${h}"`).join(" and of ");
+            await emit({
+              warning: `--limit stopped resource "${r.name}" before its last page: the ` +
+                `incremental cursor of ${whose} stays where it was, so the next run reads it ` +
+                `again from there (the records left unread now are not skipped)`,
+            });
           }
           break;
         }

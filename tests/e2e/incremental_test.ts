@@ -321,3 +321,49 @@ Deno.test({
     }
   },
 });
+
+Deno.test({
+  name: "a child cut short by --limit keeps its parent's cursor: the next run reads the rest",
+  ignore: pgIgnore,
+  sanitizeResources: false,
+  sanitizeOps: false,
+  async fn() {
+    // 3 issues with 150 notes each: --limit 1 reads one page of 100 notes per issue
+    await using gitlab = await startFakeGitlab({
+      size: {
+        groups: 1,
+        subgroupsPerGroup: 0,
+        projectsPerGroup: 1,
+        issuesPerProject: 3,
+        notesPerIssue: 150,
+      },
+    });
+    const [a] = projectsOf(gitlab);
+    const cwd = await Deno.makeTempDir();
+    const dataset = uniqueDataset("limc");
+    const env = projectsEnv(gitlab, [a], { dataset, cwd });
+    const resources = ["--resources", "issues,issue_notes"];
+    try {
+      const cut = await runCli(["run", "--json", ...resources, "--limit", "1"], { cwd, env });
+      assert.equal(cut.code, 0, cut.stderr);
+      assert.equal(await count(dataset, "issues"), 3);
+      assert.equal(await count(dataset, "issue_notes"), 300);
+      assert.match(
+        cut.stderr,
+        /--limit stopped resource "issue_notes" before its last page: the incremental cursor of "issues" stays/,
+      );
+      // before, the issues cursor moved past the 3 issues: their other notes were never read
+      const rest = await runCli(["run", "--json", ...resources], { cwd, env });
+      assert.equal(rest.code, 0, rest.stderr);
+      assert.equal(await count(dataset, "issue_notes"), 450);
+      assert.doesNotMatch(rest.stderr, /--limit stopped/);
+      // and now the cursor moved: nothing new
+      const again = await runCli(["run", "--json", ...resources], { cwd, env });
+      assert.equal(again.code, 0, again.stderr);
+      assert.equal(JSON.parse(again.stdout).load_packages.length, 0);
+    } finally {
+      await dropDataset(dataset);
+      await Deno.remove(cwd, { recursive: true });
+    }
+  },
+});
