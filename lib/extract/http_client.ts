@@ -296,49 +296,65 @@ export class HttpClient {
     const method = request.method ?? "GET";
     const what = context.resource ? `resource "${context.resource}"` : "GitLab";
     let paused = false;
-    /** Time waited after 429s that told no wait (GitLab.com's Projects, Groups, Users APIs). */
-    let throttledMs = 0;
+    /** This request, to the rate limiter: its tries share one place after a 429. */
+    const owner = {};
     const signal = eitherSignal(this.#signal, context.signal);
-    for (let attempt = 1;; attempt++) {
-      signal?.throwIfAborted();
-      let failure: RetryableFailure;
-      try {
-        const response = await this.#attempt(request, url, method, what, context, paused);
-        if (response && !this.#sameOrigin(response.url)) this.#warnForeign(response.url, what);
-        return response;
-      } catch (e) {
-        if (!(e instanceof RetryableFailure)) throw e;
-        failure = e;
+    try {
+      for (let attempt = 1;; attempt++) {
+        signal?.throwIfAborted();
+        let failure: RetryableFailure;
+        try {
+          const response = await this.#attempt(request, url, method, what, context, {
+            afterPause: paused,
+            owner,
+          });
+          if (response && !this.#sameOrigin(response.url)) this.#warnForeign(response.url, what);
+          return response;
+        } catch (e) {
+          if (!(e instanceof RetryableFailure)) throw e;
+          failure = e;
+        }
+        const safeUrl = redact(url);
+        // such a 429 ends with its window (a minute, or 10 for GET /projects): the limiter holds
+        // every request and lets one try at a time, with the backoff, until then, however many
+        // tries that takes (not giving up after a few quick ones)
+        const silent429 = failure.status === 429 && failure.delayMs === undefined;
+        const throttledMs = silent429
+          ? this.limiter.throttle(
+            owner,
+            (n) => backoffMs(n, { baseMs: this.#baseMs, maxMs: this.#maxMs, random: this.#random }),
+          )
+          : 0;
+        if (attempt >= this.#maxAttempts && !(silent429 && throttledMs < SILENT_429_PATIENCE_MS)) {
+          const n = attempt;
+          throw new HttpError(
+            redact(
+              `Cannot fetch ${what}: ${method} ${safeUrl} failed after ${n} attempt${
+                n === 1 ? "" : "s"
+              }: ${failure.message}${
+                // no GitLab answered at all: the address is the first suspect
+                failure.status === 0 && this.stats.bytes === 0
+                  ? `; is sources.gitlab.base_url (${this.baseUrl}) the address of your GitLab?`
+                  : ""}`,
+            ),
+            failure.status,
+            safeUrl,
+            { retryable: true },
+          );
+        }
+        this.stats.retries++;
+        paused = false;
+        if (silent429) continue; // the limiter holds the next try
+        const delay = failure.delayMs ??
+          backoffMs(attempt, { baseMs: this.#baseMs, maxMs: this.#maxMs, random: this.#random });
+        // A 429 holds every request of this client, not only this one.
+        paused = failure.status === 429;
+        if (paused) this.limiter.pause(delay, owner);
+        await this.#sleep(delay, signal);
       }
-      const safeUrl = redact(url);
-      // such a 429 ends with its window (a minute, or 10 for GET /projects): it keeps retrying
-      // with the backoff until then instead of giving up after a few quick tries
-      const silent429 = failure.status === 429 && failure.delayMs === undefined;
-      if (attempt >= this.#maxAttempts && !(silent429 && throttledMs < SILENT_429_PATIENCE_MS)) {
-        const n = attempt;
-        throw new HttpError(
-          redact(
-            `Cannot fetch ${what}: ${method} ${safeUrl} failed after ${n} attempt${
-              n === 1 ? "" : "s"
-            }: ${failure.message}${
-              // no GitLab answered at all: the address is the first suspect
-              failure.status === 0 && this.stats.bytes === 0
-                ? `; is sources.gitlab.base_url (${this.baseUrl}) the address of your GitLab?`
-                : ""}`,
-          ),
-          failure.status,
-          safeUrl,
-          { retryable: true },
-        );
-      }
-      const delay = failure.delayMs ??
-        backoffMs(attempt, { baseMs: this.#baseMs, maxMs: this.#maxMs, random: this.#random });
-      if (silent429) throttledMs += delay;
-      this.stats.retries++;
-      // A 429 holds every request of this client, not only this one.
-      paused = failure.status === 429;
-      if (paused) this.limiter.pause(delay);
-      await this.#sleep(delay, signal);
+    } finally {
+      // done, one way or another: if it was the try let through after a hold, another goes
+      this.limiter.settle(owner);
     }
   }
 
@@ -348,12 +364,12 @@ export class HttpClient {
     method: "GET" | "POST",
     what: string,
     context: RequestContext,
-    afterPause = false,
+    tries: { afterPause: boolean; owner: object },
   ): Promise<HttpResponse | undefined> {
     await this.#slots.acquire();
     try {
       context.signal?.throwIfAborted();
-      return await this.#attemptInSlot(request, url, method, what, context, afterPause);
+      return await this.#attemptInSlot(request, url, method, what, context, tries);
     } finally {
       this.#slots.release();
     }
@@ -365,7 +381,7 @@ export class HttpClient {
     method: "GET" | "POST",
     what: string,
     context: RequestContext,
-    afterPause: boolean,
+    tries: { afterPause: boolean; owner: object },
   ): Promise<HttpResponse | undefined> {
     let current = url;
     let currentMethod: string = method;
@@ -376,8 +392,9 @@ export class HttpClient {
     try {
       for (let hop = 0;; hop++) {
         const ticket = await this.limiter.acquire(this.#pathOf(current), {
-          ignorePause: afterPause && hop === 0,
+          ignorePause: tries.afterPause && hop === 0,
           signal: context.signal,
+          owner: tries.owner,
         });
         this.stats.requests++;
         if (context.stats) context.stats.requests++;
@@ -398,7 +415,7 @@ export class HttpClient {
           this.limiter.release(ticket);
           throw e;
         }
-        this.limiter.observe(ticket, response.headers);
+        this.limiter.observe(ticket, response.headers, response.status);
         const location = response.headers.get("location");
         if (!REDIRECTS.has(response.status) || location === null) break;
         await response.body?.cancel();

@@ -92,6 +92,8 @@ export interface RateLimiterOptions {
 /** A reserved start; hand it back to {@linkcode RateLimiter.observe} with the response. */
 export interface RateTicket {
   readonly seq: number;
+  /** The request it is for (its tries share it); the ticket itself when none was given. */
+  readonly owner: object;
 }
 
 /** Counters of the limiter. */
@@ -176,6 +178,14 @@ export class RateLimiter {
   #reservations: Reservation[] = [];
   /** Tickets handed out (waiting or sent) and not yet answered or released. */
   readonly #inFlight = new Set<number>();
+  /**
+   * After a 429 that told no wait: the request let through first once the pause ends (its
+   * ticket), and what the others wait on until it gets an answer other than 429.
+   */
+  #probe?: { owner?: object; answered: Promise<void>; wake: () => void };
+  /** 429s without a hint in a row (the probes' own) and since when. */
+  #streak = 0;
+  #throttledSince = 0;
 
   constructor(options: RateLimiterOptions = {}) {
     const rpm = options.maxRequestsPerMinute;
@@ -215,9 +225,10 @@ export class RateLimiter {
    */
   async acquire(
     path: string,
-    options: { ignorePause?: boolean; signal?: AbortSignal } = {},
+    options: { ignorePause?: boolean; signal?: AbortSignal; owner?: object } = {},
   ): Promise<RateTicket> {
-    const ticket = { seq: ++this.#seq };
+    const seq = ++this.#seq;
+    const ticket: RateTicket = { seq, owner: options.owner ?? { seq } };
     this.#inFlight.add(ticket.seq);
     const matching = this.#limits.filter((l) => l.limit.pattern.test(path));
     const signal = eitherSignal(this.#signal, options.signal);
@@ -246,8 +257,16 @@ export class RateLimiter {
       // a server that stops sending headers must not make this grow without end
       if (this.#reservations.length > 100_000) this.#reservations.splice(0, 50_000);
       if (at <= now) {
-        this.#commit(matching, at);
-        return ticket;
+        const probe = this.#probeToWaitFor(ticket);
+        if (!probe) {
+          this.#commit(matching, at);
+          return ticket;
+        }
+        this.#reservations = this.#reservations.filter((r) => r !== reservation);
+        if (!waited) this.stats.waits++;
+        waited = true;
+        await this.#waitFor(probe, ticket, signal);
+        continue;
       }
       const seen = this.#headerUpdates;
       if (!waited) this.stats.waits++;
@@ -261,13 +280,91 @@ export class RateLimiter {
         this.#inFlight.delete(ticket.seq);
         throw e;
       }
-      if (this.#headerUpdates === seen) {
+      if (this.#headerUpdates === seen && !this.#probeToWaitFor(ticket)) {
         this.#commit(matching, at);
         return ticket;
       }
       // the server told more while this waited (a new window, a spent budget): decide again
       this.#reservations = this.#reservations.filter((r) => r !== reservation);
     }
+  }
+
+  /**
+   * After a 429 without a hint, what a request about to start must wait for: the answer of the
+   * request that went first (undefined when none is out: then this one goes first).
+   */
+  #probeToWaitFor(ticket: RateTicket): Promise<void> | undefined {
+    const probe = this.#probe;
+    if (!probe) return undefined;
+    probe.owner ??= ticket.owner;
+    return probe.owner === ticket.owner ? undefined : probe.answered;
+  }
+
+  async #waitFor(answered: Promise<void>, ticket: RateTicket, signal?: AbortSignal) {
+    if (!signal) return await answered;
+    signal.throwIfAborted();
+    let onAbort!: () => void;
+    const aborted = new Promise<never>((_, reject) => {
+      onAbort = () => reject(signal.reason);
+      signal.addEventListener("abort", onAbort, { once: true });
+    });
+    try {
+      await Promise.race([answered, aborted]);
+    } catch (e) {
+      this.#inFlight.delete(ticket.seq);
+      throw e;
+    } finally {
+      signal.removeEventListener("abort", onAbort);
+    }
+  }
+
+  /** Lets the waiting requests decide again (a probe answered, or failed). */
+  #wakeProbeWaiters(): void {
+    const probe = this.#probe;
+    if (!probe) return;
+    probe.wake();
+    let wake!: () => void;
+    probe.answered = new Promise<void>((resolve) => (wake = resolve));
+    probe.wake = wake;
+    this.#headerUpdates++;
+  }
+
+  /** Ends the hold after 429s without a hint: every waiting request may go. */
+  #endThrottle(): void {
+    const probe = this.#probe;
+    if (!probe) return;
+    this.#probe = undefined;
+    this.#streak = 0;
+    probe.wake();
+    this.#headerUpdates++;
+  }
+
+  /**
+   * After a 429 without any hint (GitLab.com's Projects, Groups and Users throttles send none
+   * until their window ends): every request not yet started waits `backoff(n)` (n: such 429s
+   * in a row), then one goes first and the others only once it got an answer other than 429,
+   * so a closed window costs one request per try instead of one per request in flight. A 429
+   * of a request sent before the hold (not the one that went first) changes nothing.
+   * `owner`: the request that got the 429 (as given to `acquire`). Returns how long such 429s
+   * have been met in a row.
+   */
+  throttle(owner: object | undefined, backoff: (n: number) => number): number {
+    const now = this.#now();
+    const probe = this.#probe;
+    if (probe && (owner === undefined || probe.owner !== owner)) {
+      return now - this.#throttledSince;
+    }
+    if (this.#streak++ === 0) this.#throttledSince = now;
+    this.pause(backoff(this.#streak));
+    if (probe) {
+      probe.owner = undefined;
+      this.#wakeProbeWaiters();
+    } else {
+      let wake!: () => void;
+      const answered = new Promise<void>((resolve) => (wake = resolve));
+      this.#probe = { answered, wake };
+    }
+    return now - this.#throttledSince;
   }
 
   /**
@@ -280,7 +377,7 @@ export class RateLimiter {
    */
   hasSpare(path: string): boolean {
     const now = this.#now();
-    if (this.#spacingMs > 0 || now < this.#pausedUntil) return false;
+    if (this.#spacingMs > 0 || now < this.#pausedUntil || this.#probe) return false;
     if (this.#limits.some((l) => l.limit.pattern.test(path))) return false;
     const h = this.#header;
     // before any budget is known, or in a new window of unknown size, starts are spaced
@@ -305,8 +402,11 @@ export class RateLimiter {
    * `RateLimit-Observed` and `RateLimit-Limit` (per minute). Responses without them change
    * nothing but the count of requests in flight.
    */
-  observe(ticket: RateTicket, headers: Headers): void {
+  observe(ticket: RateTicket, headers: Headers, status = 200): void {
     this.#inFlight.delete(ticket.seq);
+    // the request that went first after 429s without a hint got through: the others may go
+    // (after a 429 it keeps its place until `throttle` or `pause` sets the next wait)
+    if (this.#probe?.owner === ticket.owner && status !== 429) this.#endThrottle();
     const remaining = Number(headers.get("ratelimit-remaining") ?? NaN);
     const reset = Number(headers.get("ratelimit-reset") ?? NaN);
     const limit = Number(headers.get("ratelimit-limit") ?? NaN);
@@ -345,11 +445,28 @@ export class RateLimiter {
   /** Forgets a request that got no response (network error, timeout). */
   release(ticket: RateTicket): void {
     this.#inFlight.delete(ticket.seq);
+    this.settle(ticket.owner);
   }
 
-  /** Holds every request not yet started for `ms` (after a 429). */
-  pause(ms: number): void {
+  /**
+   * When the request `owner` went first after 429s without a hint and has no answer other
+   * than a 429 (it failed, gave up, or is done), another request goes in its place. Call it
+   * when a request is done, whatever its outcome.
+   */
+  settle(owner: object | undefined): void {
+    const probe = this.#probe;
+    if (!probe || owner === undefined || probe.owner !== owner) return;
+    probe.owner = undefined;
+    this.#wakeProbeWaiters();
+  }
+
+  /**
+   * Holds every request not yet started for `ms` (after a 429 that told its wait). `owner`:
+   * the request that got it, which gives up its place when it went first after a hold.
+   */
+  pause(ms: number, owner?: object): void {
     this.#pausedUntil = Math.max(this.#pausedUntil, this.#now() + Math.min(ms, this.#maxWaitMs));
     this.#headerUpdates++; // requests already waiting decide again, and wait out the pause too
+    this.settle(owner);
   }
 }

@@ -153,6 +153,8 @@ Deno.test("HttpClient sends JOB-TOKEN when no api key is configured", async () =
 });
 
 Deno.test("HttpClient retries 500, 502, 503 and 429 (Retry-After seconds and date, none)", async () => {
+  // the test's clock moves only by the waits
+  let now = 1_000_000;
   const s = startServer((_req, _url, n) => {
     if (n === 1) return new Response("boom", { status: 500 });
     if (n === 2) return new Response("bad gateway", { status: 502 });
@@ -164,8 +166,8 @@ Deno.test("HttpClient retries 500, 502, 503 and 429 (Retry-After seconds and dat
         status: 429,
         // the server's clock is the test's: its Date says so (else the real time would be)
         headers: {
-          date: new Date(1_000_000).toUTCString(),
-          "retry-after": new Date(1_000_000 + 12_000).toUTCString(),
+          date: new Date(now).toUTCString(),
+          "retry-after": new Date(now + 12_000).toUTCString(),
         },
       });
     }
@@ -173,18 +175,23 @@ Deno.test("HttpClient retries 500, 502, 503 and 429 (Retry-After seconds and dat
     return json([{ id: 1 }]);
   });
   try {
-    const { sleep, waits } = recordingSleep();
+    const waits: number[] = [];
     const c = new HttpClient({
       baseUrl: s.origin,
-      sleep,
-      random: () => 0.5,
-      now: () => 1_000_000,
+      sleep: (ms) => {
+        waits.push(ms);
+        now += ms;
+        return Promise.resolve();
+      },
+      random: () => 1,
+      now: () => now,
       maxAttempts: 6,
     });
     const res = await c.request({ url: "projects" });
     assert.deepEqual(res?.body, [{ id: 1 }]);
-    // full jitter: 0.5 × 1 s, 0.5 × 2 s; then Retry-After 7 s and 12 s; then 0.5 × 16 s
-    assert.deepEqual(waits, [500, 1000, 7000, 12000, 8000]);
+    // full jitter (at its top here): 1 s, 2 s; then Retry-After 7 s and 12 s; then a 429
+    // without a hint, the first in a row: 1 s (the limiter holds the next try)
+    assert.deepEqual(waits, [1000, 2000, 7000, 12000, 1000]);
     assert.equal(c.stats.retries, 5);
     assert.equal(c.stats.requests, 6);
   } finally {

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { HttpError } from "../../lib/common/errors.ts";
 import { HttpClient } from "../../lib/extract/http_client.ts";
-import { knownEndpointLimits, RateLimiter } from "../../lib/extract/rate_limit.ts";
+import { knownEndpointLimits, RateLimiter, type RateTicket } from "../../lib/extract/rate_limit.ts";
 import { serverDelayMs } from "../../lib/extract/retry.ts";
 import { startFakeGitlab } from "../fake_gitlab/mod.ts";
 
@@ -29,6 +29,7 @@ function queuedTime(start = 1_000_000) {
   const timers: { at: number; resolve: () => void }[] = [];
   return {
     now: () => now,
+    tick: (ms: number) => void (now += ms),
     sleep: (ms: number) => new Promise<void>((resolve) => timers.push({ at: now + ms, resolve })),
     async run(done: () => boolean): Promise<void> {
       for (let step = 0; step < 1000 && !done(); step++) {
@@ -100,6 +101,53 @@ Deno.test("RateLimiter: a pause (a 429) also holds the requests already waiting 
   await all;
   assert.equal(starts[0], 1_000_000);
   for (const s of starts.slice(1)) assert.ok(s >= 1_005_000, `a start at +${s - 1_000_000} ms`);
+});
+
+Deno.test("RateLimiter: after a 429 without a hint one request goes first, the others after its answer", async () => {
+  const t = queuedTime();
+  const limiter = new RateLimiter({ now: t.now, sleep: t.sleep });
+  const none = new Headers();
+  // three requests in flight meet a silent 429: the first escalates, the others change nothing
+  const [a, b, c] = [{}, {}, {}];
+  const sent = await Promise.all([a, b, c].map((owner) => limiter.acquire("/p", { owner })));
+  for (const ticket of sent) limiter.observe(ticket, none, 429);
+  const backoff = (n: number) => 1000 * n;
+  assert.equal(limiter.throttle(a, backoff), 0);
+  t.tick(10);
+  assert.equal(limiter.throttle(b, backoff), 10); // sent before the hold: no longer wait
+  assert.equal(limiter.throttle(c, backoff), 10);
+  assert.equal(limiter.hasSpare("/p"), false);
+  // all three try again: after the pause one goes, the others wait for its answer
+  const started: { owner: object; at: number; ticket: RateTicket }[] = [];
+  for (const owner of [b, a, c]) {
+    limiter.acquire("/p", { owner }).then((ticket) =>
+      started.push({ owner, at: t.now() - 1_000_000, ticket })
+    );
+  }
+  await t.run(() => started.length === 1);
+  await new Promise((r) => setTimeout(r, 0));
+  assert.equal(started.length, 1);
+  assert.equal(started[0].owner, b);
+  assert.equal(started[0].at, 1000);
+  // its answer is a 429 again: the next pause is longer (two in a row), then one goes again
+  limiter.observe(started[0].ticket, none, 429);
+  assert.equal(limiter.throttle(b, backoff), 1000); // 429s in a row for 1 s
+  await t.run(() => started.length === 2);
+  await new Promise((r) => setTimeout(r, 0));
+  assert.equal(started.length, 2);
+  assert.equal(started[1].at, 1000 + 2000);
+  // an answer other than 429: every request may go, and the next silent 429 starts over
+  limiter.observe(started[1].ticket, none, 200);
+  await t.run(() => started.length === 3);
+  assert.equal(started[2].at, 3000);
+  limiter.observe(started[2].ticket, none, 429);
+  assert.equal(limiter.throttle(started[2].owner, backoff), 0);
+  limiter.settle(started[2].owner); // it gave up: the next request goes first after the pause
+  limiter.acquire("/p").then((ticket) =>
+    started.push({ owner: {}, at: t.now() - 1_000_000, ticket })
+  );
+  await t.run(() => started.length === 4);
+  assert.equal(started[3].at, 3000 + 1000);
 });
 
 Deno.test("RateLimiter waits for RateLimit-Reset when RateLimit-Remaining is used up", async () => {
@@ -302,7 +350,10 @@ Deno.test("HttpClient: a 429 without headers backs off and holds the other reque
   });
   const res = await client.request({ url: "projects" });
   assert.equal(res?.status, 200);
-  assert.deepEqual(waits, [200]); // backoff, no Retry-After; the retry itself is not held again
+  // the backoff (no Retry-After), waited by the limiter from the 429 on (real time: a few ms
+  // passed since), and not again
+  assert.equal(waits.length, 1);
+  assert.ok(waits[0] > 150 && waits[0] <= 200, `waited ${waits[0]} ms`);
   await client.request({ url: "groups" }); // another request waits out the rest of the pause
   assert.equal(waits.length, 2);
   assert.ok(waits[1] > 0 && waits[1] <= 200);
@@ -429,4 +480,32 @@ Deno.test("RateLimiter: a request given up while it waits leaves its place to th
     }),
   );
   assert.ok(limiter.hasSpare("/projects/1/issues")); // 26 left of 100, none on its way
+});
+
+Deno.test("HttpClient: after a 429 without headers one request tries at a time until one passes", async () => {
+  // a silent throttle of 10 requests per 400 ms window met by 16 requests in flight: once a
+  // window is spent, one request tries (with the backoff) while the others wait for it
+  await using gitlab = await startFakeGitlab({
+    rateLimit: { requestsPerMinute: 10, windowMs: 400, sendHeaders: false, retryAfter: false },
+  });
+  const client = new HttpClient({
+    baseUrl: gitlab.url,
+    source: { api_key: "glpat-test" },
+    maxInFlight: 16,
+    backoffBaseMs: 50,
+    backoffMaxMs: 200,
+    endpointLimits: [],
+  });
+  const n = 60;
+  const responses = await Promise.all(
+    Array.from({ length: n }, () => client.request({ url: "version" })),
+  );
+  assert.ok(responses.every((r) => r?.status === 200));
+  const limited = gitlab.requests.filter((r) => r.status === 429).length;
+  // 60 requests need 6 windows: each window's burst meets at most 15 429s (the requests in
+  // flight when the budget ran out), each closed window a few tries of one request. Before,
+  // every request in flight retried on its own: ~6 tries each per closed window
+  assert.equal(gitlab.requests.length - limited, n);
+  assert.ok(limited <= 6 * (15 + 5), `${limited} 429s for ${n} requests`);
+  assert.equal(client.stats.retries, limited);
 });
