@@ -436,6 +436,8 @@ export async function extract(catalog: Catalog, options: ExtractOptions): Promis
   const aheadBudget = new AheadBudget(concurrency);
   /** Resources `--limit` cut short, warned about once each. */
   const limitWarned = new Set<string>();
+  /** Resources whose cursors were held for pages read from another origin (warned once). */
+  const foreignHeld = new Set<string>();
 
   // records waiting in the ordered pools of all levels together (memory stays flat)
 
@@ -625,6 +627,21 @@ export async function extract(catalog: Catalog, options: ExtractOptions): Promis
         stats.pages++;
         stats.records += records.length;
         const cursor = options.cursors?.open(r, parent, { keep });
+        if (client.readWithoutToken(response.url)) {
+          // read without the token (another origin): only the public records came, so no
+          // cursor may move past the others (the run's warning says where the page came from)
+          const held = options.cursors?.holdChain(r, parent) ?? [];
+          if (held.length > 0 && !foreignHeld.has(r.name)) {
+            foreignHeld.add(r.name);
+            await emit({
+              warning: `Resource "${r.name}" was read in part from another origin without the ` +
+                `token: the incremental cursor of ${
+                  held.map((h) => `"${h}"`).join(" and of ")
+                } stays where it was, so the next run reads it again (set ` +
+                `sources.gitlab.base_url to the address GitLab links to)`,
+            });
+          }
+        }
         const kept = cursor ? cursor.filter(records) : { records, stop: false };
         if (writes && kept.records.length > 0) {
           const rows = kept.records.length;

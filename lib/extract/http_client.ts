@@ -599,6 +599,15 @@ export class HttpClient {
     return path.startsWith(this.#apiPath) ? path.slice(this.#apiPath.length) : path;
   }
 
+  /**
+   * Whether a response from `url` was read without the configured credential: it came from
+   * another origin than base_url's (a next-page link or redirect led there), where only
+   * public data is shown.
+   */
+  readWithoutToken(url: string): boolean {
+    return this.authKind !== "none" && !this.#sameOrigin(url);
+  }
+
   #sameOrigin(url: string): boolean {
     return new URL(url).origin === this.#origin;
   }

@@ -286,6 +286,48 @@ Deno.test("extract() never sends the token to another origin named in a Link hea
   }
 });
 
+Deno.test("pages read from another origin without the token keep the incremental cursor", async () => {
+  // a GitLab that links to its external_url: page 2 comes from there, without the token, and
+  // shows only public data (here: none)
+  const other = startServer(() => json([]));
+  try {
+    await using gitlab = await startFakeGitlab({ linkBase: `${other.origin}/api/v4` });
+    const incremental = {
+      cursor_path: "updated_at",
+      initial_value: "2000-01-01T00:00:00Z",
+      start_param: "updated_after",
+    };
+    const root = resource("issues", {
+      paginator: GITLAB,
+      endpoint: {
+        method: "GET",
+        path: "projects/1/issues",
+        params: { per_page: 2 },
+        incremental,
+      },
+    });
+    const state: ResourcesState = {};
+    const cursors = new Cursors(state);
+    const { jobs, info } = await run(catalog([root]), gitlab.url, { cursors });
+    cursors.commit();
+    assert.equal(jobs.issues.length, 2); // page 1 only
+    assert.equal(other.requests.length, 1);
+    assert.ok(
+      info.warnings.some((w) =>
+        w.startsWith(
+          'Resource "issues" was read in part from another origin without the token: ' +
+            'the incremental cursor of "issues" stays where it was',
+        )
+      ),
+      info.warnings.join("\n"),
+    );
+    // before, the cursor moved to the newest of the 2 records read: the others were lost
+    assert.deepEqual(state, {});
+  } finally {
+    await other.close();
+  }
+});
+
 Deno.test("extract() uses JOB-TOKEN when only a CI job token is configured", async () => {
   await using gitlab = await startFakeGitlab({ jobToken: "ci-job-token-xyz" });
   const mrs = resource("merge_requests", {
