@@ -39,7 +39,15 @@ import {
 
 /** Messages to a worker following a package. */
 export type FollowRequest =
-  | { type: "follow"; schemaText: string; dir: string; settings: GroupSettings; pollMs: number }
+  | {
+    type: "follow";
+    schemaText: string;
+    dir: string;
+    settings: GroupSettings;
+    pollMs: number;
+    /** Report the bytes read per root table after each step that read some (tests). */
+    report?: boolean;
+  }
   | { type: "hold" }
   | {
     type: "finish";
@@ -54,6 +62,7 @@ export type FollowRequest =
 /** A following worker's answers. */
 export type FollowReply =
   | { type: "held"; progress: Record<string, number> }
+  | { type: "read"; progress: Record<string, number> }
   | { type: "done"; results: [string, GroupResult][] | null; why?: string }
   | { type: "failed"; message: string };
 
@@ -363,6 +372,8 @@ export interface FollowOptions {
   pollMs?: number;
   /** Which tables this thread normalizes anew at the end (tests). @default {tablesToTakeOver} */
   takeOver?: (tables: TableProgress[]) => string[];
+  /** Told the bytes read per root table whenever the worker read more (tests). */
+  onRead?: (progress: Record<string, number>) => void;
 }
 
 /** A package followed while it is extracted (see {@linkcode followExtract}). */
@@ -442,7 +453,10 @@ export function followExtract(
     const target = await storage.create("normalizing", loadId);
     if (stopped) return;
     worker = new Worker(new URL("./worker.ts", import.meta.url).href, { type: "module" });
-    worker.onmessage = (e: MessageEvent<FollowReply>) => deliver(e.data);
+    worker.onmessage = (e: MessageEvent<FollowReply>) => {
+      if (e.data.type === "read") options.onRead?.(e.data.progress);
+      else deliver(e.data);
+    };
     worker.onerror = (e) => {
       e.preventDefault();
       deliver({ type: "failed", message: e.message });
@@ -454,7 +468,16 @@ export function followExtract(
       maxFileBytes: options.maxFileBytes,
       schemaContract: options.schemaContract,
     };
-    worker.postMessage({ type: "follow", schemaText, dir, settings, pollMs } as FollowRequest);
+    worker.postMessage(
+      {
+        type: "follow",
+        schemaText,
+        dir,
+        settings,
+        pollMs,
+        report: options.onRead !== undefined,
+      } satisfies FollowRequest,
+    );
   };
   const watch = async () => {
     timer = undefined;
@@ -569,6 +592,7 @@ export function followInWorker(post: (reply: FollowReply) => void): (r: FollowRe
       loop = (async () => {
         while (!hold) {
           const progressed = await f.step(request.dir);
+          if (progressed && request.report) post({ type: "read", progress: f.progress() });
           if (!progressed && !hold) await new Promise((r) => setTimeout(r, request.pollMs));
         }
       })();

@@ -166,26 +166,35 @@ Deno.test("followExtract(): a package normalized while it is written is the pack
 });
 
 /** Extracts `data` with a follower, writing each table's file in two halves. */
+const sum = (counts: Record<string, number>) => Object.values(counts).reduce((a, b) => a + b, 0);
+
 async function followInHalves(
   e: Extracting,
   data: Record<string, unknown[]>,
   startSchema: StoredSchema,
   between?: () => Promise<void>,
 ) {
+  let read: Record<string, number> = {};
   const follower = followExtract(e.storage, LOAD_ID, JSON.stringify(startSchema), {
     workers: 2,
     minBytes: 0,
     pollMs: 2,
+    onRead: (progress) => read = progress,
   });
   const writers = Object.keys(data).map((t) => new JobWriter(e.dir, t, "typed-jsonl"));
   const tables = Object.values(data);
+  let written = 0;
   for (const [i, items] of tables.entries()) {
     for (const item of items.slice(0, items.length / 2)) {
+      const line = JSON.stringify(item) + "\n";
+      written += new TextEncoder().encode(line).length;
       await writers[i].write(JSON.stringify(item));
     }
     await writers[i].flush();
   }
-  await sleep(100);
+  // the worker has read the first halves (on a busy machine it may take a while to start)
+  for (let waited = 0; sum(read) < written && waited < 20_000; waited += 10) await sleep(10);
+  assert.equal(sum(read), written, "the worker read the first halves");
   await between?.();
   for (const [i, items] of tables.entries()) {
     for (const item of items.slice(items.length / 2)) await writers[i].write(JSON.stringify(item));
