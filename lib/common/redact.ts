@@ -28,9 +28,10 @@ export function clearSecrets(): void {
 
 const URL_PASSWORD = /\b([a-z][a-z0-9+.-]*:\/\/[^:/?#\s@]*):([^@/?#\s]*)@/gi;
 // a value ends at the next parameter, a space, a quote, or a ")" it did not open (a URL in
-// parentheses keeps its closing one: GitLab's tokens hold none)
+// parentheses keeps its closing one: GitLab's tokens hold none); a "(" it opens takes all up
+// to its ")" or the value's end
 const SECRET_QUERY =
-  /([?&](?:private_token|access_token|job_token|token|password|api_key|apikey)=)[^&#\s"'()]*(?:\([^&#\s"'()]*\)[^&#\s"'()]*)*/gi;
+  /([?&](?:private_token|access_token|job_token|token|password|api_key|apikey)=)(?:[^&#\s"'()]|\([^&#\s"')]*\)?)*/gi;
 const SECRET_HEADER =
   /((?:private-token|job-token|authorization|x-api-key)["']?\s*[:=]\s*["']?)(?:bearer\s+|basic\s+)?[^\s"',}]+/gi;
 

@@ -345,6 +345,9 @@ export class HttpClient {
         this.stats.retries++;
         paused = false;
         if (silent429) continue; // the limiter holds the next try
+        // any other failure: if this request was let through first after a hold, another goes
+        // in its place now (it must not keep the others waiting while it backs off for a slot)
+        if (failure.status !== 429) this.limiter.settle(owner);
         const delay = failure.delayMs ??
           backoffMs(attempt, { baseMs: this.#baseMs, maxMs: this.#maxMs, random: this.#random });
         // A 429 holds every request of this client, not only this one.

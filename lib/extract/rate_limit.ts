@@ -302,7 +302,10 @@ export class RateLimiter {
 
   async #waitFor(answered: Promise<void>, ticket: RateTicket, signal?: AbortSignal) {
     if (!signal) return await answered;
-    signal.throwIfAborted();
+    if (signal.aborted) {
+      this.#inFlight.delete(ticket.seq);
+      throw signal.reason;
+    }
     let onAbort!: () => void;
     const aborted = new Promise<never>((_, reject) => {
       onAbort = () => reject(signal.reason);

@@ -509,3 +509,60 @@ Deno.test("HttpClient: after a 429 without headers one request tries at a time u
   assert.ok(limited <= 6 * (15 + 5), `${limited} 429s for ${n} requests`);
   assert.equal(client.stats.retries, limited);
 });
+
+Deno.test("HttpClient: the request let through first after a hold that fails otherwise than with a 429 lets another go", async () => {
+  // found in review: its 429's body broke off (a connection error, not a 429), so it kept its
+  // place while it backed off for a slot, which the waiting requests held: the run hung
+  let calls = 0;
+  const fetch = (_url: string | URL | Request, _init?: RequestInit): Promise<Response> => {
+    calls++;
+    if (calls === 1) return Promise.resolve(new Response("{}", { status: 429 })); // no hint
+    if (calls === 2) {
+      const body = new ReadableStream({ pull: (c) => c.error(new Error("connection reset")) });
+      return Promise.resolve(new Response(body, { status: 429 }));
+    }
+    return Promise.resolve(new Response("[]", { status: 200 }));
+  };
+  const client = new HttpClient({
+    baseUrl: "https://gitlab.example.com/api/v4",
+    fetch: fetch as typeof globalThis.fetch,
+    maxInFlight: 2,
+    backoffBaseMs: 20,
+    random: () => 0.5,
+    endpointLimits: [],
+  });
+  const a = client.request({ url: "a" }); // the 429, then it goes first (call 2)
+  await new Promise((r) => setTimeout(r, 2));
+  const all = Promise.all([a, client.request({ url: "b" }), client.request({ url: "c" })]);
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const outcome = await Promise.race([
+    all.then(() => "done"),
+    new Promise((r) => timer = setTimeout(() => r("hung"), 5000)),
+  ]);
+  clearTimeout(timer);
+  assert.equal(outcome, "done", `after ${calls} calls`);
+});
+
+Deno.test("RateLimiter: a request aborted while it waits behind the one let through first is not left in flight", async () => {
+  const sleeps: number[] = [];
+  const limiter = new RateLimiter({
+    now: () => 0,
+    sleep: (ms) => (sleeps.push(ms), new Promise(() => {})), // a wait never ends here
+  });
+  limiter.throttle({}, () => 0); // a 429 without a hint, no pause
+  const first = await limiter.acquire("/x", { owner: {} });
+  const aborter = new AbortController();
+  const b = limiter.acquire("/x", { owner: {} });
+  const c = limiter.acquire("/x", { owner: {}, signal: aborter.signal });
+  await Promise.resolve();
+  limiter.release(first); // it failed: b goes first, c waits again
+  aborter.abort(new Error("not wanted"));
+  await assert.rejects(c);
+  limiter.observe(await b, new Headers(), 200); // the hold is over; nothing in flight
+  // one request left in this window: the next goes at once (with c counted as in flight, it
+  // waited for the reset)
+  const d = await limiter.acquire("/x");
+  limiter.observe(d, new Headers({ "ratelimit-remaining": "1", "ratelimit-reset": "1000" }));
+  await limiter.acquire("/x");
+  assert.deepEqual(sleeps, []);
+});
