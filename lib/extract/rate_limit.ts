@@ -180,7 +180,7 @@ export class RateLimiter {
   readonly #inFlight = new Set<number>();
   /**
    * After a 429 that told no wait: the request let through first once the pause ends (its
-   * ticket), and what the others wait on until it gets an answer other than 429.
+   * owner, see `acquire`), and what the others wait on until it gets an answer other than 429.
    */
   #probe?: { owner?: object; answered: Promise<void>; wake: () => void };
   /** 429s without a hint in a row (the probes' own) and since when. */
