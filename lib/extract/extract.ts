@@ -134,6 +134,10 @@ type Output =
   )
   | { warning: string };
 
+/** Held cursors in a warning: `the incremental cursor of "a" and of "b"`. */
+const cursorsOf = (held: string[]): string =>
+  `the incremental cursor of ${held.map((h) => `"${h}"`).join(" and of ")}`;
+
 /** A value plain `JSON.parse` gives back unchanged from its `JSON.stringify` (no wrapper). */
 const isPlainScalar = (v: Json): boolean => v === null || typeof v !== "object";
 
@@ -635,10 +639,8 @@ export async function extract(catalog: Catalog, options: ExtractOptions): Promis
             foreignHeld.add(r.name);
             await emit({
               warning: `Resource "${r.name}" was read in part from another origin without the ` +
-                `token: the incremental cursor of ${
-                  held.map((h) => `"${h}"`).join(" and of ")
-                } stays where it was, so the next run reads it again (set ` +
-                `sources.gitlab.base_url to the address GitLab links to)`,
+                `token: ${cursorsOf(held)} stays where it was, so the next run reads it again ` +
+                `(set sources.gitlab.base_url to the address GitLab links to)`,
             });
           }
         }
@@ -697,11 +699,10 @@ export async function extract(catalog: Catalog, options: ExtractOptions): Promis
           const held = more ? options.cursors?.holdChain(r, parent) ?? [] : [];
           if (held.length > 0 && !limitWarned.has(r.name)) {
             limitWarned.add(r.name);
-            const whose = held.map((h) => `"${h}"`).join(" and of ");
             await emit({
-              warning: `--limit stopped resource "${r.name}" before its last page: the ` +
-                `incremental cursor of ${whose} stays where it was, so the next run reads it ` +
-                `again from there (the records left unread now are not skipped)`,
+              warning: `--limit stopped resource "${r.name}" before its last page: ` +
+                `${cursorsOf(held)} stays where it was, so the next run reads it again from ` +
+                `there (the records left unread now are not skipped)`,
             });
           }
           break;
@@ -763,9 +764,7 @@ export async function extract(catalog: Catalog, options: ExtractOptions): Promis
         describeRecord(parent.record)
       }: ${detail}${
         held.length > 0
-          ? ` (so that the next run reads it again, the incremental cursor of ${
-            held.map((h) => `"${h}"`).join(" and of ")
-          } over it stays where it was)`
+          ? ` (so that the next run reads it again, ${cursorsOf(held)} over it stays where it was)`
           : ""
       }`;
       await emit({ warning: message });

@@ -319,12 +319,7 @@ export class HttpClient {
         // every request and lets one try at a time, with the backoff, until then, however many
         // tries that takes (not giving up after a few quick ones)
         const silent429 = failure.status === 429 && failure.delayMs === undefined;
-        const throttledMs = silent429
-          ? this.limiter.throttle(
-            owner,
-            (n) => backoffMs(n, { baseMs: this.#baseMs, maxMs: this.#maxMs, random: this.#random }),
-          )
-          : 0;
+        const throttledMs = silent429 ? this.limiter.throttle(owner, (n) => this.#backoff(n)) : 0;
         if (attempt >= this.#maxAttempts && !(silent429 && throttledMs < SILENT_429_PATIENCE_MS)) {
           const n = attempt;
           throw new HttpError(
@@ -347,18 +342,22 @@ export class HttpClient {
         if (silent429) continue; // the limiter holds the next try
         // any other failure: if this request was let through first after a hold, another goes
         // in its place now (it must not keep the others waiting while it backs off for a slot)
-        if (failure.status !== 429) this.limiter.settle(owner);
-        const delay = failure.delayMs ??
-          backoffMs(attempt, { baseMs: this.#baseMs, maxMs: this.#maxMs, random: this.#random });
+        this.limiter.settle(owner);
+        const delay = failure.delayMs ?? this.#backoff(attempt);
         // A 429 holds every request of this client, not only this one.
         paused = failure.status === 429;
-        if (paused) this.limiter.pause(delay, owner);
+        if (paused) this.limiter.pause(delay);
         await this.#sleep(delay, signal);
       }
     } finally {
       // done, one way or another: if it was the try let through after a hold, another goes
       this.limiter.settle(owner);
     }
+  }
+
+  /** The backoff before the `n`-th retry (full jitter). */
+  #backoff(n: number): number {
+    return backoffMs(n, { baseMs: this.#baseMs, maxMs: this.#maxMs, random: this.#random });
   }
 
   async #attempt(

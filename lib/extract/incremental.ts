@@ -437,19 +437,10 @@ export class Cursors {
   }
 
   /**
-   * Keeps the cursor of `resource` (for `parent`'s series) where it was: its series stopped
-   * before its last page (`--limit`), so moving it past the records read would skip the unread
-   * ones for good (the catalog reads newest first).
-   */
-  hold(resource: ResolvedResource, parent?: ParentRecord): void {
-    const open = this.#open.get(seriesId(resource.name, parent));
-    if (open) open.keep = false;
-  }
-
-  /**
-   * Holds (see {@linkcode hold}) the cursor of `resource`'s series for `parent` and of every
-   * series above it (the parent's own series, for its parent, …): a child series that could
-   * not be read leaves records the next run must reach again through its ancestors. Returns
+   * Keeps the cursor of `resource`'s series for `parent` where it was, and that of every series
+   * above it (the parent's own series, for its parent, …): its series left records unread
+   * (`--limit`, a 403/404, a page read without the token), which moving a cursor past them
+   * would skip for good, and a child's are reached again only through its ancestors. Returns
    * the names of the incremental resources held.
    */
   holdChain(resource: { name: string }, parent?: ParentRecord): string[] {

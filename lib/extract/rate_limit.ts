@@ -138,6 +138,20 @@ const CROSSING_MS = 1000;
 /** Requests a reported budget keeps at least for needed ones (see `RateLimiter.hasSpare`). */
 const SPARE_MIN = 10;
 
+/** A hold after 429s without a hint: who goes first (see `RateLimiter.throttle`), what the others wait on. */
+interface Hold {
+  owner?: object;
+  answered: Promise<void>;
+  wake: () => void;
+}
+
+/** A hold with nobody let through yet. */
+function newHold(): Hold {
+  let wake!: () => void;
+  const answered = new Promise<void>((resolve) => (wake = resolve));
+  return { answered, wake };
+}
+
 /**
  * Paces request starts. `acquire()` before sending, `observe()` with the response headers (or
  * `release()` when there is no response), `pause()` after a 429 so that every request waits.
@@ -182,7 +196,7 @@ export class RateLimiter {
    * After a 429 that told no wait: the request let through first once the pause ends (its
    * owner, see `acquire`), and what the others wait on until it gets an answer other than 429.
    */
-  #probe?: { owner?: object; answered: Promise<void>; wake: () => void };
+  #probe?: Hold;
   /** 429s without a hint in a row (the probes' own) and since when. */
   #streak = 0;
   #throttledSince = 0;
@@ -321,24 +335,14 @@ export class RateLimiter {
     }
   }
 
-  /** Lets the waiting requests decide again (a probe answered, or failed). */
-  #wakeProbeWaiters(): void {
-    const probe = this.#probe;
-    if (!probe) return;
-    probe.wake();
-    let wake!: () => void;
-    probe.answered = new Promise<void>((resolve) => (wake = resolve));
-    probe.wake = wake;
-    this.#headerUpdates++;
-  }
-
-  /** Ends the hold after 429s without a hint: every waiting request may go. */
-  #endThrottle(): void {
-    const probe = this.#probe;
-    if (!probe) return;
-    this.#probe = undefined;
-    this.#streak = 0;
-    probe.wake();
+  /**
+   * Wakes the requests waiting in the hold to decide again: with `next`, the hold goes on and
+   * one of them goes first; without, it is over and all may go.
+   */
+  #wakeHold(next: Hold | undefined): void {
+    this.#probe?.wake();
+    this.#probe = next;
+    if (!next) this.#streak = 0;
     this.#headerUpdates++;
   }
 
@@ -351,21 +355,12 @@ export class RateLimiter {
    * `owner`: the request that got the 429 (as given to `acquire`). Returns how long such 429s
    * have been met in a row.
    */
-  throttle(owner: object | undefined, backoff: (n: number) => number): number {
+  throttle(owner: object, backoff: (n: number) => number): number {
     const now = this.#now();
-    const probe = this.#probe;
-    if (probe && (owner === undefined || probe.owner !== owner)) {
-      return now - this.#throttledSince;
-    }
-    if (this.#streak++ === 0) this.#throttledSince = now;
-    this.pause(backoff(this.#streak));
-    if (probe) {
-      probe.owner = undefined;
-      this.#wakeProbeWaiters();
-    } else {
-      let wake!: () => void;
-      const answered = new Promise<void>((resolve) => (wake = resolve));
-      this.#probe = { answered, wake };
+    if (!this.#probe || this.#probe.owner === owner) {
+      if (this.#streak++ === 0) this.#throttledSince = now;
+      this.pause(backoff(this.#streak));
+      this.#wakeHold(newHold());
     }
     return now - this.#throttledSince;
   }
@@ -408,8 +403,8 @@ export class RateLimiter {
   observe(ticket: RateTicket, headers: Headers, status = 200): void {
     this.#inFlight.delete(ticket.seq);
     // the request that went first after 429s without a hint got through: the others may go
-    // (after a 429 it keeps its place until `throttle` or `pause` sets the next wait)
-    if (this.#probe?.owner === ticket.owner && status !== 429) this.#endThrottle();
+    // (after a 429 it keeps its place until `throttle` sets the next wait, or `settle`)
+    if (this.#probe?.owner === ticket.owner && status !== 429) this.#wakeHold(undefined);
     const remaining = Number(headers.get("ratelimit-remaining") ?? NaN);
     const reset = Number(headers.get("ratelimit-reset") ?? NaN);
     const limit = Number(headers.get("ratelimit-limit") ?? NaN);
@@ -456,20 +451,13 @@ export class RateLimiter {
    * than a 429 (it failed, gave up, or is done), another request goes in its place. Call it
    * when a request is done, whatever its outcome.
    */
-  settle(owner: object | undefined): void {
-    const probe = this.#probe;
-    if (!probe || owner === undefined || probe.owner !== owner) return;
-    probe.owner = undefined;
-    this.#wakeProbeWaiters();
+  settle(owner: object): void {
+    if (this.#probe?.owner === owner) this.#wakeHold(newHold());
   }
 
-  /**
-   * Holds every request not yet started for `ms` (after a 429 that told its wait). `owner`:
-   * the request that got it, which gives up its place when it went first after a hold.
-   */
-  pause(ms: number, owner?: object): void {
+  /** Holds every request not yet started for `ms` (after a 429). */
+  pause(ms: number): void {
     this.#pausedUntil = Math.max(this.#pausedUntil, this.#now() + Math.min(ms, this.#maxWaitMs));
     this.#headerUpdates++; // requests already waiting decide again, and wait out the pause too
-    this.settle(owner);
   }
 }
