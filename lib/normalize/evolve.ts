@@ -193,11 +193,17 @@ export class SchemaEvolution {
   readonly updates: Record<string, Table> = {};
   readonly #contractOverride: Partial<SchemaContract>;
   readonly #contracts = new Map<string, SchemaContract>();
+  #changes = 0;
 
   constructor(schema: StoredSchema, options: SchemaEvolutionOptions = {}) {
     this.schema = schema;
     this.settings = compileSettings(schema);
     this.#contractOverride = options.schemaContract ?? {};
+  }
+
+  /** How many times a row changed the schema (tables or columns added, columns completed). */
+  get changes(): number {
+    return this.#changes;
   }
 
   /**
@@ -393,6 +399,7 @@ export class SchemaEvolution {
   }
 
   #update(name: string, base: Table, added: Record<string, Column>, isNew: boolean): void {
+    this.#changes++;
     const update = (this.updates[name] ??= { ...base, columns: {} });
     const newColumns = (this.info.newColumns[name] ??= []);
     if (isNew) {

@@ -15,7 +15,8 @@ import type { DataType, StoredSchema, Table } from "../schema/types.ts";
 import { JobWriter } from "../storage/job_writer.ts";
 import { readLineBatches } from "../storage/read_lines.ts";
 import { NEW_JOBS, parseJobFileName, uniqId } from "../storage/package_storage.ts";
-import { encodeCopyRow } from "./copy_format.ts";
+import { COPY_NULL, encodeCopyRow } from "./copy_format.ts";
+import { type FastLine, FastRows } from "./fast_rows.ts";
 import { type EvolutionInfo, SchemaEvolution } from "./evolve.ts";
 import { parseJson, parseRecord } from "./json_value.ts";
 import {
@@ -42,6 +43,12 @@ export interface GroupSettings {
    * `plain_json.json`): read with `JSON.parse` alone. @default {none}
    */
   plainFiles?: string[];
+  /**
+   * Records that fit the schema as it is skip the general path's row maps, coercion and
+   * encoder (`fast_rows.ts`; the same lines). False only to compare the two (tests).
+   * @default {true}
+   */
+  fastRows?: boolean;
 }
 
 /** Test hooks of a group run (functions: main thread only). */
@@ -57,6 +64,8 @@ export interface GroupRun {
   schema: StoredSchema;
   evolution: SchemaEvolution;
   jobs: CopyJobs;
+  /** Records the fast path wrote (`fast_rows.ts`). */
+  fastRecords: number;
 }
 
 /** The file name and table of an extracted job file (`<table>.<file_id>.<retry>.<format>`). */
@@ -88,7 +97,8 @@ interface TableOutput {
   writer: JobWriter;
   /** Columns of the current file. */
   header?: string[];
-  rows: Map<string, unknown>[];
+  /** Rows, or lines of the fast path (encoded for the header they name). */
+  rows: (Map<string, unknown> | FastLine)[];
 }
 
 /** Buffers rows per table and writes them as COPY job files. */
@@ -125,7 +135,7 @@ export class CopyJobs {
   }
 
   /** Buffers a row; returns a promise only when the table's buffer had to be written. */
-  add(table: string, row: Map<string, unknown>): Promise<void> | undefined {
+  add(table: string, row: Map<string, unknown> | FastLine): Promise<void> | undefined {
     const out = this.#output(table);
     out.rows.push(row);
     this.rows[table] = (this.rows[table] ?? 0) + 1;
@@ -154,7 +164,18 @@ export class CopyJobs {
       name,
       type: t.columns[name].data_type as DataType | undefined,
     }));
-    const lines = out.rows.map((row) => encodeCopyRow(row, columns));
+    let lastNames: string[] | undefined;
+    let remap: ((line: string) => string) | undefined;
+    const lines = out.rows.map((row) => {
+      if (row instanceof Map) return encodeCopyRow(row, columns);
+      // a line of the fast path, encoded for the header of its time: the columns completed
+      // since (by rows of the general path) are put in their places
+      if (row.names !== lastNames) {
+        lastNames = row.names;
+        remap = remapper(row.names, names);
+      }
+      return remap ? remap(row.line) : row.line;
+    });
     out.rows = [];
     await out.writer.writeLines(lines);
   }
@@ -170,6 +191,19 @@ export class CopyJobs {
 }
 
 /**
+ * Puts the fields of a COPY line encoded for the columns `from` in the places of the columns
+ * `to` (a superset); undefined when they are the same.
+ */
+function remapper(from: string[], to: string[]): ((line: string) => string) | undefined {
+  if (from.length === to.length && from.every((name, i) => to[i] === name)) return undefined;
+  const at = to.map((name) => from.indexOf(name));
+  return (line) => {
+    const fields = line.split("\t");
+    return at.map((i) => i < 0 ? COPY_NULL : fields[i]).join("\t");
+  };
+}
+
+/**
  * Normalizes the lines of extracted files, a file at a time and a batch of lines at a time,
  * into COPY jobs under `settings.target`, evolving `schema` in place: the body of
  * {@linkcode normalizeGroup}, and of a follower that reads files while they are written.
@@ -180,6 +214,8 @@ export class GroupNormalizer {
   readonly jobs: CopyJobs;
   readonly #settings: GroupSettings;
   readonly #hooks: GroupHooks;
+  /** Records that fit the schema as it is go straight to COPY lines. */
+  readonly #fast?: FastRows;
   #file?: {
     name: string;
     table: string;
@@ -194,6 +230,14 @@ export class GroupNormalizer {
     this.#hooks = hooks;
     this.evolution = new SchemaEvolution(schema, { schemaContract: settings.schemaContract });
     this.jobs = new CopyJobs(settings.target, schema, settings.chunkRows, settings.maxFileBytes);
+    if (settings.fastRows !== false) {
+      this.#fast = new FastRows(this.evolution, settings.loadId, hooks.newRowId);
+    }
+  }
+
+  /** Records the fast path wrote. */
+  get fastRecords(): number {
+    return this.#fast?.records ?? 0;
   }
 
   /**
@@ -202,7 +246,10 @@ export class GroupNormalizer {
    */
   beginFile(path: string, plain: boolean): void {
     const { name, table } = extractedJob(path);
-    if (table === STATE_TABLE) this.schema.tables[STATE_TABLE] ??= pipelineStateTable();
+    if (table === STATE_TABLE && !this.schema.tables[STATE_TABLE]) {
+      this.schema.tables[STATE_TABLE] = pipelineStateTable();
+      this.#fast?.reset();
+    }
     this.#file = {
       name,
       table,
@@ -253,7 +300,16 @@ export class GroupNormalizer {
       file.lines++;
       const items = this.#items(line, file.parse);
       let exactItems: unknown[] | undefined;
+      const fast = file.context.fromPlainParse ? this.#fast : undefined;
       for (let i = 0; i < items.length; i++) {
+        const lines = fast?.lines(items[i], file.table);
+        if (lines !== undefined) {
+          for (let l = 0; l < lines.length; l++) {
+            const flushing = jobs.add(lines[l].table, lines[l]);
+            if (flushing) await flushing;
+          }
+          continue;
+        }
         let rows: NormalizedRow[];
         try {
           rows = normalizeItem(items[i], file.context);
@@ -319,7 +375,12 @@ export async function normalizeGroup(
     for await (const lines of readLineBatches(path)) await group.lines(lines);
     await group.endFile();
   }
-  return { schema, evolution: group.evolution, jobs: group.jobs };
+  return {
+    schema,
+    evolution: group.evolution,
+    jobs: group.jobs,
+    fastRecords: group.fastRecords,
+  };
 }
 
 /**

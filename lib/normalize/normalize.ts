@@ -100,6 +100,11 @@ export interface NormalizePackageOptions {
    * as usual. @default {undefined}
    */
   follower?: ExtractFollower;
+  /**
+   * Records that fit the schema as it is go straight to COPY lines (see
+   * {@linkcode GroupSettings.fastRows}); false only to compare (tests). @default {true}
+   */
+  fastRows?: boolean;
 }
 
 /** Rows buffered per table before they are written (the default of `chunkRows`). */
@@ -152,6 +157,7 @@ export async function normalizePackage(
     maxFileBytes: options.maxFileBytes,
     schemaContract: options.schemaContract,
     plainFiles: await readPlainFiles(join(source, PLAIN_JSON_FILE)),
+    fastRows: options.fastRows,
   };
   /** An empty `load/new/<id>/` (what an earlier attempt wrote there is gone). */
   const freshTarget = async () => {

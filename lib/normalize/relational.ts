@@ -82,7 +82,7 @@ export const KEY_ORDER_LOST = Symbol("key order lost");
  * Whether a plain object in `value` (a JSON value of plain objects and arrays) has an array
  * index as its first key, i.e. `JSON.parse` may have moved keys of it.
  */
-function hasIndexKeyFirst(value: unknown): boolean {
+export function hasIndexKeyFirst(value: unknown): boolean {
   if (Array.isArray(value)) {
     for (let i = 0; i < value.length; i++) {
       const v = value[i];
@@ -102,7 +102,7 @@ function hasIndexKeyFirst(value: unknown): boolean {
 }
 
 /** An array index key (`0`, `17`; V8 orders an object's such keys first, ascending). */
-function isIndexKey(key: string): boolean {
+export function isIndexKey(key: string): boolean {
   const c = key.charCodeAt(0);
   return c >= 48 && c <= 57 && /^(?:0|[1-9][0-9]{0,9})$/.test(key) && Number(key) < 4294967295;
 }
@@ -139,7 +139,7 @@ function keyName(k: string): string {
  * Records of one resource share their paths, so their column names are the same strings each
  * time (hashed once) instead of a concatenation and a shortening per key and record.
  */
-interface NameNode {
+export interface NameNode {
   /** Normalized keys from the record down to this dict. */
   path: string[];
   /** The original keys from the record down to this dict, each followed by U+0001. */
@@ -155,7 +155,7 @@ interface NameNode {
 }
 
 /** Where a list sits below a row: the normalized path (the key last) and it joined. */
-interface ListPlace {
+export interface ListPlace {
   path: string[];
   key: string;
 }
@@ -172,7 +172,7 @@ const newNode = (path: string[], origPrefix: string, namePrefix: string): NameNo
 let nameEntries = 0;
 let nameRoot = newNode([], "", "");
 
-function columnName(node: NameNode, k: string): string {
+export function columnName(node: NameNode, k: string): string {
   let name = node.names.get(k);
   if (name === undefined) {
     const normKey = keyName(k);
@@ -184,7 +184,7 @@ function columnName(node: NameNode, k: string): string {
   return name;
 }
 
-function childNode(node: NameNode, k: string): NameNode {
+export function childNode(node: NameNode, k: string): NameNode {
   let child = node.children.get(k);
   if (child === undefined) {
     const normKey = keyName(k);
@@ -199,7 +199,7 @@ function childNode(node: NameNode, k: string): NameNode {
   return child;
 }
 
-function listPlace(node: NameNode, k: string): ListPlace {
+export function listPlace(node: NameNode, k: string): ListPlace {
   let place = node.lists.get(k);
   if (place === undefined) {
     const path = [...node.path, normalizeTablesPath(k)];
@@ -256,18 +256,27 @@ type Flattened = [Map<string, unknown>, Map<string, [ListPlace, unknown[]]>];
 /** Thrown by {@linkcode flattenPlain} for what only the general pass handles. */
 const COLLISION = Symbol("collision");
 
-function flatten(
-  ctx: ItemContext,
-  table: string,
-  dict: Dict,
-  level: number,
-): Flattened {
+/**
+ * The root of the column-name memo, started over past 100,000 entries (with the nested tables'
+ * memo): a new root means every node, place and nested table memoized before is gone.
+ */
+export function nameMemo(): NameNode {
   if (nameEntries > 100_000) {
     nameRoot = newNode([], "", "");
     nameEntries = 0;
     nestedTables = new WeakMap();
     rootTables.clear();
   }
+  return nameRoot;
+}
+
+function flatten(
+  ctx: ItemContext,
+  table: string,
+  dict: Dict,
+  level: number,
+): Flattened {
+  nameMemo();
   // almost every dict is a plain object without two keys that make one column: the first pass
   // handles only those and keeps no record of where columns came from; it gives up on anything
   // else (a Map, a column met twice) for the general pass, which keeps that record
@@ -409,32 +418,40 @@ function rootRowId(ctx: ItemContext, table: string, dict: Dict, row: Map<string,
   return (ctx.newRowId ?? generateDltId)();
 }
 
+/**
+ * The columns a row of `table` hands down to its nested rows, `[from, to]` in order: dlt's
+ * `{...root, ...own}` of `normalizers.json.config.propagation` (`root` only for a root row), a
+ * key in both keeping its place among the root ones and taking the table's target.
+ */
+export function propagationPairs(
+  schema: StoredSchema,
+  table: string,
+  isRoot: boolean,
+): [string, string][] {
+  const config = schema.normalizers?.json?.config as Record<string, unknown> | undefined;
+  const propagation = config?.propagation as
+    | { root?: Record<string, string>; tables?: Record<string, Record<string, string>> }
+    | undefined;
+  if (!propagation) return [];
+  const own = propagation.tables?.[table];
+  const root = isRoot ? propagation.root : undefined;
+  const pairs: [string, string][] = [];
+  if (root) { for (const from in root) pairs.push([from, own?.[from] ?? root[from]]); }
+  if (own) {
+    for (const from in own) if (!(root && from in root)) pairs.push([from, own[from]]);
+  }
+  return pairs;
+}
+
 function propagated(
   schema: StoredSchema,
   table: string,
   row: Map<string, unknown>,
   isRoot: boolean,
 ): Map<string, unknown> | undefined {
-  const config = schema.normalizers?.json?.config as Record<string, unknown> | undefined;
-  const propagation = config?.propagation as
-    | { root?: Record<string, string>; tables?: Record<string, Record<string, string>> }
-    | undefined;
-  if (!propagation) return undefined;
-  // `{...root, ...own}` without building it per row: a key in both keeps its place among the
-  // root ones and takes the table's target
-  const own = propagation.tables?.[table];
-  const root = isRoot ? propagation.root : undefined;
   let extend: Map<string, unknown> | undefined;
-  if (root) {
-    for (const from in root) {
-      if (row.has(from)) (extend ??= new Map()).set(own?.[from] ?? root[from], row.get(from));
-    }
-  }
-  if (own) {
-    for (const from in own) {
-      if (root && from in root) continue;
-      if (row.has(from)) (extend ??= new Map()).set(own[from], row.get(from));
-    }
+  for (const [from, to] of propagationPairs(schema, table, isRoot)) {
+    if (row.has(from)) (extend ??= new Map()).set(to, row.get(from));
   }
   return extend;
 }
@@ -481,7 +498,7 @@ function normalizeRow(
 }
 
 /** A nested table: its path of names from the root table, and its (shortened) name. */
-interface NestedTable {
+export interface NestedTable {
   path: string[];
   name: string;
 }
@@ -496,7 +513,7 @@ let nestedTables = new WeakMap<string[], Map<ListPlace, NestedTable>>();
  * name.
  */
 const rootTables = new Map<string, NestedTable>();
-function nestedTable(path: string[], place: ListPlace): NestedTable {
+export function nestedTable(path: string[], place: ListPlace): NestedTable {
   let byPlace = nestedTables.get(path);
   if (byPlace === undefined) nestedTables.set(path, byPlace = new Map());
   let nested = byPlace.get(place);
@@ -573,6 +590,17 @@ export function maxNestingOf(schema: StoredSchema, table: string): number {
   return typeof source === "number" ? source : DEFAULT_MAX_NESTING;
 }
 
+/** The root table `table` as given (memoized): its path of names and its normalized name. */
+export function rootTable(table: string): NestedTable {
+  let root = rootTables.get(table);
+  if (root === undefined) {
+    const name = normalizeTablesPath(table);
+    root = { path: [name], name: shortenFragments(name) };
+    rootTables.set(table, root);
+  }
+  return root;
+}
+
 /**
  * Normalizes one record of a root table into rows: the root row first, then nested rows
  * depth first, in dlt's order.
@@ -586,13 +614,7 @@ export function maxNestingOf(schema: StoredSchema, table: string): number {
  */
 export function normalizeItem(item: unknown, context: ItemContext): NormalizedRow[] {
   const dict: Dict = isDict(item) ? item : new Map([["value", item]]);
-  let root = rootTables.get(context.table);
-  if (root === undefined) {
-    const table = normalizeTablesPath(context.table);
-    root = { path: [table], name: shortenFragments(table) };
-    rootTables.set(context.table, root);
-  }
-  const { path, name } = root;
+  const { path, name } = rootTable(context.table);
   const out: NormalizedRow[] = [];
   const level = maxNestingOf(context.schema, path[0]);
   normalizeRow(
