@@ -144,6 +144,8 @@ export class FastRows {
   readonly #loadId: string;
   readonly #newRowId: () => string;
   #plans = new Map<NestedTable, TablePlan>();
+  /** The slot whose lists make each nested table (of every plan). */
+  #listSlots = new Map<string, Slot>();
   #changes = -1;
   /** Records written so far. */
   records = 0;
@@ -159,6 +161,7 @@ export class FastRows {
   /** Forgets what it knew (the schema changed outside the evolution, e.g. a table added). */
   reset(): void {
     this.#plans = new Map();
+    this.#listSlots = new Map();
   }
 
   /**
@@ -173,7 +176,7 @@ export class FastRows {
     if (memo !== this.#memo || this.#evolution.changes !== this.#changes) {
       this.#memo = memo;
       this.#changes = this.#evolution.changes;
-      this.#plans = new Map();
+      this.reset();
     }
     const root = rootTable(table);
     const plan = this.#plan(root, maxNestingOf(this.#schema, root.path[0]), true);
@@ -346,18 +349,24 @@ export class FastRows {
     return slot;
   }
 
-  /** Notes that `slot` makes `made` (a column, or a nested table): two slots making one clash. */
+  /** Notes that `slot` makes the column `made`: two slots making one clash. */
   #made(plan: TablePlan, made: string, slot: Slot): void {
     const other = plan.made.get(made);
     if (other === undefined) plan.made.set(made, slot);
     else if (other !== slot) other.clash = slot.clash = true;
   }
 
-  /** The nested table of the lists under `slot` (two keys making one table clash). */
+  /**
+   * The nested table of the lists under `slot`. Two keys making one nested table clash, even
+   * from rows of different tables (a list in a dict and a list in a list's dicts): the general
+   * path orders such a table's rows by its own walk.
+   */
   #nestedOf(plan: TablePlan, slot: Slot): void {
     const nested = nestedTable(plan.path, listPlace(slot.node, slot.key));
     slot.nested = this.#plan(nested, plan.root.level - 1, false);
-    this.#made(plan, "\u0002" + nested.name, slot);
+    const other = this.#listSlots.get(nested.name);
+    if (other === undefined) this.#listSlots.set(nested.name, slot);
+    else if (other !== slot) other.clash = slot.clash = true;
   }
 
   #plan(nested: NestedTable, level: number, isRoot: boolean): TablePlan {

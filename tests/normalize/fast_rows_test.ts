@@ -213,3 +213,17 @@ Deno.test("fast path: a second package on the schema the first evolved (a later 
   const fast = await compare(later, evolved);
   assert.ok(fast.fastRecords > 60, `fast path took ${fast.fastRecords} of 210`);
 });
+
+Deno.test("fast path: two lists making one nested table from different rows keep the general path's row order", async () => {
+  // `a.b__c` (a list in a dict of the row) and `a__b[].c` (a list in a list's dicts) both make
+  // t__a__b__c; the general path puts a row's own lists before those of its nested rows
+  const t = Array.from({ length: 12 }, (_, i) => ({
+    id: i,
+    a: { b__c: [`x${i}`] },
+    a__b: [{ c: [`y${i}`] }],
+    p: { q: [{ z: [`z${i}`] }] },
+    p__q__z: [`w${i}`],
+  }));
+  const fast = await compare({ t }, schemaFor({ t: "append" }));
+  assert.ok(fast.jobs.some(([table]) => table === "t__a__b__c"));
+});
