@@ -16,7 +16,7 @@
 
 import { C_DLT_ID, C_DLT_LIST_IDX, C_DLT_LOAD_ID, C_DLT_PARENT_ID } from "../schema/names.ts";
 import { completeColumnNames, isNestedTable, mergeStrategyOf } from "../schema/schema.ts";
-import type { StoredSchema, Table } from "../schema/types.ts";
+import type { Table } from "../schema/types.ts";
 import { COPY_NULL, copyEscape, replaceNul } from "./copy_format.ts";
 import type { SchemaEvolution } from "./evolve.ts";
 import { generateDltId, nestedRowId } from "./ids.ts";
@@ -139,7 +139,6 @@ const BAIL = Symbol("bail");
  * plans are worked out again.
  */
 export class FastRows {
-  readonly #schema: StoredSchema;
   readonly #evolution: SchemaEvolution;
   readonly #loadId: string;
   readonly #newRowId: () => string;
@@ -152,7 +151,6 @@ export class FastRows {
   #memo?: NameNode;
 
   constructor(evolution: SchemaEvolution, loadId: string, newRowId?: () => string) {
-    this.#schema = evolution.schema;
     this.#evolution = evolution;
     this.#loadId = loadId;
     this.#newRowId = newRowId ?? generateDltId;
@@ -179,11 +177,11 @@ export class FastRows {
       this.reset();
     }
     const root = rootTable(table);
-    const plan = this.#plan(root, maxNestingOf(this.#schema, root.path[0]), true);
+    const plan = this.#plan(root, maxNestingOf(this.#evolution.schema, root.path[0]), true);
     if (!plan.ok) return undefined;
     const rows: PendingRow[] = [];
     try {
-      this.#row(rows, plan, item as Record<string, unknown>, -1, 0, []);
+      this.#row(rows, plan, item as Record<string, unknown>, -1, 0, [], NONE);
     } catch (e) {
       if (e === BAIL) return undefined;
       throw e;
@@ -223,6 +221,7 @@ export class FastRows {
     parent: number,
     listIdx: number,
     extend: [string, number][],
+    handed: [ColumnPlan, number][],
   ): void {
     const fields = new Array<string | undefined>(plan.names.length);
     const lists: [Slot, unknown[]][] = [];
@@ -230,7 +229,7 @@ export class FastRows {
     // an id from the data (or propagated into it) is the general path's case
     if (fields[plan.id.index] !== undefined) throw BAIL;
     const at = rows.length;
-    rows.push({ plan, fields, parent, listIdx, extend: handedColumns(plan, extend) });
+    rows.push({ plan, fields, parent, listIdx, extend: handed });
     this.#nested(rows, plan, lists, at, extend);
   }
 
@@ -242,21 +241,23 @@ export class FastRows {
     at: number,
     extend: [string, number][],
   ): void {
+    // this row's _dlt_id into the nested rows' propagated columns, after the ancestors'
+    let down = extend;
+    if (plan.handsDown.length) {
+      down = [...extend];
+      for (const to of plan.handsDown) down.push([to, at]);
+    }
     for (const [slot, items] of lists) {
       if (items.length === 0) continue;
       const nested = slot.nested!;
       if (!nested.ok) throw BAIL;
-      // this row's _dlt_id into the nested rows' propagated columns, after the ancestors'
-      let down = extend;
-      if (plan.handsDown.length) {
-        down = [...extend];
-        for (const to of plan.handsDown) down.push([to, at]);
-      }
+      // the nested table's columns of those ids: the same for every item of the list
+      const handed = handedColumns(nested, down);
       for (let idx = 0; idx < items.length; idx++) {
         const v = items[idx];
         if (v !== null && typeof v === "object") {
           if (Array.isArray(v)) throw BAIL;
-          this.#row(rows, nested, v as Record<string, unknown>, at, idx, down);
+          this.#row(rows, nested, v as Record<string, unknown>, at, idx, down, handed);
           continue;
         }
         const fields = new Array<string | undefined>(nested.names.length);
@@ -268,13 +269,7 @@ export class FastRows {
           if (text === undefined) throw BAIL;
           fields[nested.value.index] = text;
         }
-        rows.push({
-          plan: nested,
-          fields,
-          parent: at,
-          listIdx: idx,
-          extend: handedColumns(nested, down),
-        });
+        rows.push({ plan: nested, fields, parent: at, listIdx: idx, extend: handed });
       }
     }
   }
@@ -372,7 +367,7 @@ export class FastRows {
   #plan(nested: NestedTable, level: number, isRoot: boolean): TablePlan {
     let plan = this.#plans.get(nested);
     if (plan !== undefined) return plan;
-    const schema = this.#schema;
+    const schema = this.#evolution.schema;
     const table = nested.name;
     const t = schema.tables[table] as Table | undefined;
     const names = t ? completeColumnNames(t) : [];

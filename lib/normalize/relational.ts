@@ -418,6 +418,8 @@ function rootRowId(ctx: ItemContext, table: string, dict: Dict, row: Map<string,
   return (ctx.newRowId ?? generateDltId)();
 }
 
+const NO_PAIRS: readonly [string, string][] = Object.freeze([]);
+
 /**
  * The columns a row of `table` hands down to its nested rows, `[from, to]` in order: dlt's
  * `{...root, ...own}` of `normalizers.json.config.propagation` (`root` only for a root row), a
@@ -427,12 +429,13 @@ export function propagationPairs(
   schema: StoredSchema,
   table: string,
   isRoot: boolean,
-): [string, string][] {
+): readonly [string, string][] {
   const config = schema.normalizers?.json?.config as Record<string, unknown> | undefined;
   const propagation = config?.propagation as
     | { root?: Record<string, string>; tables?: Record<string, Record<string, string>> }
     | undefined;
-  if (!propagation) return [];
+  // (called per row by the general path: no array for a schema without propagation)
+  if (!propagation) return NO_PAIRS;
   const own = propagation.tables?.[table];
   const root = isRoot ? propagation.root : undefined;
   const pairs: [string, string][] = [];
