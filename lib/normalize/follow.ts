@@ -116,15 +116,18 @@ export class PackageFollower {
   #broken?: string;
   /** Files known to be plain JSON (at the finish: the extract's list). */
   #plain = new Set<string>();
-  /** Set by {@linkcode hold}: the step under way stops after the chunk it is on. */
+  /** Set by {@linkcode hold}: the step under way stops after the line it is on. */
   #held = false;
+  /** Called after each line read while following (tests: a hold at a known line). */
+  readonly #onLine?: () => void;
 
-  constructor(schemaText: string, settings: GroupSettings) {
+  constructor(schemaText: string, settings: GroupSettings, onLine?: () => void) {
     this.#startText = schemaText;
     this.#settings = settings;
+    this.#onLine = onLine;
   }
 
-  /** Stops the step under way after the chunk it is on (the next finish reads the rest). */
+  /** Stops the step under way after the line it is on (the next finish reads the rest). */
   hold(): void {
     this.#held = true;
   }
@@ -275,7 +278,11 @@ export class PackageFollower {
     }
   }
 
-  /** Reads `path` from `t.offset` to its end, normalizing its complete lines. */
+  /**
+   * Reads `path` from `t.offset` to its end, normalizing its complete lines. A hold stops it
+   * after the line it is on (a line is a page, a chunk up to a few MiB): `t.offset` then
+   * points after that line, so the lines not normalized yet are read again at the finish.
+   */
   async #read(path: string, t: TableFollow): Promise<boolean> {
     using file = await Deno.open(path, { read: true });
     await file.seek(t.offset, Deno.SeekMode.Start);
@@ -283,20 +290,32 @@ export class PackageFollower {
     for (;;) {
       const n = await file.read(this.#buffer);
       if (n === null || n === 0) return progressed;
-      t.offset += n;
       progressed = true;
+      /** Where in the file `head` starts. */
+      const headAt = t.offset - t.rest.length;
+      t.offset += n;
       const chunk = this.#buffer.subarray(0, n);
       const last = chunk.lastIndexOf(0x0a);
       if (last < 0) {
         t.rest = concatBytes([t.rest, chunk]);
         continue;
       }
+      // complete lines, each with its newline
       const head = t.rest.length > 0
-        ? concatBytes([t.rest, chunk.subarray(0, last)])
-        : chunk.subarray(0, last);
+        ? concatBytes([t.rest, chunk.subarray(0, last + 1)])
+        : chunk.subarray(0, last + 1);
       t.rest = chunk.slice(last + 1);
-      const text = this.#decoder.decode(head);
-      await t.group.lines(text.split("\n"));
+      for (let start = 0; start < head.length;) {
+        const end = head.indexOf(0x0a, start);
+        await t.group.lines([this.#decoder.decode(head.subarray(start, end))]);
+        start = end + 1;
+        this.#onLine?.();
+        if (this.#held && start < head.length) {
+          t.offset = headAt + start;
+          t.rest = new Uint8Array(0);
+          return progressed;
+        }
+      }
       if (this.#held) return progressed;
     }
   }

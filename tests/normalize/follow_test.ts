@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
+import { type ExtractFollower, PackageFollower } from "../../lib/normalize/follow.ts";
 import {
   followExtract,
   type NormalizeInfo,
@@ -70,7 +71,8 @@ async function extracting(root: string): Promise<Extracting> {
 async function finishBoth(
   e: Extracting,
   schema: StoredSchema,
-  follower: ReturnType<typeof followExtract>,
+  follower: ExtractFollower | undefined,
+  options: { chunkRows?: number } = {},
 ) {
   const state = new JobWriter(e.dir, "_dlt_pipeline_state", "typed-jsonl");
   await state.write(JSON.stringify(PIPELINE_STATE));
@@ -82,8 +84,12 @@ async function finishBoth(
   const one = new PackageStorage(oneRoot);
   try {
     await copyDir(e.storage.path("extracted", LOAD_ID), await one.create("extracted", LOAD_ID));
-    const followedInfo = await normalizePackage(e.storage, LOAD_ID, { workers: 2, follower });
-    const oneInfo = await normalizePackage(one, LOAD_ID, { workers: 1 });
+    const followedInfo = await normalizePackage(e.storage, LOAD_ID, {
+      ...options,
+      workers: 2,
+      follower,
+    });
+    const oneInfo = await normalizePackage(one, LOAD_ID, { ...options, workers: 1 });
     return {
       read,
       oneInfo,
@@ -275,6 +281,52 @@ Deno.test("followExtract(): lines (and characters) split across writes are read 
     assert.equal(r.followedInfo.rows.issues, 6);
     assert.deepEqual(r.followed.jobs, r.one.jobs);
     assert.match(JSON.stringify(r.followed.jobs.issues), /Über straße 5 🎉/);
+  });
+});
+
+Deno.test("PackageFollower: a hold stops within a chunk, after the line it is on; the finish reads the rest again", async () => {
+  await withTempDir(async (root) => {
+    const e = await extracting(root);
+    // ~0.6 MiB of issues, one per line: the follower reads them in one chunk
+    const items = records("issues", 300);
+    const schema = schemaOf({ issues: items, _dlt_pipeline_state: [PIPELINE_STATE] });
+    const w = new JobWriter(e.dir, "issues", "typed-jsonl");
+    for (const item of items) await w.write(JSON.stringify(item));
+    await w.close();
+    const [name] = w.files.map((f) => f.split(/[\\/]/).pop()!);
+    const bytes = (await Deno.stat(join(e.dir, NEW_JOBS, name))).size;
+    assert.ok(bytes < 1 << 20, "one read");
+    const target = await e.storage.create("normalizing", LOAD_ID);
+    const settings = { loadId: LOAD_ID, target, chunkRows: 20 };
+    // held while the 100th line is normalized (as the extract's end comes at any time)
+    let lines = 0;
+    const follower = new PackageFollower(JSON.stringify(schema), settings, () => {
+      if (++lines === 100) follower.hold();
+    });
+    await follower.step(e.dir);
+    assert.equal(lines, 100);
+    const read = follower.progress().issues;
+    assert.ok(read > 0 && read < bytes, `stopped inside the chunk: ${read} of ${bytes} bytes`);
+    // what it read is the first 100 lines (the rest is read again at the finish)
+    const text = await Deno.readFile(join(e.dir, NEW_JOBS, name));
+    assert.equal(text.subarray(0, read).filter((b) => b === 0x0a).length, 100);
+    assert.equal(text[read - 1], 0x0a);
+
+    const r = await finishBoth(e, schema, {
+      why: undefined,
+      hold: () => Promise.resolve(follower.progress()),
+      finish: async (schemaText, paths, s) => {
+        const names = paths.map((p) => p.split(/[\\/]/).pop()!);
+        const dir = e.storage.path("extracted", LOAD_ID);
+        const done = await follower.finish(dir, schemaText, names, [], s.plainFiles);
+        return done.results?.map(([, g]) => g);
+      },
+      cancel: () => {},
+    }, { chunkRows: settings.chunkRows });
+    assert.equal(r.followedInfo.followed, true);
+    assert.equal(r.followedInfo.rows.issues, 300);
+    assert.deepEqual(comparable(r.followedInfo), comparable(r.oneInfo));
+    assertSamePackage(r.followed, r.one);
   });
 });
 
