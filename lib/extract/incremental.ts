@@ -367,9 +367,9 @@ export function parentKey(parent: ParentRecord): string {
   return JSON.stringify(r);
 }
 
-/** The key of one request series' cursor: its resource, and its parent record if any. */
-function seriesId(resource: string, parent: ParentRecord | undefined): string {
-  return `${resource}\u0000${parent ? parentKey(parent) : ""}`;
+/** The key of one request series' cursor: its resource, and its parent's key if any. */
+function seriesId(resource: string, key: string | undefined): string {
+  return `${resource}\u0000${key ?? ""}`;
 }
 
 /**
@@ -426,7 +426,7 @@ export class Cursors {
   ): Cursor | undefined {
     if (!resource.endpoint.incremental) return undefined;
     const key = parent ? parentKey(parent) : undefined;
-    const id = seriesId(resource.name, parent);
+    const id = seriesId(resource.name, key);
     const existing = this.#open.get(id);
     if (existing) return existing.cursor;
     const cursor = new Cursor(resource, this.#slot(resource, key), {
@@ -447,7 +447,7 @@ export class Cursors {
     const held: string[] = [];
     let name = resource.name;
     for (let at = parent;; at = at.up) {
-      const open = this.#open.get(seriesId(name, at));
+      const open = this.#open.get(seriesId(name, at ? parentKey(at) : undefined));
       if (open) {
         open.keep = false;
         held.push(name);
