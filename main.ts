@@ -32,7 +32,7 @@ export async function main(args: string[]): Promise<number> {
       console.error(
         `error: ${
           redact((error as Error).message)
-        } (check the folders in the configuration and flags: pipelines_dir, export_schema_path, --dir)`,
+        } (check the folders in the configuration and flags: pipelines_dir, export_schema_path, import_schema_path, --dir)`,
       );
     } else {
       const msg = error instanceof Error ? (error.stack ?? error.message) : String(error);

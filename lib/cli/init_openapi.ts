@@ -34,7 +34,7 @@ const FLAGS: Record<string, FlagSpec> = {
     type: "string",
     value: "N",
     description:
-      "As dlt-init-openapi: note in the catalog to run it with --limit N (pages per request series)",
+      "As dlt-init-openapi: write a top-level `limit: N` (pages per request series, dlt's add_limit; run --limit overrides it)",
   },
   force: { type: "boolean", description: "Overwrite --output if it exists" },
 };

@@ -159,7 +159,18 @@ Examples:
   gitlab-pg run --resources issues,merge_requests --limit 2
   DESTINATION__POSTGRES__CREDENTIALS=postgresql://loader:pw@host:5432/db gitlab-pg run`,
   async run(args: string[], io: CliIo): Promise<number> {
-    const { values, positionals } = parseFlags("run", args, FLAGS);
+    let parsed;
+    try {
+      parsed = parseFlags("run", args, FLAGS);
+    } catch (error) {
+      // a bad command line with --json among its flags still prints one JSON document
+      const flags = args.includes("--") ? args.slice(0, args.indexOf("--")) : args;
+      if (flags.some((a) => a === "--json" || a.startsWith("--json="))) {
+        io.out(failedRunJson({}, error));
+      }
+      throw error;
+    }
+    const { values, positionals } = parsed;
     if (values.help) {
       io.out(this.help());
       return 0;
@@ -173,24 +184,30 @@ Examples:
     } catch (error) {
       if (!(error instanceof InterruptedError)) interrupt[Symbol.dispose]();
       if (error instanceof ConfigError && error.names) Object.assign(names, error.names);
-      if (values.json) {
-        // stdout stays one JSON document, failed runs included (the error also goes to stderr)
-        io.out(JSON.stringify(
-          {
-            pipeline_name: names.pipeline_name ?? null,
-            dataset_name: names.dataset_name ?? null,
-            status: "failed",
-            error: redact(error instanceof Error ? error.message : String(error)),
-            exit_code: exitCodeOf(error),
-          },
-          null,
-          2,
-        ));
-      }
+      // stdout stays one JSON document, failed runs included (the error also goes to stderr)
+      if (values.json) io.out(failedRunJson(names, error));
       throw error;
     }
   },
 };
+
+/** The `--json` document of a run that failed with `error`. */
+function failedRunJson(
+  names: { pipeline_name?: string; dataset_name?: string },
+  error: unknown,
+): string {
+  return JSON.stringify(
+    {
+      pipeline_name: names.pipeline_name ?? null,
+      dataset_name: names.dataset_name ?? null,
+      status: "failed",
+      error: redact(error instanceof Error ? error.message : String(error)),
+      exit_code: exitCodeOf(error),
+    },
+    null,
+    2,
+  );
+}
 
 /** `gitlab-pg run` after its flags are read. */
 async function runRun(
@@ -225,12 +242,13 @@ async function runRun(
   const fullCatalog = await loadCatalog(where.path, { file: where.file });
   let catalog = fullCatalog;
   let resources: string[] | undefined;
-  let startWarnings: string[] = [];
+  // mistyped environment variables first: they may be why the run reads what it reads
+  const startWarnings: string[] = [...(config.warnings ?? [])];
   if (typeof values.resources === "string") {
     resources = values.resources.split(",").map((s) => s.trim()).filter(Boolean);
     catalog = selectResources(catalog, resources);
     // the children --resources leaves out are known only to the whole catalog
-    startWarnings = unselectedChildWarnings(fullCatalog, resources);
+    startWarnings.push(...unselectedChildWarnings(fullCatalog, resources));
   }
   const progress = progressMode(values.progress as string | undefined, { isTty: io.isTty });
   if (!progress) {

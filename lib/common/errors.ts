@@ -99,6 +99,20 @@ export class CatalogError extends UserError {
   }
 }
 
+/**
+ * A file gitlab-pg wrote (the local state, the trace, a schema, a load package's metadata) that
+ * cannot be read back: cut short (a full disk, a machine that stopped) or edited. Exit code 2:
+ * the message names the file and what to do; nothing is read from it.
+ */
+export class DamagedFileError extends UserError {
+  /** The file. */
+  readonly path: string;
+  constructor(path: string, why: string, advice: string) {
+    super(`Cannot read "${path}": ${why}. The file is damaged; ${advice}`);
+    this.path = path;
+  }
+}
+
 /** A failed HTTP exchange with GitLab (after retries, or not retryable). Exit code 1. */
 export class HttpError extends GitlabPgError {
   /** HTTP status, or 0 when no response arrived. */

@@ -192,6 +192,60 @@ function checkKnownKeys(provider: Provider, problems: Problems): void {
   }
 }
 
+/**
+ * Warnings for environment variables in gitlab-pg's sections that set nothing: any name under
+ * `SOURCES__GITLAB__` or `DESTINATION__POSTGRES__CREDENTIALS__` that is not one of their keys
+ * (a mistyped `SOURCES__GITLAB__PROJECT` would otherwise widen the run to every project the
+ * token reaches, without a word), and likely typos of gitlab-pg's keys elsewhere
+ * (`RUNTIME__LOG_LEVLE`, `NORMALIZE__WORKRES`, `SOURCES__CONCURENCY`). Only warnings, unlike
+ * the same keys in the TOML files: the environment is shared (with dlt's own settings too).
+ */
+export function envWarnings(env: Record<string, string | undefined>): string[] {
+  const strict = new Map<string, readonly string[]>([
+    ["sources.gitlab", SOURCE_KEYS],
+    [CREDS, CREDENTIAL_KEYS],
+  ]);
+  const lenient = new Map([...SECTION_KEYS, ["sources", [...SOURCE_KEYS, "gitlab"]]]);
+  const isSection = (path: string) => strict.has(path) || lenient.has(path);
+  const out: string[] = [];
+  for (const name of Object.keys(env).sort()) {
+    if (!name.includes("__") || name !== name.toUpperCase()) continue;
+    const parts = name.toLowerCase().split("__");
+    for (let i = 1; i < parts.length; i++) {
+      const section = parts.slice(0, i).join(".");
+      const key = parts[i];
+      const known = strict.get(section) ?? lenient.get(section);
+      if (known === undefined) break; // not a section of gitlab-pg's
+      if (known.includes(key)) {
+        if (isSection(`${section}.${key}`)) continue;
+        // a key takes no sub-keys, but `…__CREDENTIALS__QUERY__SSLMODE` sets one parameter
+        if (i < parts.length - 1 && !(section === CREDS && key === "query")) {
+          out.push(
+            `Environment variable ${name} is ignored: ${
+              envVarOf(`${section}.${key}`)
+            } takes a value, not sub-keys`,
+          );
+        }
+        break;
+      }
+      // `SOURCES__<another source>__…`: dlt's layout, not a typo of ours
+      if (section === "sources" && i < parts.length - 1) break;
+      const near = didYouMean(key, known);
+      // elsewhere than in the strict sections, only a likely typo: dlt's own settings live there
+      if (near !== undefined || strict.has(section)) {
+        const hint = near !== undefined
+          ? `did you mean ${envVarOf(`${section}.${near}`)}?`
+          : `${envVarOf(section)}__ takes ${known.map((k) => k.toUpperCase()).join(", ")}`;
+        out.push(
+          `Environment variable ${name} is ignored: gitlab-pg has no such setting (${hint})`,
+        );
+      }
+      break;
+    }
+  }
+  return out;
+}
+
 function resolveSource(
   providers: Provider[],
   env: Record<string, string | undefined>,
@@ -347,6 +401,8 @@ export async function loadConfig(options: LoadConfigOptions = {}): Promise<Confi
   if (workers) config.normalize.workers = problems.check(workers, (v) => asInt(v, 1, 64));
   const resolved = resolveCredentials(providers, env, problems);
   if (resolved) config.postgres = resolved;
+  const warnings = envWarnings(env);
+  if (warnings.length) config.warnings = warnings;
 
   if (problems.list.length > 0) {
     const error = new ConfigError(problems.list.join("\n"));

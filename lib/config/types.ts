@@ -96,4 +96,9 @@ export interface Config {
     /** Where the credentials came from (config key, files, environment), for errors. */
     from?: string;
   };
+  /**
+   * Environment variables in gitlab-pg's sections that name no key of its own (likely typos,
+   * ignored): one warning each, for the commands to print. @default {[]}
+   */
+  warnings?: string[];
 }

@@ -17,9 +17,13 @@ import {
   STAGING_DATASET_SUFFIX,
   VERSION_TABLE,
 } from "../schema/names.ts";
-import { mergeStrategyOf } from "../schema/schema.ts";
+import { mergeStrategyOf, storedSchemaProblem } from "../schema/schema.ts";
 import type { StoredSchema, Table } from "../schema/types.ts";
-import { type PackageStorage, readJsonIfExists } from "../storage/package_storage.ts";
+import {
+  packageAdvice,
+  type PackageStorage,
+  readJsonIfExists,
+} from "../storage/package_storage.ts";
 import { completeColumns, DestinationTables, type MigrationInfo, planMigration } from "./ddl.ts";
 import { type CopyJob, openCopyJob } from "./job_file.ts";
 import { qualified, quoteIdent, type SqlClient } from "./sql_client.ts";
@@ -386,10 +390,15 @@ export async function loadPackage(
 ): Promise<LoadPackageInfo> {
   const { storage, loadId, dataset } = options;
   const dir = storage.path("normalized", loadId);
-  const schema = await readJsonIfExists<StoredSchema>(join(dir, "schema.json"));
+  const advice = packageAdvice(dir);
+  const schema = await readJsonIfExists<StoredSchema>(join(dir, "schema.json"), {
+    check: storedSchemaProblem,
+    advice,
+  });
   if (!schema) throw new DestinationError(`Cannot load package "${loadId}": schema.json missing`);
-  const pkgState = (await readJsonIfExists<PackageState>(join(dir, "load_package_state.json"))) ??
-    {};
+  const pkgState =
+    (await readJsonIfExists<PackageState>(join(dir, "load_package_state.json"), { advice })) ??
+      {};
   const jobPaths = await storage.jobs("normalized", loadId);
   const staging = `${dataset}${STAGING_DATASET_SUFFIX}`;
   const now = options.now ?? (() => new Date());

@@ -16,11 +16,14 @@ import type { SchemaContract } from "../schema/contract.ts";
 import { bumpVersion } from "../schema/hash.ts";
 import { fromStoredJson, toStoredJson } from "../schema/export.ts";
 import type { StoredSchema } from "../schema/types.ts";
+import { storedSchemaProblem } from "../schema/schema.ts";
 import {
   NEW_JOBS,
   PACKAGE_STATE_FILE,
+  packageAdvice,
   type PackageStorage,
   PLAIN_JSON_FILE,
+  readJsonIfExists,
   writeFileAtomic,
 } from "../storage/package_storage.ts";
 import { emptyEvolutionInfo, type SchemaEvolution } from "./evolve.ts";
@@ -146,6 +149,11 @@ export async function normalizePackage(
     throw new Error(`Cannot normalize package "${loadId}": schema.json cannot be read`, {
       cause: e,
     });
+  });
+  // a damaged schema is told at once, with what to do (not as a parse error in a worker)
+  await readJsonIfExists<StoredSchema>(join(source, "schema.json"), {
+    check: storedSchemaProblem,
+    advice: packageAdvice(source),
   });
   const inputs = (await storage.jobs("extracted", loadId)).filter((p) =>
     EXTRACTED_SUFFIXES.some((s) => p.endsWith(s))

@@ -10,7 +10,7 @@
 import { join, resolve } from "node:path";
 import type { Config } from "../config/types.ts";
 import type { SqlClient } from "../load/sql_client.ts";
-import { fromStoredJson } from "../schema/mod.ts";
+import { fromStoredJson, storedSchemaProblem } from "../schema/mod.ts";
 import type { StoredSchema, Table } from "../schema/types.ts";
 import { PackageStorage, readJsonIfExists } from "../storage/package_storage.ts";
 import { destinationTypeOf, openDestination, pgliteDir } from "./destination.ts";
@@ -85,7 +85,9 @@ export async function pipelineInfo(
     try {
       for await (const e of Deno.readDir(join(workdir, "schemas"))) {
         if (!e.isFile || !e.name.endsWith(".schema.json")) continue;
-        const s = await readJsonIfExists<StoredSchema>(join(workdir, "schemas", e.name));
+        const s = await readJsonIfExists<StoredSchema>(join(workdir, "schemas", e.name), {
+          check: storedSchemaProblem,
+        });
         if (s) schemas.push(s);
       }
     } catch (e) {

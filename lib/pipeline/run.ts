@@ -30,6 +30,7 @@ import {
   newSchema,
   pipelineStateTable,
   setMaxNesting,
+  storedSchemaProblem,
   writeSchemaExport,
 } from "../schema/mod.ts";
 import { STATE_TABLE } from "../schema/names.ts";
@@ -39,6 +40,7 @@ import { JobWriter } from "../storage/job_writer.ts";
 import {
   newLoadId,
   PACKAGE_STATE_FILE,
+  packageAdvice,
   PackageStorage,
   readJsonIfExists,
   writeFileAtomic,
@@ -136,7 +138,9 @@ function schemaPath(workdir: string, name: string): string {
 }
 
 async function loadWorkingSchema(workdir: string, name: string): Promise<StoredSchema | undefined> {
-  return await readJsonIfExists<StoredSchema>(schemaPath(workdir, name));
+  return await readJsonIfExists<StoredSchema>(schemaPath(workdir, name), {
+    check: storedSchemaProblem,
+  });
 }
 
 async function saveWorkingSchema(workdir: string, schema: StoredSchema): Promise<void> {
@@ -499,6 +503,7 @@ async function newestPendingState(storage: PackageStorage): Promise<PipelineStat
   for (const dir of pending) {
     const pkg = await readJsonIfExists<{ pipeline_state?: PipelineState }>(
       join(dir, PACKAGE_STATE_FILE),
+      { advice: packageAdvice(dir) },
     );
     const s = pkg?.pipeline_state;
     if (s && (!best || s._state_version > best._state_version)) best = s;
@@ -538,8 +543,12 @@ async function loadOne(
   options: { dataset: string; now: () => Date; hook: (p: string) => void | Promise<void> },
 ): Promise<LoadPackageInfo> {
   // the normalized schema gets its version bumped before it is loaded
-  const path = join(storage.path("normalized", loadId), "schema.json");
-  const schema = await readJsonIfExists<StoredSchema>(path);
+  const dir = storage.path("normalized", loadId);
+  const path = join(dir, "schema.json");
+  const schema = await readJsonIfExists<StoredSchema>(path, {
+    check: storedSchemaProblem,
+    advice: packageAdvice(dir),
+  });
   if (schema && bumpVersion(schema)) await writeFileAtomic(path, JSON.stringify(schema));
   return await loadPackage(client, {
     storage,
@@ -562,6 +571,7 @@ async function adoptLoadedSchema(
 ): Promise<StoredSchema> {
   const loaded = await readJsonIfExists<StoredSchema>(
     join(storage.path("loaded", loadId), "schema.json"),
+    { check: storedSchemaProblem },
   );
   // saved at once: if the run fails later, the next one must not normalize against a schema
   // older than the destination's (a column it created would be unknown, then mistyped)

@@ -121,7 +121,14 @@ export function stateRow(state: PipelineState, createdAt: Date): Record<string, 
 
 /** Reads `<workdir>/state.json`, or undefined when there is none. */
 export async function loadLocalState(workdir: string): Promise<PipelineState | undefined> {
-  return await readJsonIfExists<PipelineState>(join(workdir, "state.json"));
+  return await readJsonIfExists<PipelineState>(join(workdir, "state.json"), {
+    check: (s) =>
+      typeof s._state_version !== "number"
+        ? "it holds no pipeline state (no numeric _state_version)"
+        : undefined,
+    advice: "delete it and run again: the state then comes from the destination (or a package " +
+      "not loaded yet), which moves a cursor only with its data",
+  });
 }
 
 /** Writes `<workdir>/state.json` atomically. */

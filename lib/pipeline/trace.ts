@@ -204,7 +204,15 @@ export async function writeTrace(workdir: string, trace: Trace): Promise<string>
 
 /** Reads `<workdir>/trace.json`, or undefined when the pipeline has no trace. */
 export async function readTrace(workdir: string): Promise<Trace | undefined> {
-  return await readJsonIfExists<Trace>(join(workdir, TRACE_FILE));
+  return await readJsonIfExists<Trace>(join(workdir, TRACE_FILE), {
+    check: (t) =>
+      typeof t.status !== "string" || typeof t.started_at !== "string" ||
+        !Array.isArray(t.steps) ||
+        t.steps.some((s) => typeof s?.step !== "string" || typeof s?.status !== "string")
+        ? "it holds no run trace (status, started_at and steps)"
+        : undefined,
+    advice: "delete it: the next run writes a new one",
+  });
 }
 
 /** A time like Python's `str(datetime)` in UTC: `2025-06-01 12:00:00.123000+00:00`. */

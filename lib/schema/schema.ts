@@ -49,6 +49,18 @@ export interface NewTableOptions {
 }
 
 /**
+ * Why a schema file read back (`schema.json`, `<name>.schema.json`) holds no schema, or
+ * undefined when it does (the check of `readJsonIfExists`).
+ */
+export function storedSchemaProblem(schema: StoredSchema): string | undefined {
+  const tables = schema.tables as unknown;
+  return typeof schema.name !== "string" || tables === null || typeof tables !== "object" ||
+      Array.isArray(tables)
+    ? "it holds no schema (a name and tables)"
+    : undefined;
+}
+
+/**
  * A new table dict with dlt's key order (`utils.new_table`): name, columns, write_disposition,
  * file_format, parent or resource.
  *

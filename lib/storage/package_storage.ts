@@ -14,6 +14,7 @@
  */
 
 import { join } from "node:path";
+import { DamagedFileError } from "../common/errors.ts";
 
 /** States a package can be in, in order. */
 export type PackageState = "extracting" | "extracted" | "normalizing" | "normalized" | "loaded";
@@ -169,12 +170,65 @@ export async function writeFileAtomic(path: string, data: string): Promise<void>
   await Deno.rename(tmp, path);
 }
 
-/** Reads a JSON file, or returns `undefined` when it does not exist. */
-export async function readJsonIfExists<T>(path: string): Promise<T | undefined> {
+/**
+ * What to do about a damaged file of a load package in `dir` (see {@linkcode readJsonIfExists}):
+ * without the package and the local state, the next run takes the state from the destination,
+ * which moves a cursor only with its data, so the package's records are extracted again.
+ */
+export function packageAdvice(dir: string): string {
+  return `delete the package's folder "${dir}" and the pipeline's state.json, and run again: ` +
+    "the state then comes from the destination, and what was not loaded is extracted again";
+}
+
+/**
+ * What to do about a damaged file of the pipeline's own (the working schema, anything without
+ * a more precise advice): the state and the schema come back from the destination.
+ */
+export const WORKDIR_FILE_ADVICE = "delete it and the pipeline's state.json, and run again: " +
+  "the state and the schema then come from the destination (the data loaded so far stays)";
+
+/** Options of {@linkcode readJsonIfExists}. */
+export interface ReadJsonOptions<T> {
+  /**
+   * Why a parsed value is not what the file should hold (e.g. "it has no steps"), or
+   * undefined when it is. @default {a JSON object is enough}
+   */
+  check?: (value: T) => string | undefined;
+  /** What the user should do when the file is damaged. @default {WORKDIR_FILE_ADVICE} */
+  advice?: string;
+}
+
+/**
+ * Reads a JSON object that gitlab-pg wrote, or returns `undefined` when the file does not
+ * exist. A file that is not JSON (an empty one, one cut short) or not an object as expected
+ * throws a {@linkcode DamagedFileError} that names it and says what to do.
+ */
+export async function readJsonIfExists<T>(
+  path: string,
+  options: ReadJsonOptions<T> = {},
+): Promise<T | undefined> {
+  let text: string;
   try {
-    return JSON.parse(await Deno.readTextFile(path)) as T;
+    text = await Deno.readTextFile(path);
   } catch (e) {
     if (e instanceof Deno.errors.NotFound) return undefined;
     throw e;
   }
+  const advice = options.advice ?? WORKDIR_FILE_ADVICE;
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (e) {
+    const why = text.trim() === ""
+      ? "it is empty"
+      : `it is not valid JSON (${e instanceof Error ? e.message : String(e)})`;
+    throw new DamagedFileError(path, why, advice);
+  }
+  if (value === null || typeof value !== "object" || Array.isArray(value)) {
+    const kind = value === null ? "null" : Array.isArray(value) ? "a list" : typeof value;
+    throw new DamagedFileError(path, `it holds ${kind}, not a JSON object`, advice);
+  }
+  const wrong = options.check?.(value as T);
+  if (wrong !== undefined) throw new DamagedFileError(path, wrong, advice);
+  return value as T;
 }

@@ -90,6 +90,33 @@ Deno.test("run --json prints its JSON document for a run that fails before it st
   }
 });
 
+Deno.test("run --json prints its JSON document when the command line itself is wrong", async () => {
+  const cwd = await Deno.makeTempDir();
+  try {
+    for (
+      const args of [
+        ["run", "--json", "--bogus"],
+        ["run", "--limit", "--json"],
+        ["run", "--json=true", "--resources", "a", "--resources", "b"],
+      ]
+    ) {
+      const res = await runCli(args, { cwd, env: {} });
+      assert.equal(res.code, 2, res.stderr);
+      const doc = JSON.parse(res.stdout);
+      assert.equal(doc.status, "failed", args.join(" "));
+      assert.equal(doc.exit_code, 2);
+      assert.match(doc.error, /Flag|flag/);
+      assert.match(res.stderr, /^error: /);
+    }
+    // without --json (or with it only after "--"), stdout stays empty
+    const plain = await runCli(["run", "--bogus", "--", "--json"], { cwd, env: {} });
+    assert.equal(plain.code, 2);
+    assert.equal(plain.stdout, "");
+  } finally {
+    await Deno.remove(cwd, { recursive: true });
+  }
+});
+
 Deno.test("run --json on a config error names the pipeline, unless its name is the problem", async () => {
   const cwd = await Deno.makeTempDir();
   try {

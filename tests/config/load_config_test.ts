@@ -328,3 +328,46 @@ Deno.test("loadConfig() stops on a likely typo of a key in dlt's other sections,
   assert.equal(config.runtime.log_level, "INFO");
   assert.equal(config.normalize.workers, 2);
 });
+
+Deno.test("loadConfig() warns of environment variables that name no setting of gitlab-pg", async () => {
+  const cwd = await tempProject();
+  const env = {
+    ...HOME,
+    // typos in gitlab-pg's own sections: each named, with the nearest key
+    SOURCES__GITLAB__PROJECT: "a/b",
+    DESTINATION__POSTGRES__CREDENTIALS__HOTS: "db.example.com",
+    RUNTIME__LOG_LEVLE: "INFO",
+    NORMALIZE__WORKRES: "2",
+    SOURCES__CONCURENCY: "3",
+    SOURCES__GITLAB__API_KEY__X: "y",
+    // not typos: gitlab-pg's keys, other sources' and dlt's own settings, other programs' vars
+    SOURCES__GITLAB__GROUPS: '["acme"]',
+    SOURCES__API_KEY: "glpat-x",
+    SOURCES__GITHUB__ACCESS_TOKEN: "ghp",
+    DESTINATION__POSTGRES__CREDENTIALS__QUERY__SSLMODE: "require",
+    DESTINATION__POSTGRES__CREATE_INDEXES: "false",
+    DESTINATION__FILESYSTEM__BUCKET_URL: "s3://b",
+    RUNTIME__DLTHUB_TELEMETRY: "false",
+    NORMALIZE__LOADER_FILE_FORMAT: "parquet",
+    LOAD__WORKERS: "3",
+    PATH: "/bin",
+    sources__gitlab__projecs: "lower case sets nothing either way",
+  };
+  const config = await loadConfig({ cwd, env });
+  assert.deepEqual(config.warnings, [
+    "Environment variable DESTINATION__POSTGRES__CREDENTIALS__HOTS is ignored: gitlab-pg has no such setting (did you mean DESTINATION__POSTGRES__CREDENTIALS__HOST?)",
+    "Environment variable NORMALIZE__WORKRES is ignored: gitlab-pg has no such setting (did you mean NORMALIZE__WORKERS?)",
+    "Environment variable RUNTIME__LOG_LEVLE is ignored: gitlab-pg has no such setting (did you mean RUNTIME__LOG_LEVEL?)",
+    "Environment variable SOURCES__CONCURENCY is ignored: gitlab-pg has no such setting (did you mean SOURCES__CONCURRENCY?)",
+    "Environment variable SOURCES__GITLAB__API_KEY__X is ignored: SOURCES__GITLAB__API_KEY takes a value, not sub-keys",
+    "Environment variable SOURCES__GITLAB__PROJECT is ignored: gitlab-pg has no such setting (did you mean SOURCES__GITLAB__PROJECTS?)",
+  ]);
+  // the strict section names its keys when nothing is near
+  const token = await loadConfig({ cwd, env: { ...HOME, SOURCES__GITLAB__TOKEN: "t" } });
+  assert.match(
+    token.warnings?.[0] ?? "",
+    /^Environment variable SOURCES__GITLAB__TOKEN is ignored: gitlab-pg has no such setting \(SOURCES__GITLAB__ takes BASE_URL, API_KEY, PROJECTS, /,
+  );
+  // and a clean environment gives none
+  assert.equal((await loadConfig({ cwd, env: HOME })).warnings, undefined);
+});
