@@ -36,6 +36,32 @@ function envFor(gitlab: FakeGitlab, cwd: string): Record<string, string> {
   };
 }
 
+/**
+ * A small fake GitLab, a working directory and the environment of runs that load into a new
+ * dataset of the test Postgres; disposing drops the dataset and removes the directory.
+ */
+async function postgresRun(prefix: string) {
+  const gitlab = await smallGitlab();
+  const cwd = await Deno.makeTempDir();
+  const dataset = uniqueDataset(prefix);
+  const env = {
+    ...envFor(gitlab, cwd),
+    DESTINATION__POSTGRES__CREDENTIALS: TEST_PG_URL,
+    DATASET_NAME: dataset,
+  };
+  return {
+    gitlab,
+    cwd,
+    dataset,
+    env,
+    async [Symbol.asyncDispose]() {
+      await dropDataset(dataset);
+      await Deno.remove(cwd, { recursive: true });
+      await gitlab[Symbol.asyncDispose]();
+    },
+  };
+}
+
 Deno.test({
   name: "run --progress log, then info and trace describe the run (PGlite)",
   sanitizeResources: false,
@@ -176,86 +202,75 @@ Deno.test({
   sanitizeResources: false,
   sanitizeOps: false,
   async fn() {
-    await using gitlab = await smallGitlab();
-    const cwd = await Deno.makeTempDir();
-    const dataset = uniqueDataset("damaged");
-    const env = {
-      ...envFor(gitlab, cwd),
-      DESTINATION__POSTGRES__CREDENTIALS: TEST_PG_URL,
-      DATASET_NAME: dataset,
-    };
+    await using setup = await postgresRun("damaged");
+    const { gitlab, cwd, dataset, env } = setup;
     const workdir = join(cwd, "pipelines", "gitlab_pipeline");
     const issues = async () =>
       (await pgQuery<{ n: number; ids: number }>(
         `SELECT count(*)::int AS n, count(DISTINCT id)::int AS ids FROM "${dataset}".issues`,
       ))[0];
-    try {
-      // (a mistyped variable on the way: warned of, in the text and in --json)
-      const first = await runCli(["run", "--resources", "issues", "--json"], {
-        cwd,
-        env: { ...env, SOURCES__GITLAB__PROJECT: "acme/elsewhere" },
-      });
-      assert.equal(first.code, 0, first.stderr);
-      const typo = "Environment variable SOURCES__GITLAB__PROJECT is ignored: gitlab-pg has no " +
-        "such setting (did you mean SOURCES__GITLAB__PROJECTS?)";
-      assert.ok(first.stderr.includes(`WARNING: ${typo}`), first.stderr);
-      assert.ok(JSON.parse(first.stdout).warnings.includes(typo), first.stdout);
-      const loaded = await issues();
-      assert.equal(loaded.n, all(gitlab.data.issues).length);
+    // (a mistyped variable on the way: warned of, in the text and in --json)
+    const first = await runCli(["run", "--resources", "issues", "--json"], {
+      cwd,
+      env: { ...env, SOURCES__GITLAB__PROJECT: "acme/elsewhere" },
+    });
+    assert.equal(first.code, 0, first.stderr);
+    const typo = "Environment variable SOURCES__GITLAB__PROJECT is ignored: gitlab-pg has no " +
+      "such setting (did you mean SOURCES__GITLAB__PROJECTS?)";
+    assert.ok(first.stderr.includes(`WARNING: ${typo}`), first.stderr);
+    assert.ok(JSON.parse(first.stdout).warnings.includes(typo), first.stdout);
+    const loaded = await issues();
+    assert.equal(loaded.n, all(gitlab.data.issues).length);
 
-      // a trace that is not one: exit 2, the file named, no stack
-      await Deno.writeTextFile(join(workdir, "trace.json"), "[]");
-      const trace = await runCli(["trace"], { cwd, env });
-      assert.equal(trace.code, 2, trace.stderr);
-      assert.match(
-        trace.stderr,
-        /trace\.json": it holds a list, not a JSON object\. The file is damaged; delete it/,
-      );
-      assert.doesNotMatch(trace.stderr, /a bug|\n\s+at /);
+    // a trace that is not one: exit 2, the file named, no stack
+    await Deno.writeTextFile(join(workdir, "trace.json"), "[]");
+    const trace = await runCli(["trace"], { cwd, env });
+    assert.equal(trace.code, 2, trace.stderr);
+    assert.match(
+      trace.stderr,
+      /trace\.json": it holds a list, not a JSON object\. The file is damaged; delete it/,
+    );
+    assert.doesNotMatch(trace.stderr, /a bug|\n\s+at /);
 
-      // an empty state.json (a full disk): exit 2 for run and info, and nothing loaded
-      await Deno.writeTextFile(join(workdir, "state.json"), "");
-      for (const args of [["run", "--resources", "issues"], ["info"]]) {
-        const res = await runCli(args, { cwd, env });
-        assert.equal(res.code, 2, res.stderr);
-        assert.match(res.stderr, /state\.json": it is empty\. The file is damaged; delete it/);
-      }
-      // as told: without it the state comes from the destination, and nothing is loaded twice
-      await Deno.remove(join(workdir, "state.json"));
-      const again = await runCli(["run", "--resources", "issues"], { cwd, env });
-      assert.equal(again.code, 0, again.stderr);
-      assert.deepEqual(await issues(), loaded);
-
-      // a pending package whose schema.json was cut short: named with its folder
-      gitlab.addIssue(gitlab.data.projects[0].id, { title: "after the crash" });
-      const crashed = await runCli(["run", "--resources", "issues"], {
-        cwd,
-        env: { ...env, GITLAB_PG_TEST_CRASH_AT: "extract_committed" },
-      });
-      assert.notEqual(crashed.code, 0);
-      const extracted = join(workdir, "normalize", "extracted");
-      const [pending] = [...Deno.readDirSync(extracted)].map((e) => e.name);
-      const pkg = join(extracted, pending);
-      await Deno.writeTextFile(join(pkg, "schema.json"), '{"name": "gitl');
-      const stuck = await runCli(["run", "--resources", "issues"], { cwd, env });
-      assert.equal(stuck.code, 2, stuck.stderr);
-      assert.ok(
-        stuck.stderr.includes(`delete the package's folder "${pkg}" and the pipeline's state.json`),
-        stuck.stderr,
-      );
-      // as told: the new issue is extracted again and loaded once
-      await Deno.remove(pkg, { recursive: true });
-      await Deno.remove(join(workdir, "state.json"));
-      const healed = await runCli(["run", "--resources", "issues"], { cwd, env });
-      assert.equal(healed.code, 0, healed.stderr);
-      const after = await issues();
-      assert.equal(after.n, all(gitlab.data.issues).length);
-      assert.equal(after.n, loaded.n + 1);
-      assert.equal(after.ids, after.n);
-    } finally {
-      await dropDataset(dataset);
-      await Deno.remove(cwd, { recursive: true });
+    // an empty state.json (a full disk): exit 2 for run and info, and nothing loaded
+    await Deno.writeTextFile(join(workdir, "state.json"), "");
+    for (const args of [["run", "--resources", "issues"], ["info"]]) {
+      const res = await runCli(args, { cwd, env });
+      assert.equal(res.code, 2, res.stderr);
+      assert.match(res.stderr, /state\.json": it is empty\. The file is damaged; delete it/);
     }
+    // as told: without it the state comes from the destination, and nothing is loaded twice
+    await Deno.remove(join(workdir, "state.json"));
+    const again = await runCli(["run", "--resources", "issues"], { cwd, env });
+    assert.equal(again.code, 0, again.stderr);
+    assert.deepEqual(await issues(), loaded);
+
+    // a pending package whose schema.json was cut short: named with its folder
+    gitlab.addIssue(gitlab.data.projects[0].id, { title: "after the crash" });
+    const crashed = await runCli(["run", "--resources", "issues"], {
+      cwd,
+      env: { ...env, GITLAB_PG_TEST_CRASH_AT: "extract_committed" },
+    });
+    assert.notEqual(crashed.code, 0);
+    const extracted = join(workdir, "normalize", "extracted");
+    const [pending] = [...Deno.readDirSync(extracted)].map((e) => e.name);
+    const pkg = join(extracted, pending);
+    await Deno.writeTextFile(join(pkg, "schema.json"), '{"name": "gitl');
+    const stuck = await runCli(["run", "--resources", "issues"], { cwd, env });
+    assert.equal(stuck.code, 2, stuck.stderr);
+    assert.ok(
+      stuck.stderr.includes(`delete the package's folder "${pkg}" and the pipeline's state.json`),
+      stuck.stderr,
+    );
+    // as told: the new issue is extracted again and loaded once
+    await Deno.remove(pkg, { recursive: true });
+    await Deno.remove(join(workdir, "state.json"));
+    const healed = await runCli(["run", "--resources", "issues"], { cwd, env });
+    assert.equal(healed.code, 0, healed.stderr);
+    const after = await issues();
+    assert.equal(after.n, all(gitlab.data.issues).length);
+    assert.equal(after.n, loaded.n + 1);
+    assert.equal(after.ids, after.n);
   },
 });
 
@@ -265,32 +280,21 @@ Deno.test({
   sanitizeResources: false,
   sanitizeOps: false,
   async fn() {
-    await using gitlab = await smallGitlab();
-    const cwd = await Deno.makeTempDir();
-    const dataset = uniqueDataset("info");
-    const env = {
-      ...envFor(gitlab, cwd),
-      DESTINATION__POSTGRES__CREDENTIALS: TEST_PG_URL,
-      DATASET_NAME: dataset,
-    };
-    try {
-      const run = await runCli(["run", "--resources", "issues"], { cwd, env });
-      assert.equal(run.code, 0, run.stderr);
-      await Deno.remove(join(cwd, "pipelines"), { recursive: true });
-      const info = await runCli(["info", "--json"], { cwd, env });
-      assert.equal(info.code, 0, info.stderr);
-      const doc = JSON.parse(info.stdout);
-      assert.equal(doc.found, false);
-      assert.equal(doc.state_source, "destination");
-      assert.equal(doc.state.dataset_name, dataset);
-      assert.ok(doc.schemas[0].resources.some((r: { name: string }) => r.name === "issues"));
-      const none = await runCli(["trace"], { cwd, env });
-      assert.equal(none.code, 2);
-      assert.match(none.stderr, /has no trace/);
-    } finally {
-      await dropDataset(dataset);
-      await Deno.remove(cwd, { recursive: true });
-    }
+    await using setup = await postgresRun("info");
+    const { cwd, dataset, env } = setup;
+    const run = await runCli(["run", "--resources", "issues"], { cwd, env });
+    assert.equal(run.code, 0, run.stderr);
+    await Deno.remove(join(cwd, "pipelines"), { recursive: true });
+    const info = await runCli(["info", "--json"], { cwd, env });
+    assert.equal(info.code, 0, info.stderr);
+    const doc = JSON.parse(info.stdout);
+    assert.equal(doc.found, false);
+    assert.equal(doc.state_source, "destination");
+    assert.equal(doc.state.dataset_name, dataset);
+    assert.ok(doc.schemas[0].resources.some((r: { name: string }) => r.name === "issues"));
+    const none = await runCli(["trace"], { cwd, env });
+    assert.equal(none.code, 2);
+    assert.match(none.stderr, /has no trace/);
   },
 });
 
