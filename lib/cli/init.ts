@@ -93,9 +93,16 @@ api_key = "FILL ME OUT" # SOURCES__GITLAB__API_KEY; "FILL ME OUT" counts as not 
 # query = { sslmode = "require" }          # DESTINATION__POSTGRES__CREDENTIALS__QUERY__SSLMODE
 `;
 
-async function writeNew(path: string, text: string, force: boolean): Promise<boolean> {
+async function writeNew(
+  path: string,
+  text: string,
+  force: boolean,
+  mode?: number,
+): Promise<boolean> {
   try {
-    await Deno.writeTextFile(path, text, { createNew: !force });
+    await Deno.writeTextFile(path, text, { createNew: !force, mode });
+    // `mode` applies to a new file only (and under the umask): an overwritten one gets it too
+    if (mode !== undefined && Deno.build.os !== "windows") await Deno.chmod(path, mode);
     return true;
   } catch (e) {
     if (e instanceof Deno.errors.AlreadyExists) return false;
@@ -133,11 +140,14 @@ Examples:
     const dir = join(root, ".dlt");
     await Deno.mkdir(dir, { recursive: true });
     const force = Boolean(values.force);
-    for (
-      const [name, text] of [["config.toml", CONFIG_TEMPLATE], ["secrets.toml", SECRETS_TEMPLATE]]
-    ) {
+    // the secrets file is readable by its owner only (the token and passwords go there)
+    const files: [string, string, number | undefined][] = [
+      ["config.toml", CONFIG_TEMPLATE, undefined],
+      ["secrets.toml", SECRETS_TEMPLATE, 0o600],
+    ];
+    for (const [name, text, mode] of files) {
       const path = join(dir, name);
-      if (await writeNew(path, text, force)) io.out(`Wrote ${path}`);
+      if (await writeNew(path, text, force, mode)) io.out(`Wrote ${path}`);
       else io.err(`Kept ${path}: it exists (--force overwrites it)`);
     }
     const ignore = join(root, ".gitignore");

@@ -157,3 +157,26 @@ export function exitCodeOf(error: unknown): number {
   if (error instanceof InterruptedError) return error.signal === "SIGINT" ? 130 : 143;
   return error instanceof UserError ? 2 : 1;
 }
+
+/**
+ * Why a `fetch` failed, as Deno tells it: its `TypeError`'s message with the reason Deno keeps
+ * in the cause (refused, DNS, TLS), without the cause's URL (which may hold a token).
+ *
+ * @example
+ * ```ts
+ * await fetch("http://127.0.0.1:9/").catch((e) => fetchFailure(e));
+ * // "fetch failed: client error (Connect): tcp connect error: Connection refused (os error 111)"
+ * ```
+ */
+export function fetchFailure(error: unknown): string {
+  const message = error instanceof Error ? error.message : String(error);
+  const cause = fetchFailureCause(error);
+  return cause ? `${message}: ${cause}` : message;
+}
+
+/** The reason in a failed `fetch`'s cause, without its URL, or "" when there is none. */
+export function fetchFailureCause(error: unknown): string {
+  return error instanceof Error && error.cause instanceof Error
+    ? error.cause.message.replace(/^error sending request for url \(.*?\): /, "")
+    : "";
+}

@@ -394,8 +394,15 @@ export async function loadConfig(options: LoadConfigOptions = {}): Promise<Confi
   }
   const slackHook = lookup(providers, ["runtime.slack_incoming_hook"]);
   if (slackHook && typeof slackHook.value === "string" && slackHook.value.trim()) {
-    config.runtime.slack_incoming_hook = slackHook.value.trim();
-    registerSecret(config.runtime.slack_incoming_hook);
+    const hook = slackHook.value.trim();
+    registerSecret(hook);
+    // told now, not when the first alert cannot be sent (it is a secret: not shown)
+    config.runtime.slack_incoming_hook = problems.check(slackHook, () => {
+      if (!/^https?:\/\/[^/\s]/i.test(hook) || !URL.canParse(hook)) {
+        throw new Invalid("expected the webhook's http(s) URL, e.g. https://hooks.slack.com/…");
+      }
+      return hook;
+    });
   }
   const workers = lookup(providers, ["normalize.workers"]);
   if (workers) config.normalize.workers = problems.check(workers, (v) => asInt(v, 1, 64));

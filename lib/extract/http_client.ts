@@ -8,7 +8,7 @@
 
 import type { AuthConfig, Json, ResponseAction } from "../catalog/types.ts";
 import type { GitlabSourceConfig } from "../config/types.ts";
-import { HttpError } from "../common/errors.ts";
+import { fetchFailureCause, HttpError } from "../common/errors.ts";
 import { mayHaveLossyNumber, parseJsonExact } from "../common/lossless_json.ts";
 import { redact } from "../common/redact.ts";
 import { type AuthParts, resolveAuth } from "./auth.ts";
@@ -444,9 +444,7 @@ export class HttpClient {
       const name = e instanceof Error ? e.name : "";
       // Deno's "fetch failed" keeps the reason in its cause (without the URL, which may hold
       // a token in its query)
-      const cause = e instanceof Error && e.cause instanceof Error
-        ? e.cause.message.replace(/^error sending request for url \(.*?\): /, "")
-        : "";
+      const cause = fetchFailureCause(e);
       if (/invalid peer certificate|certificate/i.test(cause)) {
         // not transient: retrying only repeats it
         const origin = new URL(current).origin;
@@ -461,6 +459,26 @@ export class HttpClient {
         );
       }
       const reason = e instanceof Error ? e.message : String(e);
+      const notTls = /InvalidContentType|corrupt message/i.test(cause) &&
+        current.startsWith("https:");
+      if (notTls || /are blocked/.test(reason)) {
+        // not transient either: an https URL on a plain HTTP port, a port fetch refuses
+        const origin = new URL(current).origin;
+        throw new HttpError(
+          redact(
+            `Cannot fetch ${what}: ${
+              notTls
+                ? `${origin} answered in plain HTTP, not TLS (${cause}): if that is your ` +
+                  `GitLab's address, set sources.gitlab.base_url to ${
+                    origin.replace(/^https:/, "http:")
+                  }/…, else check its port`
+                : `${reason}: give GitLab's address with another port`
+            }`,
+          ),
+          0,
+          redact(current),
+        );
+      }
       const message = name === "TimeoutError" || name === "AbortError"
         ? `timed out after ${this.#timeoutMs / 1000} s`
         : `connection error (${cause ? `${reason}: ${cause}` : reason})`;

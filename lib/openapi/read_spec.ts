@@ -5,7 +5,7 @@
  */
 
 import { parse as parseYaml } from "yaml";
-import { UserError } from "../common/errors.ts";
+import { fetchFailure, GitlabPgError, UserError } from "../common/errors.ts";
 import type { OpenApiSpec } from "./generate.ts";
 
 /** Options of {@linkcode readSpec}. */
@@ -35,7 +35,8 @@ export async function readSpec(
   let text: string;
   if (/^https?:\/\//i.test(source)) {
     const response = await (options.fetch ?? fetch)(source).catch((e) => {
-      throw new UserError(`Cannot fetch spec "${source}": ${(e as Error).message}`, { cause: e });
+      // the network failed, not the input: exit 1, with Deno's reason (refused, DNS, TLS)
+      throw new GitlabPgError(`Cannot fetch spec "${source}": ${fetchFailure(e)}`, { cause: e });
     });
     if (!response.ok) {
       await response.body?.cancel();

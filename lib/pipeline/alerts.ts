@@ -5,6 +5,7 @@
  * @module
  */
 
+import { fetchFailure } from "../common/errors.ts";
 import { redact } from "../common/redact.ts";
 import { formatSchemaChanges } from "./load_info.ts";
 import type { RunInfo } from "./run.ts";
@@ -80,7 +81,7 @@ async function postToWebhook(
   } catch (e) {
     const why = e instanceof DOMException && e.name === "TimeoutError"
       ? `the webhook did not answer within ${timeoutMs / 1000} s`
-      : String(e);
+      : fetchFailure(e);
     throw new Error(redact(`Cannot send the ${options.what}: ${why}`), { cause: e });
   }
   await response.body?.cancel();

@@ -371,3 +371,25 @@ Deno.test("loadConfig() warns of environment variables that name no setting of g
   // and a clean environment gives none
   assert.equal((await loadConfig({ cwd, env: HOME })).warnings, undefined);
 });
+
+Deno.test("loadConfig() rejects a slack_incoming_hook that is not a URL, without showing it", async () => {
+  const cwd = await tempProject();
+  for (const hook of ["notaurl", "hooks.slack.com/services/T0/B0/x", "ftp://example.com/x"]) {
+    await assert.rejects(
+      loadConfig({ cwd, env: { ...HOME, RUNTIME__SLACK_INCOMING_HOOK: hook } }),
+      (e: unknown) =>
+        e instanceof ConfigError &&
+        e.message.includes(
+          'Cannot read config "runtime.slack_incoming_hook" (env RUNTIME__SLACK_INCOMING_HOOK)',
+        ) && e.message.includes("expected the webhook's http(s) URL") &&
+        !redact(e.message).includes(hook),
+      hook,
+    );
+  }
+  const ok = await loadConfig({
+    cwd,
+    env: { ...HOME, RUNTIME__SLACK_INCOMING_HOOK: " https://hooks.slack.com/services/T0/B0/x " },
+  });
+  assert.equal(ok.runtime.slack_incoming_hook, "https://hooks.slack.com/services/T0/B0/x");
+  clearSecrets();
+});

@@ -314,6 +314,12 @@ Deno.test("init writes commented .dlt templates, keeps existing files, and they 
       assert.ok(`${config}${secrets}`.includes(`# ${k.env}`), `${k.key} (${k.env}) missing`);
     }
     assert.match(await Deno.readTextFile(join(cwd, ".gitignore")), /^\.dlt\/secrets\.toml$/m);
+    // the secrets file is its owner's alone, the other one readable as usual
+    const mode = async (name: string) => (await Deno.stat(join(cwd, ".dlt", name))).mode! & 0o777;
+    if (Deno.build.os !== "windows") {
+      assert.equal(await mode("secrets.toml"), 0o600);
+      assert.equal((await mode("config.toml")) & 0o044, 0o044);
+    }
     // a second init keeps the user's edits
     await Deno.writeTextFile(join(cwd, ".dlt/config.toml"), "# mine\n");
     const second = await runCli(["init"], { cwd });
@@ -321,7 +327,10 @@ Deno.test("init writes commented .dlt templates, keeps existing files, and they 
     assert.match(second.stderr, /Kept .*config\.toml/);
     assert.equal(await Deno.readTextFile(join(cwd, ".dlt/config.toml")), "# mine\n");
     // the templates are valid configuration: info reads them (nothing has run yet)
+    await Deno.chmod(join(cwd, ".dlt", "secrets.toml"), 0o644);
     await runCli(["init", "--force"], { cwd });
+    // overwritten, the secrets file is made its owner's alone again
+    if (Deno.build.os !== "windows") assert.equal(await mode("secrets.toml"), 0o600);
     const info = await runCli(["info", "--json"], {
       cwd,
       env: { PIPELINES_DIR: join(cwd, "pipelines") },

@@ -90,3 +90,33 @@ console.log(JSON.stringify((await c.request({ url: "projects" }))?.body));`,
     }
   },
 });
+
+Deno.test("https on a plain HTTP port and a port fetch refuses fail at once, saying what to change", async () => {
+  await using server = Deno.serve(
+    { hostname: "127.0.0.1", port: 0, onListen() {} },
+    () => Response.json([{ id: 1 }]),
+  );
+  const plain = new HttpClient({
+    baseUrl: `https://127.0.0.1:${server.addr.port}/api/v4`,
+    source: { api_key: "glpat-x" },
+  });
+  const err = await plain.request({ url: "projects" }, { resource: "projects" }).catch((e) => e);
+  assert.ok(err instanceof HttpError, String(err));
+  assert.match(
+    err.message,
+    /^Cannot fetch resource "projects": https:\/\/127\.0\.0\.1:\d+ answered in plain HTTP, not TLS \(.*\): if that is your GitLab's address, set sources\.gitlab\.base_url to http:\/\/127\.0\.0\.1:\d+\/…/,
+  );
+  assert.equal(plain.stats.requests, 1, "not retried");
+  // the same server over http answers
+  const fixed = new HttpClient({
+    baseUrl: `http://127.0.0.1:${server.addr.port}/api/v4`,
+    source: { api_key: "glpat-x" },
+  });
+  assert.deepEqual((await fixed.request({ url: "projects" }))?.body, [{ id: 1 }]);
+
+  const blocked = new HttpClient({ baseUrl: "http://127.0.0.1:1/api/v4", source: {} });
+  const refused = await blocked.request({ url: "projects" }).catch((e) => e);
+  assert.ok(refused instanceof HttpError, String(refused));
+  assert.match(refused.message, /port 1 are blocked: give GitLab's address with another port$/);
+  assert.equal(blocked.stats.requests, 1, "not retried");
+});

@@ -8,6 +8,7 @@ import { parseCatalog } from "../../lib/catalog/mod.ts";
 import { generateCatalog, readSpec, renderCatalog } from "../../lib/openapi/mod.ts";
 import { runCli } from "../helpers/cli.ts";
 import { join } from "node:path";
+import { exitCodeOf, GitlabPgError, UserError } from "../../lib/common/errors.ts";
 
 const SPEC = new URL("../testdata/reference/gitlab-openapi.yaml", import.meta.url).pathname;
 const SEED = new URL("../testdata/catalogs/seed_source.yaml", import.meta.url).pathname;
@@ -157,6 +158,17 @@ Deno.test("readSpec() reads JSON over HTTP and rejects Swagger 2", async () => {
   await assert.rejects(
     readSpec("/no/such/spec.yaml"),
     /Cannot read spec "\/no\/such\/spec.yaml": file not found/,
+  );
+  // a network failure is a failure (exit 1), with its reason, not a usage error
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const closed = (listener.addr as Deno.NetAddr).port;
+  listener.close();
+  const err = await readSpec(`http://127.0.0.1:${closed}/spec.yaml`).catch((e) => e);
+  assert.ok(err instanceof GitlabPgError && !(err instanceof UserError), String(err));
+  assert.equal(exitCodeOf(err), 1);
+  assert.match(
+    err.message,
+    /^Cannot fetch spec "http:\/\/127\.0\.0\.1:\d+\/spec\.yaml": .+: .*(refused|Connect)/i,
   );
 });
 

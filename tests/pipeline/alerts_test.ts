@@ -29,3 +29,14 @@ Deno.test({
     }
   },
 });
+
+Deno.test("an alert to a webhook nobody listens on says why, without the hook's secret", async () => {
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const port = (listener.addr as Deno.NetAddr).port;
+  listener.close();
+  const hook = `http://127.0.0.1:${port}/hooks/T000/B000/s3cret-part`;
+  const err = await sendFailureAlert("p", new Error("boom"), hook).catch((e) => e);
+  assert.ok(err instanceof Error);
+  assert.match(err.message, /^Cannot send the failure alert: fetch failed: .*(refused|Connect)/i);
+  assert.doesNotMatch(err.message, /s3cret-part/);
+});
