@@ -86,12 +86,19 @@ export function parseFlags(
   };
 }
 
-/** Reads a positive integer flag. */
-export function intFlag(name: string, value: string | boolean | undefined): number | undefined {
+/** Reads a positive integer flag, at most `max` when given. */
+export function intFlag(
+  name: string,
+  value: string | boolean | undefined,
+  max?: number,
+): number | undefined {
   if (value === undefined) return undefined;
   const n = Number(value);
-  if (typeof value !== "string" || !/^\d+$/.test(value) || n < 1) {
-    throw new UsageError(`Flag "--${name}" takes a whole number of at least 1, got "${value}"`);
+  if (
+    typeof value !== "string" || !/^\d+$/.test(value) || n < 1 || (max !== undefined && n > max)
+  ) {
+    const range = max === undefined ? "of at least 1" : `from 1 to ${max}`;
+    throw new UsageError(`Flag "--${name}" takes a whole number ${range}, got "${value}"`);
   }
   return n;
 }

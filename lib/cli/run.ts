@@ -6,6 +6,7 @@
 
 import { loadCatalog, resolveCatalogArg, selectResources } from "../catalog/mod.ts";
 import { loadCliConfig } from "./config.ts";
+import { MAX_CONCURRENCY } from "../config/mod.ts";
 import { ConfigError, exitCodeOf, InterruptedError, UsageError } from "../common/errors.ts";
 import { redact } from "../common/redact.ts";
 import {
@@ -230,7 +231,7 @@ async function runRun(
     env: io.env,
     overrides: {
       ...pipelineOverrides(values),
-      concurrency: intFlag("concurrency", values.concurrency),
+      concurrency: intFlag("concurrency", values.concurrency, MAX_CONCURRENCY),
     },
   });
   names.pipeline_name = config.pipeline_name;

@@ -192,6 +192,9 @@ function checkKnownKeys(provider: Provider, problems: Problems): void {
   }
 }
 
+/** The most requests in flight `concurrency` allows. */
+export const MAX_CONCURRENCY = 256;
+
 /**
  * Warnings for environment variables in gitlab-pg's sections that set nothing: any name under
  * `SOURCES__GITLAB__` or `DESTINATION__POSTGRES__CREDENTIALS__` that is not one of their keys
@@ -294,7 +297,9 @@ function resolveSource(
   const rpm = lookup(providers, keys("max_requests_per_minute"));
   if (rpm) source.max_requests_per_minute = problems.check(rpm, (v) => asInt(v, 1));
   const concurrency = lookup(providers, keys("concurrency"));
-  if (concurrency) source.concurrency = problems.check(concurrency, (v) => asInt(v, 1, 256));
+  if (concurrency) {
+    source.concurrency = problems.check(concurrency, (v) => asInt(v, 1, MAX_CONCURRENCY));
+  }
   const params = lookup(providers, keys("params"), (v) => v !== undefined);
   if (params) source.params = problems.check(params, asParams);
   return source;

@@ -13,7 +13,7 @@
  * @module
  */
 
-export { loadConfig } from "./load_config.ts";
+export { loadConfig, MAX_CONCURRENCY } from "./load_config.ts";
 export type { ConfigOverrides, LoadConfigOptions } from "./load_config.ts";
 export { displayCredentials, postgresUrl } from "./credentials.ts";
 export { describeConfigKeys, envVarOf } from "./config_keys.ts";

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { parseFlags } from "../../lib/cli/args.ts";
+import { intFlag, parseFlags } from "../../lib/cli/args.ts";
 import { parseRefreshMode } from "../../lib/pipeline/refresh.ts";
 import { runCli } from "../helpers/cli.ts";
 import { UsageError } from "../../lib/common/errors.ts";
@@ -161,4 +161,17 @@ Deno.test("a mistyped subcommand word is suggested, and run's arguments point at
   } finally {
     await Deno.remove(cwd, { recursive: true });
   }
+});
+
+Deno.test("intFlag() words its range the same for too small and too large", () => {
+  assert.equal(intFlag("concurrency", "256", 256), 256);
+  for (const value of ["0", "300", "-1", "x"]) {
+    assert.throws(
+      () => intFlag("concurrency", value, 256),
+      (e: Error) =>
+        e instanceof UsageError &&
+        e.message === `Flag "--concurrency" takes a whole number from 1 to 256, got "${value}"`,
+    );
+  }
+  assert.throws(() => intFlag("limit", "0"), /takes a whole number of at least 1, got "0"/);
 });
