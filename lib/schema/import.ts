@@ -35,16 +35,32 @@ export function importSchema(schema: StoredSchema, text: string, file = "schema"
   try {
     doc = parse(text, { intAsBigInt: false });
   } catch (e) {
-    throw new ConfigError(`Cannot import schema "${file}": not valid YAML`, { cause: e });
+    // the parser's message tells the line and column
+    const why = e instanceof Error ? `: ${e.message.split("\n")[0]}` : "";
+    throw new ConfigError(`Cannot import schema "${file}": not valid YAML${why}`, { cause: e });
   }
-  if (!doc || typeof doc !== "object" || Array.isArray(doc)) {
+  if (!isMapping(doc)) {
     throw new ConfigError(`Cannot import schema "${file}": expected a mapping with "tables"`);
   }
   const imported = doc as Partial<StoredSchema>;
   const tables: Record<string, Table> = {};
+  // a wrong shape would replace the live schema's tables with nothing: refused, naming where
+  const mapping = (value: unknown, where: string) => {
+    if (value !== undefined && value !== null && !isMapping(value)) {
+      throw new ConfigError(
+        `Cannot import schema "${file}": ${where} must be a mapping, got ${
+          Array.isArray(value) ? "a list" : JSON.stringify(value)
+        }`,
+      );
+    }
+  };
+  mapping(imported.tables, '"tables"');
   for (const [name, raw] of Object.entries(imported.tables ?? {})) {
+    mapping(raw, `table "${name}"`);
+    mapping((raw as Table | null)?.columns, `"${name}.columns"`);
     const table = { ...(raw as Table), name, columns: {} as Table["columns"] };
-    for (const [col, column] of Object.entries((raw as Table)?.columns ?? {})) {
+    for (const [col, column] of Object.entries((raw as Table | null)?.columns ?? {})) {
+      mapping(column, `column "${name}.${col}"`);
       const type = column?.data_type;
       if (type !== undefined && !(DATA_TYPES as readonly string[]).includes(type)) {
         throw new ConfigError(
@@ -107,4 +123,8 @@ export async function importSchemaFile(
     throw e;
   }
   return importSchema(schema, text, path);
+}
+
+function isMapping(value: unknown): value is Record<string, unknown> {
+  return value !== null && typeof value === "object" && !Array.isArray(value);
 }

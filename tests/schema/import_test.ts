@@ -64,6 +64,33 @@ Deno.test("importSchema() applies a curated YAML once, until it changes", () => 
   );
 });
 
+Deno.test("importSchema() refuses a file of the wrong shape instead of emptying the schema", () => {
+  const cases: [string, RegExp][] = [
+    ["tables: 5\n", /"tables" must be a mapping, got 5$/],
+    ["tables:\n  - issues\n", /"tables" must be a mapping, got a list$/],
+    ["tables:\n  issues: 3\n", /table "issues" must be a mapping, got 3$/],
+    ["tables:\n  issues:\n    columns: [a, b]\n", /"issues\.columns" must be a mapping/],
+    ["tables:\n  issues:\n    columns:\n      id: bigint\n", /column "issues\.id" must be/],
+    // the parser's reason, with its line and column
+    ["tables:\n  issues: {columns: [\n", /not valid YAML: .*line \d+, column \d+/],
+  ];
+  for (const [text, expected] of cases) {
+    const schema = newSchema("gitlab");
+    const tables = Object.keys(schema.tables);
+    assert.throws(
+      () => importSchema(schema, text, "gitlab.schema.yaml"),
+      (e: Error) =>
+        e instanceof ConfigError &&
+        e.message.startsWith('Cannot import schema "gitlab.schema.yaml": ') &&
+        expected.test(e.message),
+      text,
+    );
+    assert.deepEqual(Object.keys(schema.tables), tables, "left as it was");
+  }
+  // null tables and columns stay what they were: nothing
+  assert.equal(importSchema(newSchema("gitlab"), "tables:\n  issues:\n    columns:\n"), true);
+});
+
 Deno.test("importSchemaFile() reads <dir>/<name>.schema.yaml and ignores a missing file", async () => {
   const dir = await Deno.makeTempDir();
   try {
