@@ -70,7 +70,11 @@ ${flagsHelp(FLAGS)}`,
     }
     if (positionals[0] === "check") {
       const files = positionals.slice(1);
-      if (files.length === 0) throw new UsageError(`"gitlab-pg catalog check" needs a FILE`);
+      if (files.length === 0) {
+        throw new UsageError(
+          `"gitlab-pg catalog check" needs a FILE (a catalog YAML, or "seed"); see "gitlab-pg catalog --help"`,
+        );
+      }
       if (values.json) {
         throw new UsageError(`"gitlab-pg catalog check" has no --json: it prints OK or problems`);
       }
@@ -106,7 +110,7 @@ ${flagsHelp(FLAGS)}`,
           near
             ? ` (did you mean "${["gitlab-pg catalog", near, ...positionals.slice(1)].join(" ")}"?)`
             : ""
-        }`,
+        }; see "gitlab-pg catalog --help"`,
       );
     }
     const where = await resolveCatalogArg(

@@ -80,6 +80,14 @@ export async function runCli(args: string[], io: CliIo): Promise<number> {
   }
   const cmd = COMMANDS.find((c) => c.name === first);
   if (!cmd) {
+    // a flag before the command (`gitlab-pg --json run`): flags go after it
+    const after = first.startsWith("-") && rest.find((a) => COMMANDS.some((c) => c.name === a));
+    if (after) {
+      throw new UsageError(
+        `Flag "${first}" comes before the command: give it after, as in ` +
+          `"gitlab-pg ${after} ${first}"; see "gitlab-pg ${after} --help"`,
+      );
+    }
     const near = closest(first, COMMANDS.map((c) => c.name));
     throw new UsageError(
       `Unknown command "${first}"${

@@ -152,6 +152,20 @@ Deno.test("a mistyped subcommand word is suggested, and run's arguments point at
     const other = await runCli(["catalog", "zzz"], { cwd, env: {} });
     assert.equal(other.code, 2);
     assert.doesNotMatch(other.stderr, /did you mean/);
+    assert.match(other.stderr, /; see "gitlab-pg catalog --help"\n$/);
+    const nofile = await runCli(["catalog", "check"], { cwd, env: {} });
+    assert.equal(nofile.code, 2);
+    assert.match(
+      nofile.stderr,
+      /needs a FILE \(a catalog YAML, or "seed"\); see "gitlab-pg catalog --help"/,
+    );
+    // a flag before the command is told to go after it
+    const early = await runCli(["--json", "run"], { cwd, env: {} });
+    assert.equal(early.code, 2);
+    assert.match(
+      early.stderr,
+      /Flag "--json" comes before the command: give it after, as in "gitlab-pg run --json"/,
+    );
     const run = await runCli(["run", "issues", "commits"], { cwd, env: {} });
     assert.equal(run.code, 2);
     assert.match(
