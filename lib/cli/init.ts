@@ -38,6 +38,8 @@ export const CONFIG_TEMPLATE =
 [runtime]
 log_level = "WARNING" # RUNTIME__LOG_LEVEL: DEBUG, INFO, WARNING, ERROR or CRITICAL
 # slack_incoming_hook: a secret, in .dlt/secrets.toml  # RUNTIME__SLACK_INCOMING_HOOK
+# request_timeout = 60                      # RUNTIME__REQUEST_TIMEOUT: seconds per request to GitLab
+# request_max_attempts = 5                  # RUNTIME__REQUEST_MAX_ATTEMPTS: tries of a failing request
 
 [normalize]
 # Threads normalizing root tables in parallel (1 = one pass; unset: CPUs up to 4, from 32 MiB).

@@ -80,6 +80,16 @@ export function describeConfigKeys(): ConfigKeyInfo[] {
       true,
     ),
     row(
+      "runtime.request_timeout",
+      "60",
+      "Seconds a request to GitLab may take, body included (dlt's key; a number > 0)",
+    ),
+    row(
+      "runtime.request_max_attempts",
+      "5",
+      "Tries of a request that fails with a 5xx, 429, connection error, timeout or cut body (dlt's key; integer from 1 to 100)",
+    ),
+    row(
       "normalize.workers",
       "",
       "Threads normalizing root tables in parallel, and a worker normalizing while extracting, for packages of 8 MiB or more (1 = one pass after extract; unset: CPUs up to 4, from 32 MiB)",

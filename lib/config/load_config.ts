@@ -409,6 +409,12 @@ export async function loadConfig(options: LoadConfigOptions = {}): Promise<Confi
       return hook;
     });
   }
+  const timeout = lookup(providers, ["runtime.request_timeout"]);
+  if (timeout) config.runtime.request_timeout = problems.check(timeout, asSeconds);
+  const attempts = lookup(providers, ["runtime.request_max_attempts"]);
+  if (attempts) {
+    config.runtime.request_max_attempts = problems.check(attempts, (v) => asInt(v, 1, 100));
+  }
   const workers = lookup(providers, ["normalize.workers"]);
   if (workers) config.normalize.workers = problems.check(workers, (v) => asInt(v, 1, 64));
   const resolved = resolveCredentials(providers, env, problems);
@@ -425,6 +431,19 @@ export async function loadConfig(options: LoadConfigOptions = {}): Promise<Confi
     throw error;
   }
   return config;
+}
+
+/** A positive number of seconds (dlt's `request_timeout` is a float), at most a day. */
+function asSeconds(value: unknown): number {
+  const n = typeof value === "string" && value.trim() !== "" ? Number(value) : value;
+  if (typeof n !== "number" || !Number.isFinite(n) || n <= 0 || n > 86_400) {
+    throw new Invalid(
+      `expected a number of seconds above 0 (at most 86400), got ${
+        typeof value === "string" ? JSON.stringify(value) : String(value)
+      }`,
+    );
+  }
+  return n;
 }
 
 /** `start_date`: an ISO date or date-time (a TOML date too), kept as ISO text. */

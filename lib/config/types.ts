@@ -81,6 +81,16 @@ export interface Config {
      * are POSTed there. A secret. @default {undefined}
      */
     slack_incoming_hook?: string;
+    /**
+     * Seconds a request to GitLab may take (dlt's `runtime.request_timeout`), from its send to
+     * its whole body. @default {60}
+     */
+    request_timeout?: number;
+    /**
+     * Tries of a request that fails with a 5xx, a 429, a connection error, a timeout or a body
+     * cut short (dlt's `runtime.request_max_attempts`). @default {5}
+     */
+    request_max_attempts?: number;
   };
   normalize: {
     /**

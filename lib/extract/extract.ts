@@ -13,6 +13,7 @@ import { basename, join } from "node:path";
 import type { Catalog, Json, PaginatorConfig, ResolvedResource } from "../catalog/types.ts";
 import type { GitlabSourceConfig } from "../config/types.ts";
 import { HttpError, UserError } from "../common/errors.ts";
+import { redact } from "../common/redact.ts";
 import { JobWriter } from "../storage/job_writer.ts";
 import { PLAIN_JSON_FILE, writeFileAtomic } from "../storage/package_storage.ts";
 import {
@@ -584,6 +585,7 @@ export async function extract(catalog: Catalog, options: ExtractOptions): Promis
     parent: ParentRecord | undefined,
     seen: Set<Json> | undefined,
     emit: Emit<Output>,
+    read: { pages: number } = { pages: 0 },
   ): Promise<void> => {
     const stats = info.resources[r.name];
     const paginator = createPaginator(series.paginator);
@@ -598,6 +600,8 @@ export async function extract(catalog: Catalog, options: ExtractOptions): Promis
      * a series without a page count (see {@linkcode openPageRequests}: `guessing`).
      */
     let ahead: PagesAhead | undefined;
+    /** The pages this series asked for: a next page among them is a loop. */
+    const visited = new Set<string>();
     try {
       while (request !== undefined) {
         options.signal?.throwIfAborted();
@@ -605,6 +609,8 @@ export async function extract(catalog: Catalog, options: ExtractOptions): Promis
         if (failure.signal.aborted) throw new PoolAborted();
         const response = ahead ? await ahead.next() : await client.request(request, context);
         if (response === undefined) break;
+        visited.add(urlOf(response.request));
+        read.pages++;
         if (pages === 0 && !parent) countTotalPages(r.name, response.headers);
         const data = selectPageData(response.body, series.dataSelector);
         let records = data;
@@ -709,8 +715,28 @@ export async function extract(catalog: Catalog, options: ExtractOptions): Promis
         }
         if (kept.stop) break;
         if (ahead?.done) ahead = undefined; // then the last page's links say whether more came
-        if (ahead && !ahead.guessing) continue;
         request = paginator.update(response, data);
+        if (request !== undefined && visited.has(urlOf(request))) {
+          // a server whose links lead back (a proxy rewriting them, a broken page count) would
+          // be read over and over: stopped, with where
+          throw new HttpError(
+            redact(
+              `Cannot fetch resource "${r.name}": its pagination loops: the page ${
+                urlOf(response.request)
+              } links to ${urlOf(request)}, read before in this series`,
+            ),
+            0,
+            redact(urlOf(request)),
+          );
+        }
+        if (ahead && !ahead.guessing) {
+          // counted pages are taken in order while each links to a next one: a page that links
+          // nowhere ends the series (a page count that said more: the rest are dropped)
+          if (request !== undefined) continue;
+          await ahead.settle();
+          ahead = undefined;
+          break;
+        }
         if (ahead) {
           // a series of unknown length goes on with its pages asked ahead only while each page
           // links to the next of them; at its end (or a link elsewhere) the rest are dropped
@@ -752,15 +778,20 @@ export async function extract(catalog: Catalog, options: ExtractOptions): Promis
     parent: ParentRecord,
     emit: Emit<Output>,
   ): Promise<void> => {
+    const read = { pages: 0 };
     try {
-      await runSeries(r, firstSeries(r, parent), parent, undefined, emit);
+      await runSeries(r, firstSeries(r, parent), parent, undefined, emit, read);
     } catch (e) {
       if (!(e instanceof HttpError) || (e.status !== 403 && e.status !== 404)) throw e;
       const detail = e.message.replace(/^Cannot fetch resource "[^"]*": /, "");
       // what was not read must be read by the next run: the incremental cursors of this series
       // and of the series its parent records came from stay where they were
       const held = options.cursors?.holdChain(r, parent) ?? [];
-      const message = `Skipped resource "${r.name}" for ${parent.name} record ${
+      // a series that failed after some pages: those are loaded, the rest is not
+      const what = read.pages === 0
+        ? "Skipped"
+        : `Read only the first ${read.pages} page${read.pages === 1 ? "" : "s"} of`;
+      const message = `${what} resource "${r.name}" for ${parent.name} record ${
         describeRecord(parent.record)
       }: ${detail}${
         held.length > 0

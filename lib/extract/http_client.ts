@@ -540,11 +540,31 @@ export class HttpClient {
         json = (exact ? parseJsonExact(text) : JSON.parse(text)) as Json;
       } catch (e) {
         const why = e instanceof Error ? e.message : String(e);
+        // an HTML page (a login page, a proxy's) says more by its type and where it came from
+        const type = response.headers.get("content-type")?.split(";")[0].trim();
+        const from = current !== url ? `, from ${redact(current)} after a redirect` : "";
         throw new RetryableFailure(
-          `cannot parse the body as JSON (${bytes.length} bytes): ${why}`,
+          `cannot parse the body as JSON (${bytes.length} bytes${
+            type && type !== "application/json" ? ` of ${type}` : ""
+          }${from}): ${why}${
+            type === "text/html" ? " (a login page, or a proxy's, instead of GitLab's API?)" : ""
+          }`,
           status,
         );
       }
+    }
+    if (currentMethod === "GET" && isErrorDocument(json)) {
+      // GitLab's error shape with a success status (a proxy, an expired SSO session): not data,
+      // which would load as a record and break the load or a cursor
+      throw new HttpError(
+        redact(
+          `Cannot fetch ${what}: GitLab answered ${statusLine} for GET ${
+            redact(current)
+          } with an error instead of data: ${text.trim().slice(0, 200)}`,
+        ),
+        status,
+        redact(current),
+      );
     }
     return {
       request,
@@ -664,4 +684,12 @@ export class HttpClient {
     }
     return h;
   }
+}
+
+/** GitLab's error shape: an object of `message`, `error` and `error_description` alone. */
+function isErrorDocument(body: Json): boolean {
+  if (body === null || typeof body !== "object" || Array.isArray(body)) return false;
+  const keys = Object.keys(body);
+  return keys.length > 0 &&
+    keys.every((k) => k === "message" || k === "error" || k === "error_description");
 }

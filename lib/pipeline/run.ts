@@ -372,6 +372,14 @@ async function runLocked(
     extractInfo = await extract(catalog, {
       source: config.source,
       baseUrl: baseUrlOf(config, catalog),
+      http: {
+        ...(config.runtime.request_timeout !== undefined
+          ? { timeoutMs: config.runtime.request_timeout * 1000 }
+          : {}),
+        ...(config.runtime.request_max_attempts !== undefined
+          ? { maxAttempts: config.runtime.request_max_attempts }
+          : {}),
+      },
       packageDir,
       resources: options.resources,
       limit: options.limit ?? catalog.limit,

@@ -393,3 +393,35 @@ Deno.test("loadConfig() rejects a slack_incoming_hook that is not a URL, without
   assert.equal(ok.runtime.slack_incoming_hook, "https://hooks.slack.com/services/T0/B0/x");
   clearSecrets();
 });
+
+Deno.test("loadConfig() reads dlt's runtime.request_timeout and request_max_attempts", async () => {
+  const cwd = await tempProject({
+    config: "[runtime]\nrequest_timeout = 7.5\nrequest_max_attempts = 3\n",
+  });
+  const config = await loadConfig({ cwd, env: HOME });
+  assert.equal(config.runtime.request_timeout, 7.5);
+  assert.equal(config.runtime.request_max_attempts, 3);
+  const env = await loadConfig({
+    cwd,
+    env: { ...HOME, RUNTIME__REQUEST_TIMEOUT: "2", RUNTIME__REQUEST_MAX_ATTEMPTS: "1" },
+  });
+  assert.deepEqual([env.runtime.request_timeout, env.runtime.request_max_attempts], [2, 1]);
+  for (
+    const [key, value, expected] of [
+      [
+        "RUNTIME__REQUEST_TIMEOUT",
+        "0",
+        /expected a number of seconds above 0 \(at most 86400\), got "0"/,
+      ],
+      ["RUNTIME__REQUEST_TIMEOUT", "soon", /expected a number of seconds above 0/],
+      ["RUNTIME__REQUEST_MAX_ATTEMPTS", "0", /expected an integer from 1 to 100, got 0/],
+    ] as const
+  ) {
+    await assert.rejects(
+      loadConfig({ cwd, env: { ...HOME, [key]: value } }),
+      (e: unknown) =>
+        e instanceof ConfigError && expected.test(e.message) && e.message.includes(key),
+      `${key}=${value}`,
+    );
+  }
+});

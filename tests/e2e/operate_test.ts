@@ -275,6 +275,32 @@ Deno.test({
 });
 
 Deno.test({
+  name: "dlt's runtime.request_timeout and request_max_attempts reach GitLab's requests",
+  ignore: pgIgnore,
+  sanitizeResources: false,
+  sanitizeOps: false,
+  async fn() {
+    await using setup = await postgresRun("http");
+    const { gitlab, cwd, env } = setup;
+    gitlab.faults.push({ kind: "status", status: 500, match: /\/issues$/, times: 20 });
+    const tries = await runCli(["run", "--resources", "issues"], {
+      cwd,
+      env: { ...env, RUNTIME__REQUEST_MAX_ATTEMPTS: "2" },
+    });
+    assert.equal(tries.code, 1, tries.stderr);
+    assert.match(tries.stderr, /issues\?\S* failed after 2 attempts: HTTP 500/);
+    gitlab.faults.clear();
+    gitlab.faults.push({ kind: "delay", ms: 3_000, match: /\/issues$/, times: 20 });
+    const slow = await runCli(["run", "--resources", "issues"], {
+      cwd,
+      env: { ...env, RUNTIME__REQUEST_TIMEOUT: "0.5", RUNTIME__REQUEST_MAX_ATTEMPTS: "1" },
+    });
+    assert.equal(slow.code, 1, slow.stderr);
+    assert.match(slow.stderr, /failed after 1 attempt: timed out after 0\.5 s/);
+  },
+});
+
+Deno.test({
   name: "info restores the state from Postgres when the working dir is gone",
   ignore: pgIgnore,
   sanitizeResources: false,

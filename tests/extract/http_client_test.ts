@@ -406,6 +406,60 @@ Deno.test("HttpClient: a wait for the rate limit does not count against the requ
   }
 });
 
+Deno.test("HttpClient: a login page after a redirect says so, with its type and where it came from", async () => {
+  const s = startServer((_r, url) =>
+    url.pathname === "/api/v4/projects"
+      ? new Response(null, { status: 302, headers: { location: "/users/sign_in" } })
+      : new Response("<!DOCTYPE html><html><body>Sign in</body></html>", {
+        headers: { "content-type": "text/html; charset=utf-8" },
+      })
+  );
+  try {
+    const c = new HttpClient({
+      baseUrl: `${s.origin}/api/v4`,
+      source: { api_key: TOKEN },
+      sleep: noSleep,
+      maxAttempts: 2,
+    });
+    const err = await c.request({ url: "projects" }, { resource: "projects" }).catch((e) => e);
+    assert.ok(err instanceof HttpError, String(err));
+    assert.match(
+      err.message,
+      /failed after 2 attempts: cannot parse the body as JSON \(48 bytes of text\/html, from http:\/\/127\.0\.0\.1:\d+\/users\/sign_in after a redirect\): .* \(a login page, or a proxy's, instead of GitLab's API\?\)$/,
+    );
+    assert.ok(!err.message.includes(TOKEN));
+  } finally {
+    await s.close();
+  }
+});
+
+Deno.test("HttpClient: GitLab's error shape with a 200 is an error, not a record", async () => {
+  const s = startServer((_r, url) =>
+    url.pathname.endsWith("/labels")
+      ? json({ message: "Your session has expired" })
+      : url.pathname.endsWith("/version")
+      ? json({ version: "17.5.0", revision: "abc", message: "a field among others" })
+      : json({ error: "invalid_token", error_description: "Token was revoked" })
+  );
+  try {
+    const c = new HttpClient({ baseUrl: s.origin, source: { api_key: TOKEN }, sleep: noSleep });
+    const err = await c.request({ url: "projects/1/labels" }, { resource: "labels" })
+      .catch((e) => e);
+    assert.ok(err instanceof HttpError, String(err));
+    assert.equal(
+      err.message,
+      `Cannot fetch resource "labels": GitLab answered HTTP 200 OK for GET ${s.origin}/projects/1/labels with an error instead of data: {"message":"Your session has expired"}`,
+    );
+    assert.equal(c.stats.requests, 1, "not retried");
+    const oauth = await c.request({ url: "user" }).catch((e) => e);
+    assert.match(String(oauth), /with an error instead of data: \{"error":"invalid_token"/);
+    // an object with other keys too is data
+    assert.equal((await c.request({ url: "version" }))?.status, 200);
+  } finally {
+    await s.close();
+  }
+});
+
 Deno.test("HttpClient follows redirects itself and drops the token on another origin", async () => {
   const other = startServer(() => json([{ id: "other" }]));
   const s = startServer((_r, url) => {

@@ -34,15 +34,12 @@ export class GitlabPaginator implements Paginator {
   /** The next request, or `undefined` at the end. */
   update(response: HttpResponse): HttpRequest | undefined {
     const next = findLink(response.headers, "next", response.url);
-    if (next !== undefined) {
-      return next === response.url ? undefined : withUrl(response.request, next);
-    }
+    // a next page that is this one is returned too: the series tells such a loop (it stopped
+    // here silently before, with the pages after it never read)
+    if (next !== undefined) return withUrl(response.request, next);
     if (response.headers.has("link")) return undefined;
     const page = response.headers.get("x-next-page")?.trim();
     if (!page) return undefined;
-    const current = response.request.params?.[this.#pageParam] ??
-      new URL(response.url).searchParams.get(this.#pageParam);
-    if (current !== undefined && current !== null && String(current) === page) return undefined;
     return withParam(response.request, this.#pageParam, /^\d+$/.test(page) ? Number(page) : page);
   }
 }
