@@ -55,7 +55,9 @@ Examples:
     const trace = await readTrace(workdir);
     if (!trace) {
       throw new UsageError(
-        `Pipeline "${config.pipeline_name}" has no trace in "${workdir}": run "gitlab-pg run" first`,
+        `Pipeline "${config.pipeline_name}" has no trace in "${workdir}": run "gitlab-pg run" ` +
+          "first (a run that could not write its trace, e.g. on a full disk, removes the one " +
+          "before it)",
       );
     }
     io.out(values.json ? JSON.stringify(trace, null, 2) : formatTrace(trace));

@@ -134,6 +134,12 @@ export class HttpError extends GitlabPgError {
 /** A failure while loading into the destination. Exit code 1. */
 export class DestinationError extends GitlabPgError {}
 
+/**
+ * The embedded database is open in another gitlab-pg process (a run, `show`): PGlite allows
+ * one at a time. Exit code 1.
+ */
+export class DestinationBusyError extends DestinationError {}
+
 /** A record or schema change that the schema contract forbids. Exit code 1. */
 export class DataValidationError extends GitlabPgError {}
 

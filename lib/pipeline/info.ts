@@ -8,6 +8,7 @@
  */
 
 import { join, resolve } from "node:path";
+import { DestinationBusyError } from "../common/errors.ts";
 import type { Config } from "../config/types.ts";
 import type { SqlClient } from "../load/sql_client.ts";
 import { fromStoredJson, storedSchemaProblem } from "../schema/mod.ts";
@@ -42,6 +43,11 @@ export interface PipelineInfo {
   workdir: string;
   /** The working dir exists. */
   found: boolean;
+  /**
+   * Why the destination could not be read for the state: the embedded database is open in
+   * another gitlab-pg process (a run in progress, `show`). @default {undefined}
+   */
+  destinationBusy?: string;
   /** Where the state came from. */
   stateSource: "local" | "destination" | "none";
   state?: PipelineState;
@@ -100,8 +106,18 @@ export async function pipelineInfo(
   // PGlite would create an empty database where there is none: only open an existing one
   const canOpen = open !== false &&
     (destinationTypeOf(config) === "postgres" || await exists(pgliteDir(workdir)));
+  let destinationBusy: string | undefined;
+  let client: SqlClient | undefined;
   if (!state && canOpen) {
-    const client = await open(config, workdir);
+    try {
+      client = await open(config, workdir);
+    } catch (e) {
+      // a first run still going holds the embedded database: tell that, with what is known
+      if (!(e instanceof DestinationBusyError)) throw e;
+      destinationBusy = e.message;
+    }
+  }
+  if (client) {
     try {
       state = await restoreState(client, {
         dataset: config.dataset_name,
@@ -127,6 +143,7 @@ export async function pipelineInfo(
     pipelinesDir,
     workdir,
     found,
+    ...(destinationBusy !== undefined ? { destinationBusy } : {}),
     stateSource,
     state,
     schemas: schemas.sort((a, b) => a.name.localeCompare(b.name)).map((s) => ({
@@ -200,6 +217,13 @@ export function formatPipelineInfo(
   options: { verbose?: boolean } = {},
 ): string {
   const lines: string[] = [];
+  if (info.destinationBusy !== undefined) {
+    lines.push(
+      `The state is not in the working dir yet and the embedded database is in use by another ` +
+        `gitlab-pg process (a run in progress, or show): ${info.destinationBusy}`,
+      "",
+    );
+  }
   if (!info.found && info.stateSource === "none") {
     return `Pipeline ${info.pipelineName} not found in ${info.pipelinesDir}: it has not run ` +
       `here yet and the destination holds no state for it`;
@@ -281,6 +305,7 @@ export function pipelineInfoJson(info: PipelineInfo): Record<string, unknown> {
     working_dir: info.workdir,
     found: info.found,
     state_source: info.stateSource,
+    destination_busy: info.destinationBusy ?? null,
     state: info.state ? synced : null,
     local_state: _local ?? null,
     schemas: info.schemas.map((s) => ({

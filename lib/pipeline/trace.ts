@@ -196,9 +196,16 @@ function seconds(a: Date, b: Date): number {
 
 /** Writes `<workdir>/trace.json` atomically. */
 export async function writeTrace(workdir: string, trace: Trace): Promise<string> {
-  await Deno.mkdir(workdir, { recursive: true });
   const path = join(workdir, TRACE_FILE);
-  await writeFileAtomic(path, JSON.stringify(trace, null, 2));
+  try {
+    await Deno.mkdir(workdir, { recursive: true });
+    await writeFileAtomic(path, JSON.stringify(trace, null, 2));
+  } catch (e) {
+    // the last run's trace must not stand for this one (a monitoring check would see an old
+    // success after a failure): it goes, which needs no space on a full disk
+    await Deno.remove(path).catch(() => {});
+    throw e;
+  }
   return path;
 }
 

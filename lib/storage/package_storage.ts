@@ -166,8 +166,14 @@ export class PackageStorage {
 /** Writes `data` to `path` atomically (temp file in the same folder, then rename). */
 export async function writeFileAtomic(path: string, data: string): Promise<void> {
   const tmp = `${path}.${uniqId(4)}.tmp`;
-  await Deno.writeTextFile(tmp, data);
-  await Deno.rename(tmp, path);
+  try {
+    await Deno.writeTextFile(tmp, data);
+    await Deno.rename(tmp, path);
+  } catch (e) {
+    // a full disk leaves no half-written temp file behind
+    await Deno.remove(tmp).catch(() => {});
+    throw e;
+  }
 }
 
 /**

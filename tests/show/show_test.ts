@@ -196,6 +196,30 @@ async function scenario(
           assert.equal(res.code, 1, res.stderr);
           assert.match(res.stderr, /another gitlab-pg process has it open \(a `gitlab-pg show`/);
         });
+        await t.step(
+          "info without a local state while PGlite is held says so, exit 0",
+          async () => {
+            // as during a first run: no state.json yet, the database open in the run
+            const statePath = join(cwd, "pipelines", "gitlab_pipeline", "state.json");
+            await Deno.rename(statePath, `${statePath}.aside`);
+            try {
+              const res = await runCli(["info", "--json"], { cwd, env });
+              assert.equal(res.code, 0, res.stderr);
+              const doc = JSON.parse(res.stdout);
+              assert.equal(doc.state_source, "none");
+              assert.match(doc.destination_busy, /another gitlab-pg process has it open/);
+              assert.ok(doc.completed_packages.includes(loadId), res.stdout);
+              const text = await runCli(["info"], { cwd, env });
+              assert.equal(text.code, 0, text.stderr);
+              assert.match(
+                text.stdout,
+                /^The state is not in the working dir yet and the embedded database is in use by another gitlab-pg process/,
+              );
+            } finally {
+              await Deno.rename(`${statePath}.aside`, statePath);
+            }
+          },
+        );
       }
     } finally {
       const stopped = await show.stop();

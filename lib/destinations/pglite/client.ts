@@ -7,7 +7,7 @@
 
 import { dirname, join } from "node:path";
 import { PGlite, type Transaction } from "@electric-sql/pglite";
-import { DestinationError } from "../../common/errors.ts";
+import { DestinationBusyError, DestinationError } from "../../common/errors.ts";
 import { tryLock } from "../../storage/file_lock.ts";
 import type { SqlClient } from "../../load/sql_client.ts";
 import { readTemplate } from "./template.ts";
@@ -16,8 +16,46 @@ type Db = PGlite | Transaction;
 
 function wrapError(e: unknown): never {
   if (e instanceof DestinationError) throw e;
-  const msg = e instanceof Error ? e.message : String(e);
-  throw new DestinationError(`PGlite failed: ${msg}`, { cause: e });
+  throw new DestinationError(`PGlite failed: ${thrownText(e)}`, { cause: e });
+}
+
+/** WASI's errno numbers (what PGlite's file system throws) and their names. */
+const WASI_ERRNO: Record<number, string> = {
+  2: "EACCES: permission denied",
+  20: "EEXIST: file exists",
+  29: "EIO: input/output error",
+  31: "EISDIR: is a directory",
+  44: "ENOENT: no such file or directory",
+  51: "ENOSPC: no space left on device",
+  54: "ENOTDIR: not a directory",
+  55: "ENOTEMPTY: directory not empty",
+  63: "EPERM: operation not permitted",
+  69: "EROFS: read-only file system",
+};
+
+/**
+ * What PGlite threw, in words: an `Error`'s message, or for the plain object its file system
+ * throws (`{ name: "ErrnoError", errno: 54 }`, which prints as "[object Object]") the errno and
+ * its name.
+ */
+export function thrownText(e: unknown): string {
+  if (e instanceof Error) return e.message;
+  if (e !== null && typeof e === "object") {
+    const o = e as { name?: unknown; errno?: unknown; message?: unknown };
+    if (typeof o.message === "string" && o.message) return o.message;
+    if (typeof o.errno === "number") {
+      const name = WASI_ERRNO[o.errno];
+      return `${typeof o.name === "string" ? o.name : "error"} ${o.errno}${
+        name ? ` (${name})` : ""
+      } in the embedded database's files: check that its folder is writable and has space`;
+    }
+    try {
+      return JSON.stringify(e);
+    } catch {
+      // a cycle: as it prints
+    }
+  }
+  return String(e);
 }
 
 async function collect(data: AsyncIterable<Uint8Array>): Promise<Blob> {
@@ -115,7 +153,7 @@ export async function openPglite(
   } catch (e) {
     lock?.close();
     if (e instanceof DestinationError) throw e;
-    const msg = e instanceof Error ? e.message : String(e);
+    const msg = thrownText(e);
     throw new DestinationError(`Cannot open the embedded database in "${dataDir}": ${msg}`, {
       cause: e,
     });
@@ -200,7 +238,7 @@ async function lockDataDir(dataDir: string): Promise<Deno.FsFile | undefined> {
   if (attempt.state === "locked") return attempt.file;
   attempt.file.close();
   if (attempt.state === "unsupported") return undefined;
-  throw new DestinationError(
+  throw new DestinationBusyError(
     `Cannot open the embedded database in "${dataDir}": another gitlab-pg process has it ` +
       "open (a `gitlab-pg show` serving it, or another run or info); PGlite allows one " +
       "process at a time: stop that one, then try again",
