@@ -62,6 +62,24 @@ async function postgresRun(prefix: string) {
   };
 }
 
+/** A test of runs into the test Postgres (see {@linkcode postgresRun}). */
+function postgresTest(
+  name: string,
+  prefix: string,
+  fn: (setup: Awaited<ReturnType<typeof postgresRun>>) => Promise<void>,
+): void {
+  Deno.test({
+    name,
+    ignore: pgIgnore,
+    sanitizeResources: false,
+    sanitizeOps: false,
+    async fn() {
+      await using setup = await postgresRun(prefix);
+      await fn(setup);
+    },
+  });
+}
+
 Deno.test({
   name: "run --progress log, then info and trace describe the run (PGlite)",
   sanitizeResources: false,
@@ -196,14 +214,10 @@ Deno.test({
   },
 });
 
-Deno.test({
-  name: "damaged files of the working dir are named with what to do, and the advice works",
-  ignore: pgIgnore,
-  sanitizeResources: false,
-  sanitizeOps: false,
-  async fn() {
-    await using setup = await postgresRun("damaged");
-    const { gitlab, cwd, dataset, env } = setup;
+postgresTest(
+  "damaged files of the working dir are named with what to do, and the advice works",
+  "damaged",
+  async ({ gitlab, cwd, dataset, env }) => {
     const workdir = join(cwd, "pipelines", "gitlab_pipeline");
     const issues = async () =>
       (await pgQuery<{ n: number; ids: number }>(
@@ -272,16 +286,12 @@ Deno.test({
     assert.equal(after.n, loaded.n + 1);
     assert.equal(after.ids, after.n);
   },
-});
+);
 
-Deno.test({
-  name: "dlt's runtime.request_timeout and request_max_attempts reach GitLab's requests",
-  ignore: pgIgnore,
-  sanitizeResources: false,
-  sanitizeOps: false,
-  async fn() {
-    await using setup = await postgresRun("http");
-    const { gitlab, cwd, env } = setup;
+postgresTest(
+  "dlt's runtime.request_timeout and request_max_attempts reach GitLab's requests",
+  "http",
+  async ({ gitlab, cwd, env }) => {
     gitlab.faults.push({ kind: "status", status: 500, match: /\/issues$/, times: 20 });
     const tries = await runCli(["run", "--resources", "issues"], {
       cwd,
@@ -298,16 +308,12 @@ Deno.test({
     assert.equal(slow.code, 1, slow.stderr);
     assert.match(slow.stderr, /failed after 1 attempt: timed out after 0\.5 s/);
   },
-});
+);
 
-Deno.test({
-  name: "info restores the state from Postgres when the working dir is gone",
-  ignore: pgIgnore,
-  sanitizeResources: false,
-  sanitizeOps: false,
-  async fn() {
-    await using setup = await postgresRun("info");
-    const { cwd, dataset, env } = setup;
+postgresTest(
+  "info restores the state from Postgres when the working dir is gone",
+  "info",
+  async ({ cwd, dataset, env }) => {
     const run = await runCli(["run", "--resources", "issues"], { cwd, env });
     assert.equal(run.code, 0, run.stderr);
     await Deno.remove(join(cwd, "pipelines"), { recursive: true });
@@ -322,7 +328,7 @@ Deno.test({
     assert.equal(none.code, 2);
     assert.match(none.stderr, /has no trace/);
   },
-});
+);
 
 Deno.test("init writes commented .dlt templates, keeps existing files, and they load", async () => {
   const cwd = await Deno.makeTempDir();
