@@ -11,12 +11,21 @@ Deno.test({
   name: "errorText(): a full disk says so and what to do, not 'a bug in gitlab-pg'",
   ignore: Deno.build.os !== "linux",
   async fn() {
-    // /dev/full answers every write with ENOSPC, as a full file system does
-    const full = await writeError("/dev/full");
-    const text = errorText(full);
+    // /dev/full answers every write with ENOSPC, as a full file system does (a device: only a
+    // process with every permission may write it, so in one of its own)
+    const main = new URL("../../main.ts", import.meta.url).href;
+    const code = `import { errorText } from ${JSON.stringify(main)};
+try { await Deno.writeTextFile("/dev/full", "x"); } catch (e) { console.log(errorText(e)); }`;
+    const out = await new Deno.Command(Deno.execPath(), {
+      args: ["eval", "--config", new URL("../../deno.json", import.meta.url).pathname, code],
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    const text = new TextDecoder().decode(out.stdout).trim();
     assert.match(
       text,
       /^error: No space left on device \(os error 28\): writefile '\/dev\/full': the disk is full\. Free space where gitlab-pg writes \(pipelines_dir: .*\) and run again: it resumes from the last complete step$/,
+      new TextDecoder().decode(out.stderr),
     );
     assert.doesNotMatch(text, /a bug|\n\s+at /);
   },
