@@ -47,7 +47,7 @@ import {
 } from "../storage/package_storage.ts";
 import { destinationTypeOf, openDestination } from "./destination.ts";
 import { tryLock } from "../storage/file_lock.ts";
-import { ConfigError } from "../common/errors.ts";
+import { ConfigError, DestinationError } from "../common/errors.ts";
 import { CRASH_ENV, crashHook } from "./crash.ts";
 import { planRefresh, type RefreshMode, type RefreshPlan } from "./refresh.ts";
 import {
@@ -310,7 +310,16 @@ async function runLocked(
     for (const loadId of await storage.list("normalized")) {
       log(`Loading pending package ${loadId}`);
       const rows = await normalizedRows(storage, loadId);
-      const done = await loadPackageNow(loadId);
+      const done = await loadPackageNow(loadId).catch((e) => {
+        // it failed before: without a word on it, every later run would fail the same way
+        if (!(e instanceof DestinationError) || e.retryable) throw e;
+        throw new DestinationError(
+          `${e.message}. Package ${loadId}, left by an earlier run, failed to load again: ` +
+            `if the destination cannot take its rows, ` +
+            packageAdvice(storage.path("normalized", loadId)),
+          { cause: e },
+        );
+      });
       packages.push(toPackageInfo(done, rows));
       schema = await adoptLoadedSchema(storage, loadId, schema, workdir);
     }

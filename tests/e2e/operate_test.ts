@@ -289,6 +289,43 @@ postgresTest(
 );
 
 postgresTest(
+  "a pending package that fails to load again names itself and what to do",
+  "pending",
+  async ({ gitlab, cwd, dataset, env }) => {
+    const first = await runCli(["run", "--resources", "issues"], { cwd, env });
+    assert.equal(first.code, 0, first.stderr);
+    gitlab.addIssue(gitlab.data.projects[0].id, { title: "a title, not a number" });
+    const crashed = await runCli(["run", "--resources", "issues"], {
+      cwd,
+      env: { ...env, GITLAB_PG_TEST_CRASH_AT: "normalized" },
+    });
+    assert.notEqual(crashed.code, 0);
+    const normalized = join(cwd, "pipelines", "gitlab_pipeline", "load", "normalized");
+    const [pending] = [...Deno.readDirSync(normalized)].map((e) => e.name);
+    // the destination changed under it: the title column cannot take text any more
+    await pgQuery(`ALTER TABLE "${dataset}".issues ALTER COLUMN title TYPE integer USING 0`);
+    const stuck = await runCli(["run", "--resources", "issues"], { cwd, env });
+    assert.equal(stuck.code, 1, stuck.stderr);
+    assert.ok(
+      stuck.stderr.includes(
+        `Package ${pending}, left by an earlier run, failed to load again: if the destination ` +
+          `cannot take its rows, delete the package's folder "${join(normalized, pending)}" and ` +
+          "the pipeline's state.json",
+      ),
+      stuck.stderr,
+    );
+    // the destination put right, the package loads as it is
+    await pgQuery(`ALTER TABLE "${dataset}".issues ALTER COLUMN title TYPE text`);
+    const healed = await runCli(["run", "--resources", "issues"], { cwd, env });
+    assert.equal(healed.code, 0, healed.stderr);
+    const titles = await pgQuery<{ title: string }>(
+      `SELECT title FROM "${dataset}".issues WHERE title = 'a title, not a number'`,
+    );
+    assert.equal(titles.length, 1);
+  },
+);
+
+postgresTest(
   "dlt's runtime.request_timeout and request_max_attempts reach GitLab's requests",
   "http",
   async ({ gitlab, cwd, env }) => {
