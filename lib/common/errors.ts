@@ -170,7 +170,7 @@ export function exitCodeOf(error: unknown): number {
  *
  * @example
  * ```ts
- * await fetch("http://127.0.0.1:9/").catch((e) => fetchFailure(e));
+ * await fetch("http://127.0.0.1:5999/").catch((e) => fetchFailure(e));
  * // "fetch failed: client error (Connect): tcp connect error: Connection refused (os error 111)"
  * ```
  */

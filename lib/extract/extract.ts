@@ -602,6 +602,11 @@ export async function extract(catalog: Catalog, options: ExtractOptions): Promis
     let ahead: PagesAhead | undefined;
     /** The pages this series asked for: a next page among them is a loop. */
     const visited = new Set<string>();
+    // a page is its method, URL and body (body paginators move the page in the body alone)
+    const pageKey = (req: HttpRequest) =>
+      `${req.method ?? "GET"} ${urlOf(req)} ${
+        req.json === undefined ? "" : JSON.stringify(req.json)
+      }`;
     try {
       while (request !== undefined) {
         options.signal?.throwIfAborted();
@@ -609,9 +614,25 @@ export async function extract(catalog: Catalog, options: ExtractOptions): Promis
         if (failure.signal.aborted) throw new PoolAborted();
         const response = ahead ? await ahead.next() : await client.request(request, context);
         if (response === undefined) break;
-        visited.add(urlOf(response.request));
+        visited.add(pageKey(response.request));
         read.pages++;
         if (pages === 0 && !parent) countTotalPages(r.name, response.headers);
+        if (series.dataSelector === undefined && isErrorDocument(response.body)) {
+          // GitLab's error shape with a success status (a proxy, an expired SSO session) where
+          // a list was expected: loaded as a record it would break the load or a cursor
+          const where = redact(urlOf(response.request));
+          throw new HttpError(
+            redact(
+              `Cannot fetch resource "${r.name}": GitLab answered HTTP ${response.status} for ${where} ` +
+                `with an error instead of data: ${
+                  redact(JSON.stringify(response.body)).slice(0, 200)
+                }` +
+                ` (if that is the resource's data, set its data_selector: "$")`,
+            ),
+            response.status,
+            where,
+          );
+        }
         const data = selectPageData(response.body, series.dataSelector);
         let records = data;
         if (seen) {
@@ -696,9 +717,9 @@ export async function extract(catalog: Catalog, options: ExtractOptions): Promis
           },
         );
         if (options.limit !== undefined && pages >= options.limit) {
-          // more pages: some asked ahead and not taken, or a link from the last one
-          const more = (ahead !== undefined && !ahead.done) ||
-            paginator.update(response, data) !== undefined;
+          // more pages: the last one links to a next (pages asked ahead on a page count that
+          // said more than there is do not count)
+          const more = paginator.update(response, data) !== undefined;
           // pages were left unread: no cursor may move past them, neither the series' own nor
           // (for a child) that of the series its parent records came from, which would not
           // read those parents again
@@ -716,7 +737,7 @@ export async function extract(catalog: Catalog, options: ExtractOptions): Promis
         if (kept.stop) break;
         if (ahead?.done) ahead = undefined; // then the last page's links say whether more came
         request = paginator.update(response, data);
-        if (request !== undefined && visited.has(urlOf(request))) {
+        if (request !== undefined && visited.has(pageKey(request))) {
           // a server whose links lead back (a proxy rewriting them, a broken page count) would
           // be read over and over: stopped, with where
           throw new HttpError(
@@ -897,4 +918,12 @@ export async function extract(catalog: Catalog, options: ExtractOptions): Promis
     info.bytes = client.stats.bytes;
   }
   return info;
+}
+
+/** GitLab's error shape: an object of `message`, `error` and `error_description` alone. */
+function isErrorDocument(body: Json): boolean {
+  if (body === null || typeof body !== "object" || Array.isArray(body)) return false;
+  const keys = Object.keys(body);
+  return keys.length > 0 &&
+    keys.every((k) => k === "message" || k === "error" || k === "error_description");
 }

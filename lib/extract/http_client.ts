@@ -468,10 +468,13 @@ export class HttpClient {
           redact(
             `Cannot fetch ${what}: ${
               notTls
-                ? `${origin} answered in plain HTTP, not TLS (${cause}): if that is your ` +
-                  `GitLab's address, set sources.gitlab.base_url to ${
-                    origin.replace(/^https:/, "http:")
-                  }/…, else check its port`
+                ? `${origin} answered in plain HTTP, not TLS (${cause})${
+                  current === url
+                    ? `: if that is your GitLab's address, set sources.gitlab.base_url to ${
+                      origin.replace(/^https:/, "http:")
+                    }/…, else check its port`
+                    : `, where a redirect from ${new URL(url).origin} led`
+                }`
                 : `${reason}: give GitLab's address with another port`
             }`,
           ),
@@ -552,19 +555,6 @@ export class HttpClient {
           status,
         );
       }
-    }
-    if (currentMethod === "GET" && isErrorDocument(json)) {
-      // GitLab's error shape with a success status (a proxy, an expired SSO session): not data,
-      // which would load as a record and break the load or a cursor
-      throw new HttpError(
-        redact(
-          `Cannot fetch ${what}: GitLab answered ${statusLine} for GET ${
-            redact(current)
-          } with an error instead of data: ${text.trim().slice(0, 200)}`,
-        ),
-        status,
-        redact(current),
-      );
     }
     return {
       request,
@@ -684,12 +674,4 @@ export class HttpClient {
     }
     return h;
   }
-}
-
-/** GitLab's error shape: an object of `message`, `error` and `error_description` alone. */
-function isErrorDocument(body: Json): boolean {
-  if (body === null || typeof body !== "object" || Array.isArray(body)) return false;
-  const keys = Object.keys(body);
-  return keys.length > 0 &&
-    keys.every((k) => k === "message" || k === "error" || k === "error_description");
 }

@@ -314,8 +314,8 @@ async function runLocked(
         // it failed before: without a word on it, every later run would fail the same way
         if (!(e instanceof DestinationError) || e.retryable) throw e;
         throw new DestinationError(
-          `${e.message}. Package ${loadId}, left by an earlier run, failed to load again: ` +
-            `if the destination cannot take its rows, ` +
+          `${e.message}. Package ${loadId}, left by an earlier run, did not load: put the ` +
+            `destination right and run again; if it cannot take the package's rows, ` +
             packageAdvice(storage.path("normalized", loadId)),
           { cause: e },
         );

@@ -54,9 +54,26 @@ export function importSchema(schema: StoredSchema, text: string, file = "schema"
       );
     }
   };
-  mapping(imported.tables, '"tables"');
-  for (const [name, raw] of Object.entries(imported.tables ?? {})) {
-    mapping(raw, `table "${name}"`);
+  // the file replaces the live schema's tables: without any, it would empty it
+  if (!isMapping(imported.tables)) {
+    throw new ConfigError(
+      `Cannot import schema "${file}": "tables" must be a mapping of the schema's tables, got ${
+        imported.tables === undefined
+          ? "none"
+          : Array.isArray(imported.tables)
+          ? "a list"
+          : JSON.stringify(imported.tables)
+      }`,
+    );
+  }
+  for (const [name, raw] of Object.entries(imported.tables)) {
+    if (!isMapping(raw)) {
+      throw new ConfigError(
+        `Cannot import schema "${file}": table "${name}" must be a mapping, got ${
+          Array.isArray(raw) ? "a list" : JSON.stringify(raw)
+        }`,
+      );
+    }
     mapping((raw as Table | null)?.columns, `"${name}.columns"`);
     const table = { ...(raw as Table), name, columns: {} as Table["columns"] };
     for (const [col, column] of Object.entries((raw as Table | null)?.columns ?? {})) {

@@ -289,7 +289,7 @@ postgresTest(
 );
 
 postgresTest(
-  "a pending package that fails to load again names itself and what to do",
+  "a pending package that the destination refuses names itself and what to do",
   "pending",
   async ({ gitlab, cwd, dataset, env }) => {
     const first = await runCli(["run", "--resources", "issues"], { cwd, env });
@@ -308,9 +308,10 @@ postgresTest(
     assert.equal(stuck.code, 1, stuck.stderr);
     assert.ok(
       stuck.stderr.includes(
-        `Package ${pending}, left by an earlier run, failed to load again: if the destination ` +
-          `cannot take its rows, delete the package's folder "${join(normalized, pending)}" and ` +
-          "the pipeline's state.json",
+        `Package ${pending}, left by an earlier run, did not load: put the destination right ` +
+          `and run again; if it cannot take the package's rows, delete the package's folder "${
+            join(normalized, pending)
+          }" and the pipeline's state.json`,
       ),
       stuck.stderr,
     );

@@ -66,9 +66,13 @@ Deno.test("importSchema() applies a curated YAML once, until it changes", () => 
 
 Deno.test("importSchema() refuses a file of the wrong shape instead of emptying the schema", () => {
   const cases: [string, RegExp][] = [
-    ["tables: 5\n", /"tables" must be a mapping, got 5$/],
-    ["tables:\n  - issues\n", /"tables" must be a mapping, got a list$/],
+    ["tables: 5\n", /"tables" must be a mapping of the schema's tables, got 5$/],
+    ["tables:\n  - issues\n", /"tables" must be a mapping of the schema's tables, got a list$/],
+    // no tables at all would empty the live schema
+    ["settings: {}\n", /"tables" must be a mapping of the schema's tables, got none$/],
+    ["tables:\n", /"tables" must be a mapping of the schema's tables, got null$/],
     ["tables:\n  issues: 3\n", /table "issues" must be a mapping, got 3$/],
+    ["tables:\n  issues:\n", /table "issues" must be a mapping, got null$/],
     ["tables:\n  issues:\n    columns: [a, b]\n", /"issues\.columns" must be a mapping/],
     ["tables:\n  issues:\n    columns:\n      id: bigint\n", /column "issues\.id" must be/],
     // the parser's reason, with its line and column
@@ -87,7 +91,7 @@ Deno.test("importSchema() refuses a file of the wrong shape instead of emptying 
     );
     assert.deepEqual(Object.keys(schema.tables), tables, "left as it was");
   }
-  // null tables and columns stay what they were: nothing
+  // a table without columns is one
   assert.equal(importSchema(newSchema("gitlab"), "tables:\n  issues:\n    columns:\n"), true);
 });
 

@@ -1,8 +1,10 @@
 /**
- * Servers whose pagination misleads: links that lead back to a page already read (a proxy
- * rewriting them, a broken page count) stop the series with an error saying where, instead of
- * reading the same pages for ever; a page count that says more pages than there are ends the
- * series at the first page that links nowhere, with the rows of a correct server.
+ * Servers that mislead: links that lead back to a page already read (a proxy rewriting them, a
+ * broken page count) stop the series with an error saying where, instead of reading the same
+ * pages for ever, while a series paged in the POST body (one URL for all) is no loop; a page
+ * count that says more pages than there are ends the series at the first page that links
+ * nowhere, with the rows of a correct server; GitLab's error shape with a 200 where a list is
+ * expected is an error, not a record.
  */
 
 import assert from "node:assert/strict";
@@ -81,6 +83,68 @@ Deno.test("a page count that says more than there is ends at the page that links
     assert.equal(info.resources.items.pages, 3);
     // the pages asked ahead on the count are dropped unread, whatever they answered
     assert.ok(pages.includes(3), pages.join());
+  } finally {
+    await server.close();
+  }
+});
+
+Deno.test("a series paged in the POST body is no loop: each page is its method, URL and body", async () => {
+  // every page has the same URL; the cursor moves in the body
+  const server = startServer((_req, _url, _n, text) => {
+    const after = JSON.parse(text || "{}").page?.after ?? 0;
+    return json({ data: [{ id: after + 1 }], next: after < 2 ? after + 1 : null });
+  });
+  try {
+    const cat = catalog([
+      resource("hits", {
+        paginator: { type: "cursor", cursor_path: "next", cursor_body_path: "page.after" },
+        endpoint: { method: "POST", path: "search", json: { q: "x" }, data_selector: "data" },
+      }),
+    ]);
+    const { jobs } = await within(run(cat, server.origin), 10_000, "the body-paged series");
+    assert.deepEqual(jobs.hits.map((r) => r.id), [1, 2, 3]);
+  } finally {
+    await server.close();
+  }
+});
+
+Deno.test("GitLab's error shape with a 200 where a list is expected is an error, not a record", async () => {
+  const server = startServer((_req, url) =>
+    url.pathname === "/items"
+      ? json({ message: "Your session has expired" })
+      : url.pathname === "/version"
+      ? json({ message: "a status endpoint's own data" })
+      : json({ version: "17.5.0", message: "a field among others" })
+  );
+  try {
+    const err = await run(items(), server.origin).catch((e) => e);
+    assert.ok(err instanceof HttpError, String(err));
+    assert.match(
+      err.message,
+      /^Cannot fetch resource "items": GitLab answered HTTP 200 for http:\/\/127\.0\.0\.1:\d+\/items\S* with an error instead of data: \{"message":"Your session has expired"\} \(if that is the resource's data, set its data_selector: "\$"\)$/,
+    );
+    // with data_selector "$" (and for an object with other keys too) it is data
+    const asData = catalog([
+      resource("version", { endpoint: { method: "GET", path: "version", data_selector: "$" } }),
+      resource("meta", { endpoint: { method: "GET", path: "meta" } }),
+    ]);
+    const { jobs } = await run(asData, server.origin);
+    assert.deepEqual(jobs.version, [{ message: "a status endpoint's own data" }]);
+    assert.equal(jobs.meta[0].version, "17.5.0");
+  } finally {
+    await server.close();
+  }
+});
+
+Deno.test("--limit on a page that links nowhere, under a count that says more, warns of nothing", async () => {
+  const { server } = pagedServer((page) => ({
+    "x-total-pages": "10",
+    "x-next-page": page < 3 ? String(page + 1) : "",
+  }));
+  try {
+    const { info, jobs } = await run(items(), server.origin, { limit: 3, concurrency: 4 });
+    assert.equal(jobs.items.length, 6);
+    assert.deepEqual(info.warnings, []);
   } finally {
     await server.close();
   }
