@@ -275,6 +275,8 @@ async function runLocked(
       dataset,
       pipelineName: config.pipeline_name,
     });
+    // the destination answered (dlt's "sync" step): a failure before this is the destination's
+    await hook("synced");
     if (local && !pending && !destination && local._state_version > 0) {
       // dlt's rule: the destination lost this pipeline's data, so the local cursors are void
       log(`Destination has no state of pipeline "${config.pipeline_name}": starting over`);

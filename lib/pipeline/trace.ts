@@ -25,7 +25,8 @@ export const TRACE_ENGINE_VERSION = 1;
 
 /** One step of a run. */
 export interface TraceStep {
-  step: "extract" | "normalize" | "load";
+  /** `sync`: the destination read before extract (only in a trace of a run that failed there). */
+  step: "sync" | "extract" | "normalize" | "load";
   started_at: string;
   finished_at: string;
   duration_seconds: number;
@@ -87,6 +88,8 @@ export class TraceRecorder {
   #last?: ExtractProgress;
   #resources: Record<string, { pages: number; records: number }> = {};
   #warnings: string[] = [];
+  /** The destination answered and the state was read (dlt's `sync` step). */
+  #synced = false;
 
   constructor(options: TraceRecorderOptions) {
     this.#options = options;
@@ -97,6 +100,7 @@ export class TraceRecorder {
 
   /** The pipeline hook: "extracted" ends extract, "normalized" ends normalize. */
   hook = (point: string): void => {
+    if (point === "synced") this.#synced = true;
     if (point === "extracted" && this.#marks.length === 1) this.#marks.push(this.#now());
     if (point === "normalized" && this.#marks.length === 2) this.#marks.push(this.#now());
     // a pending package finished before extract: extract really starts after it
@@ -149,7 +153,21 @@ export class TraceRecorder {
       };
     };
     const steps: TraceStep[] = [];
-    for (let i = 0; i < reached; i++) {
+    if (error !== undefined && !this.#synced && this.#marks.length === 1) {
+      // the destination failed (or could not be reached) before anything was extracted: dlt's
+      // `sync` step, not an extract of nothing
+      const start = this.#marks[0];
+      steps.push({
+        step: "sync",
+        started_at: start.toISOString(),
+        finished_at: finished.toISOString(),
+        duration_seconds: seconds(start, finished),
+        status: "failed",
+        info: {},
+      });
+    }
+    const shown = steps.length > 0 ? 0 : reached;
+    for (let i = 0; i < shown; i++) {
       const start = this.#marks[i];
       const end = i < ends.length ? ends[i] : finished;
       steps.push({
@@ -260,7 +278,7 @@ export function formatTrace(trace: Trace): string {
         lines.push("Normalized data for the following tables:");
         for (const t of names) lines.push(`- ${t}: ${rows[t]} row(s)`);
       }
-    } else {
+    } else if (s.step === "load") {
       const pkgs = s.info.load_packages as { load_id: string; state: string; jobs: number }[];
       for (const p of pkgs) {
         lines.push(`Load package ${p.load_id} is LOADED and contains no failed jobs`);

@@ -171,6 +171,41 @@ Deno.test({
 });
 
 Deno.test({
+  name:
+    "a destination that cannot be reached fails the trace's sync step, not an extract of nothing",
+  sanitizeResources: false,
+  sanitizeOps: false,
+  async fn() {
+    const cwd = await Deno.makeTempDir();
+    const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+    const port = (listener.addr as Deno.NetAddr).port;
+    listener.close();
+    const env = {
+      SOURCES__GITLAB__BASE_URL: "http://127.0.0.1:9/api/v4",
+      SOURCES__GITLAB__API_KEY: "glpat-test",
+      SOURCES__GITLAB__PROJECTS: '["a/b"]',
+      PIPELINES_DIR: join(cwd, "pipelines"),
+      DESTINATION__POSTGRES__CREDENTIALS: `postgresql://loader:pw@127.0.0.1:${port}/db`,
+    };
+    try {
+      const run = await runCli(["run", "--resources", "issues"], { cwd, env });
+      assert.equal(run.code, 1, run.stderr);
+      const doc = JSON.parse((await runCli(["trace", "--json"], { cwd, env })).stdout);
+      assert.equal(doc.status, "failed");
+      assert.deepEqual(doc.steps.map((s: { step: string; status: string }) => [s.step, s.status]), [
+        ["sync", "failed"],
+      ]);
+      assert.equal(doc.requests, 0);
+      const text = await runCli(["trace"], { cwd, env });
+      assert.match(text.stdout, /^Step sync FAILED in /m);
+      assert.doesNotMatch(text.stdout, /Step extract/);
+    } finally {
+      await Deno.remove(cwd, { recursive: true });
+    }
+  },
+});
+
+Deno.test({
   name: "a failed run leaves a FAILED trace with the secret redacted, exit code 1",
   sanitizeResources: false,
   sanitizeOps: false,
