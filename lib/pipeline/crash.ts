@@ -3,12 +3,13 @@
  * a crash anywhere loses and duplicates nothing. Set `GITLAB_PG_TEST_CRASH_AT=<point>[:<n>]` to
  * exit with code 137 (as `kill -9`) the n-th time (default first) the run reaches `<point>`.
  *
- * Points, in run order: `page` (after each fetched page is written: during fetch), `extracted`
- * (extract done, package not yet committed), `extract_committed` (package committed, local
- * state not yet saved), `normalize_file` (before each extracted file is normalized), `normalized`, `migrated`, `copied` (after the COPY of a table chain,
- * inside the load transaction), `merged`, `completed` (`_dlt_loads` row written, before COMMIT),
- * `committed` (after COMMIT, before the package moves to `loaded/`); and `pglite_created` (a new
- * embedded database written, its `.creating` marker not yet removed).
+ * Points, in run order: `synced` (the destination read), `page` (after each fetched page is
+ * written: during fetch), `extracted` (extract done, package not yet committed),
+ * `extract_committed` (package committed, local state not yet saved), `normalize_file` (before
+ * each extracted file is normalized), `normalized`, `migrated`, `copied` (after the COPY of a
+ * table chain, inside the load transaction), `merged`, `completed` (`_dlt_loads` row written,
+ * before COMMIT), `committed` (after COMMIT, before the package moves to `loaded/`); and
+ * `pglite_created` (a new embedded database written, its `.creating` marker not yet removed).
  *
  * @module
  */
