@@ -45,6 +45,8 @@ export interface GraphInput {
   items: { index: number; item: ResourceConfig | string }[];
   client: ClientConfig;
   resourceDefaults?: Partial<ResourceConfig>;
+  /** The destination's name of a table (see `ParseCatalogOptions.tableName`). */
+  tableName?: (name: string) => string;
 }
 
 const INCREMENTAL_NAMES = ["start_value", "initial_value", "last_value", "end_value"];
@@ -85,9 +87,47 @@ export function buildGraph(input: GraphInput, report: GraphReporter): ResolvedRe
       continue;
     }
     nodes.set(merged.name, resolveResource(index, merged, input.client, report));
+    checkTableName(index, merged, input.tableName, report);
   }
   checkParents(nodes, report);
   return orderParentsFirst(nodes);
+}
+
+/**
+ * A resource whose table would have no name (an empty `name` or `table_name`, or one the naming
+ * convention turns into nothing) or one of dlt's own (`_dlt_loads`, …): refused here, where the
+ * catalog can be put right, not by the load (which then failed at every run).
+ */
+function checkTableName(
+  index: number,
+  merged: MergedResource,
+  tableName: ((name: string) => string) | undefined,
+  report: GraphReporter,
+): void {
+  const given = merged.table_name !== undefined;
+  const raw = merged.table_name ?? merged.name;
+  const sub = [given ? "table_name" : "name"];
+  const what = given ? `"table_name"` : "the resource name";
+  if (merged.name.trim() === "") {
+    report({ index, sub: ["name"], message: "the resource name is empty" });
+    return;
+  }
+  if (raw.trim() === "") {
+    report({ index, sub, message: `${what} is empty` });
+    return;
+  }
+  if (tableName === undefined) return;
+  const table = tableName(raw);
+  if (table === "") {
+    report({ index, sub, message: `${what} "${raw}" makes no table name (it normalizes to "")` });
+  } else if (table.startsWith("_dlt_")) {
+    report({
+      index,
+      sub,
+      message: `${what} "${raw}" makes table "${table}": names starting with "_dlt_" are dlt's ` +
+        "own (_dlt_loads, _dlt_version, _dlt_pipeline_state); choose another",
+    });
+  }
 }
 
 function resolveResource(

@@ -76,6 +76,8 @@ export interface LoadCatalogOptions {
    * @default {the path as given, or "resources/gitlab.yaml" for the default catalog}
    */
   file?: string;
+  /** The destination's name of a table (see `ParseCatalogOptions.tableName`). */
+  tableName?: (name: string) => string;
 }
 
 /**
@@ -110,5 +112,5 @@ export async function loadCatalog(
       : String((error as Error).message ?? error);
     throw new UserError(`Cannot read catalog "${file}": ${why}`, { cause: error });
   }
-  return parseCatalog(text, { file });
+  return parseCatalog(text, { file, tableName: options.tableName });
 }

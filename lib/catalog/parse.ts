@@ -21,6 +21,13 @@ export interface ParseCatalogOptions {
    * @default {"<catalog>"}
    */
   file?: string;
+  /**
+   * The table name a resource's `table_name` (or name) becomes in the destination (the naming
+   * convention, which the catalog layer does not hold): a name that becomes nothing, or one of
+   * dlt's `_dlt_` names, is then a problem here instead of a failed load.
+   * @default {no such check}
+   */
+  tableName?: (name: string) => string;
 }
 
 /**
@@ -78,7 +85,7 @@ export function parseCatalog(text: string, options: ParseCatalogOptions = {}): C
     entry.item !== undefined
   );
   const resources = buildGraph(
-    { items, client, resourceDefaults: config.resource_defaults },
+    { items, client, resourceDefaults: config.resource_defaults, tableName: options.tableName },
     ({ index, sub, message, needle }) => {
       const node = locate(validation, index, sub);
       const name = names[index] === undefined ? `#${index + 1}` : `"${names[index]}"`;

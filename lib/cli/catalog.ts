@@ -5,6 +5,7 @@
  * @module
  */
 
+import { normalizeTablesPath } from "../schema/naming.ts";
 import { resolve } from "node:path";
 import { loadCatalog, resolveCatalogArg } from "../catalog/mod.ts";
 import type { Catalog } from "../catalog/types.ts";
@@ -82,7 +83,10 @@ ${flagsHelp(FLAGS)}`,
         // a file, or an embedded catalog by name (seed), as --catalog takes them
         const where = await resolveCatalogArg(file, { cwd: io.cwd });
         const path = where.path ?? resolve(io.cwd, file);
-        const catalog = await loadCatalog(path, { file: where.file });
+        const catalog = await loadCatalog(path, {
+          file: where.file,
+          tableName: normalizeTablesPath,
+        });
         io.out(`${where.file ?? file}: OK, ${catalog.resources.length} resources`);
       };
       if (files.length === 1) {
@@ -117,7 +121,10 @@ ${flagsHelp(FLAGS)}`,
       typeof values.catalog === "string" ? values.catalog : undefined,
       { cwd: io.cwd },
     );
-    const catalog = await loadCatalog(where.path, { file: where.file });
+    const catalog = await loadCatalog(where.path, {
+      file: where.file,
+      tableName: normalizeTablesPath,
+    });
     const rows = catalogRows(catalog);
     io.out(values.json ? JSON.stringify(rows, null, 2) : table(rows));
     return 0;

@@ -4,6 +4,7 @@
  * @module
  */
 
+import { normalizeTablesPath } from "../schema/naming.ts";
 import { loadCatalog, resolveCatalogArg, selectResources } from "../catalog/mod.ts";
 import { loadCliConfig } from "./config.ts";
 import { MAX_CONCURRENCY } from "../config/mod.ts";
@@ -240,7 +241,10 @@ async function runRun(
     typeof values.catalog === "string" ? values.catalog : undefined,
     { cwd: io.cwd },
   );
-  const fullCatalog = await loadCatalog(where.path, { file: where.file });
+  const fullCatalog = await loadCatalog(where.path, {
+    file: where.file,
+    tableName: normalizeTablesPath,
+  });
   let catalog = fullCatalog;
   let resources: string[] | undefined;
   // mistyped environment variables first: they may be why the run reads what it reads

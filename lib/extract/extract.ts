@@ -404,6 +404,8 @@ export async function extract(catalog: Catalog, options: ExtractOptions): Promis
   } else {
     for (const r of catalog.resources) if (r.selected) write.add(r.name);
   }
+  // dlt's `skip`: never loaded (fetched only when a child needs its records)
+  for (const r of catalog.resources) if (r.writeDisposition === "skip") write.delete(r.name);
   const run = new Set<string>();
   for (const n of write) for (const x of [n, ...ancestors(n)]) run.add(x);
 

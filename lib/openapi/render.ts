@@ -110,12 +110,13 @@ export function renderCatalog(
       `limit: ${options.globalLimit}`,
     );
   }
-  out.push("client:");
-  out.push(
-    `  # base_url: comes from [sources.gitlab] base_url${
-      catalog.server ? ` (the spec's server: ${catalog.server})` : ""
-    }`,
-  );
+  const baseUrl = `# base_url: comes from [sources.gitlab] base_url${
+    catalog.server ? ` (the spec's server: ${catalog.server})` : ""
+  }`;
+  // a client with nothing but the comment is written as an empty map: `client:` alone is null,
+  // which the catalog check refuses
+  if (!catalog.auth && !catalog.paginator) out.push(`client: {} ${baseUrl}`);
+  else out.push("client:", `  ${baseUrl}`);
   if (catalog.auth) {
     out.push("  auth:");
     out.push(`    type: ${q(catalog.auth.type)}`);

@@ -5,6 +5,7 @@
  * @module
  */
 
+import { normalizeTablesPath } from "../../lib/schema/naming.ts";
 import { assertGolden as assertGoldenFile } from "../helpers/golden.ts";
 import { CatalogError } from "../../lib/common/errors.ts";
 import { parseCatalog } from "../../lib/catalog/mod.ts";
@@ -17,7 +18,7 @@ export function assertGolden(name: string, actual: string): Promise<void> {
 /** The CatalogError that parsing `text` throws (fails when it parses). */
 export function catalogError(text: string, file = "catalog.yaml"): CatalogError {
   try {
-    parseCatalog(text, { file });
+    parseCatalog(text, { file, tableName: normalizeTablesPath });
   } catch (error) {
     if (error instanceof CatalogError) return error;
     throw error;

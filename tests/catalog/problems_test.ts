@@ -286,6 +286,23 @@ const cases: Record<string, string> = {
     resources:
       - *nope
   `,
+  // names that make no table, or one of dlt's: refused here, not by a load that fails each run
+  table_names_that_make_no_table: CLIENT + yaml`
+    resources:
+      - name: ""
+        endpoint: {path: projects}
+      - name: blank
+        table_name: " "
+        endpoint: {path: projects}
+      - name: dunder
+        table_name: "__"
+        endpoint: {path: projects}
+      - name: loads
+        table_name: _dlt_loads
+        endpoint: {path: projects}
+      - name: _DLT_version
+        endpoint: {path: projects}
+  `,
 };
 
 for (const [name, text] of Object.entries(cases)) {

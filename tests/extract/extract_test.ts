@@ -89,6 +89,22 @@ Deno.test("extract() writes only selected resources and the requested ones", asy
   );
 });
 
+Deno.test("extract(): write_disposition skip (dlt's) is never written, named or not; it still feeds its children", async () => {
+  await using gitlab = await startFakeGitlab({});
+  const cat = catalog([projects({ writeDisposition: "skip" }), issues()]);
+  for (const resources of [undefined, ["projects", "issues"]]) {
+    const { info, jobs } = await run(cat, gitlab.url, { resources });
+    assert.equal(jobs.projects, undefined, String(resources));
+    assert.ok(jobs.issues.length > 0);
+    assert.deepEqual(Object.keys(info.tables), ["issues"]);
+  }
+  // alone, it is not even fetched
+  gitlab.requests.length = 0;
+  const { jobs } = await run(catalog([projects({ writeDisposition: "skip" })]), gitlab.url);
+  assert.deepEqual(jobs, {});
+  assert.equal(gitlab.requests.length, 0);
+});
+
 Deno.test("extract() turns a 403/404 on one project's child into a warning and goes on", async () => {
   await using gitlab = await startFakeGitlab({
     projectsWithIssuesDisabled: [2],

@@ -202,3 +202,35 @@ Deno.test("gitlab-pg init-openapi writes nothing and exits 2 when no endpoint ma
     await Deno.remove(cwd, { recursive: true });
   }
 });
+
+Deno.test("a spec without auth or pagination gives a catalog that passes its own check", () => {
+  const spec = {
+    openapi: "3.0.1",
+    info: { title: "Mini", version: "1" },
+    servers: [{ url: "https://api.example.com" }],
+    paths: {
+      "/things": {
+        get: {
+          operationId: "listThings",
+          responses: {
+            "200": {
+              description: "ok",
+              content: {
+                "application/json": {
+                  schema: {
+                    type: "array",
+                    items: { type: "object", properties: { id: { type: "integer" } } },
+                  },
+                },
+              },
+            },
+          },
+        },
+      },
+    },
+  };
+  const text = renderCatalog(generateCatalog(spec as Parameters<typeof generateCatalog>[0]));
+  assert.match(text, /^client: \{\} # base_url: comes from \[sources\.gitlab\] base_url/m);
+  const catalog = parseCatalog(text, { file: "mini.yaml" });
+  assert.deepEqual(catalog.resources.map((r) => r.name), ["list_things"]);
+});
