@@ -62,6 +62,14 @@ async function postgresRun(prefix: string) {
   };
 }
 
+/** A port of 127.0.0.1 that nobody listens on (just closed). */
+function closedPort(): number {
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const port = (listener.addr as Deno.NetAddr).port;
+  listener.close();
+  return port;
+}
+
 /** A test of runs into the test Postgres (see {@linkcode postgresRun}). */
 function postgresTest(
   name: string,
@@ -177,15 +185,12 @@ Deno.test({
   sanitizeOps: false,
   async fn() {
     const cwd = await Deno.makeTempDir();
-    const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-    const port = (listener.addr as Deno.NetAddr).port;
-    listener.close();
     const env = {
       SOURCES__GITLAB__BASE_URL: "http://127.0.0.1:9/api/v4",
       SOURCES__GITLAB__API_KEY: "glpat-test",
       SOURCES__GITLAB__PROJECTS: '["a/b"]',
       PIPELINES_DIR: join(cwd, "pipelines"),
-      DESTINATION__POSTGRES__CREDENTIALS: `postgresql://loader:pw@127.0.0.1:${port}/db`,
+      DESTINATION__POSTGRES__CREDENTIALS: `postgresql://loader:pw@127.0.0.1:${closedPort()}/db`,
     };
     try {
       const run = await runCli(["run", "--resources", "issues"], { cwd, env });
@@ -211,10 +216,7 @@ Deno.test({
   sanitizeOps: false,
   async fn() {
     const cwd = await Deno.makeTempDir();
-    // a port nobody listens on
-    const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-    const port = (listener.addr as Deno.NetAddr).port;
-    listener.close();
+    const port = closedPort();
     const env = {
       SOURCES__GITLAB__BASE_URL: `http://127.0.0.1:${port}/api/v4?private_token=glpat-s3cret-value`,
       SOURCES__GITLAB__API_KEY: "glpat-s3cret-value",
