@@ -5,9 +5,27 @@
  * @module
  */
 
+import { compileJsonPath } from "../common/jsonpath.ts";
 import type { ObjectSchema, Schema, TaggedSchema } from "./validate.ts";
 
 const string: Schema = { kind: "string" };
+/** A JSONPath of the subset gitlab-pg reads, checked here rather than when a run uses it. */
+const jsonPath: Schema = {
+  kind: "string",
+  check: (value) => {
+    try {
+      compileJsonPath(value);
+      return undefined;
+    } catch (e) {
+      const why = (e instanceof Error ? e.message : String(e)).replace(
+        /^Cannot parse JSONPath "[^]*?": /,
+        "",
+      );
+      return `JSONPath "${value}" cannot be read: ${why} (gitlab-pg reads $, dotted names, ` +
+        "['quoted'] keys, [n] indexes and [*] wildcards)";
+    }
+  },
+};
 const count: Schema = { kind: "integer", min: 0 };
 const positive: Schema = { kind: "integer", min: 1 };
 const boolean: Schema = { kind: "boolean" };
@@ -17,7 +35,12 @@ const object = (
   fields: Record<string, Schema>,
   more: Omit<ObjectSchema, "kind" | "fields"> = {},
 ): ObjectSchema => ({ kind: "object", fields, ...more });
-const stringOrNull: Schema = { kind: "choice", expected: "a string or empty", string, null: json };
+const jsonPathOrNull: Schema = {
+  kind: "choice",
+  expected: "a JSONPath or empty",
+  string: jsonPath,
+  null: json,
+};
 const stringOrList: Schema = {
   kind: "choice",
   expected: "a string or a list of strings",
@@ -122,13 +145,13 @@ const pageStops = {
 /** Paginator objects, by `type` (dlt's `PAGINATOR_MAP` plus the extra `gitlab`). */
 export const PAGINATOR_TYPES: Record<string, ObjectSchema> = {
   header_link: object({ links_next_key: string }),
-  json_link: object({ next_url_path: string }),
-  json_response: object({ next_url_path: string }),
+  json_link: object({ next_url_path: jsonPath }),
+  json_response: object({ next_url_path: jsonPath }),
   header_cursor: object({ cursor_key: string, cursor_param: string }),
   cursor: object({
-    cursor_path: string,
+    cursor_path: jsonPath,
     cursor_param: string,
-    cursor_body_path: string,
+    cursor_body_path: jsonPath,
     ...pageStops,
   }),
   offset: object({
@@ -136,9 +159,9 @@ export const PAGINATOR_TYPES: Record<string, ObjectSchema> = {
     offset: count,
     offset_param: string,
     limit_param: string,
-    offset_body_path: string,
-    limit_body_path: string,
-    total_path: stringOrNull,
+    offset_body_path: jsonPath,
+    limit_body_path: jsonPath,
+    total_path: jsonPathOrNull,
     maximum_offset: count,
     ...pageStops,
   }, { required: ["limit"] }),
@@ -146,8 +169,8 @@ export const PAGINATOR_TYPES: Record<string, ObjectSchema> = {
     base_page: count,
     page: count,
     page_param: string,
-    page_body_path: string,
-    total_path: stringOrNull,
+    page_body_path: jsonPath,
+    total_path: jsonPathOrNull,
     maximum_page: count,
     ...pageStops,
   }),
@@ -192,7 +215,7 @@ const auth: Schema = {
 };
 
 const incrementalFields: Record<string, Schema> = {
-  cursor_path: string,
+  cursor_path: jsonPath,
   initial_value: json,
   end_value: json,
   start_param: string,
@@ -234,7 +257,7 @@ const paramValue: Schema = {
     tag: "type",
     variants: {
       resolve: object({ resource: string, field: string }, { required: ["resource", "field"] }),
-      incremental: object({ cursor_path: string, initial_value: json }, {
+      incremental: object({ cursor_path: jsonPath, initial_value: json }, {
         required: ["cursor_path"],
       }),
     },
@@ -254,7 +277,7 @@ const endpointObject = object({
   json: json,
   headers: stringMap,
   paginator,
-  data_selector: string,
+  data_selector: jsonPath,
   response_actions: { kind: "list", items: responseAction },
   incremental,
 }, { unsupported: ["data", "auth"] });

@@ -5,8 +5,10 @@
  * @module
  */
 
+import type { Json } from "../common/json.ts";
+
 /** A JSON value as it comes from YAML or from a GitLab response. */
-export type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
+export type { Json };
 
 /** Authentication of the client (dlt's `auth`). */
 export type AuthConfig =

@@ -20,6 +20,8 @@ export interface StringSchema {
   enum?: readonly string[];
   /** dlt values that gitlab-pg does not implement → why (reported as "not supported"). */
   unsupported?: Readonly<Record<string, string>>;
+  /** Why the value cannot be used (e.g. a JSONPath that does not parse), or undefined. */
+  check?: (value: string) => string | undefined;
 }
 /** A whole number, optionally with a minimum. */
 export interface IntegerSchema {
@@ -195,6 +197,12 @@ export class Validation {
           return INVALID;
         } else if (schema.enum && !schema.enum.includes(value as string)) {
           return this.#wrong(node, path, describeSchema(schema), shape, value as string);
+        } else if (schema.check) {
+          const why = schema.check(value as string);
+          if (why !== undefined) {
+            this.report(node, path, `{subject:}${why}`);
+            return INVALID;
+          }
         }
         return value;
       case "integer":

@@ -1,8 +1,11 @@
 /**
- * JSON helpers shared by the schema and state hashes.
+ * JSON values and the helpers shared by the schema and state hashes.
  *
  * @module
  */
+
+/** A JSON value as `JSON.parse` gives it. */
+export type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 
 /**
  * Compact JSON with object keys sorted at every level, like Python's

@@ -23,7 +23,7 @@ import type { IncrementalConfig, Json, ResolvedResource } from "../catalog/types
 import { UserError } from "../common/errors.ts";
 import { shake128Base64 } from "../common/shake128.ts";
 import { formatJsonFloat, JsonFloat, JsonInteger } from "../common/lossless_json.ts";
-import { findValues } from "./jsonpath.ts";
+import { findValues } from "../common/jsonpath.ts";
 import type { ParentRecord } from "./resolve.ts";
 
 /** One cursor's state, dlt's shape. */

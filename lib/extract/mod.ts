@@ -33,7 +33,7 @@ export {
   type QueryValue,
   type RequestContext,
 } from "./http_client.ts";
-export { compileJsonPath, findValues, setAtPath } from "./jsonpath.ts";
+export { compileJsonPath, findValues, setAtPath } from "../common/jsonpath.ts";
 export { findLink, type Link, parseLinkHeader } from "./link_header.ts";
 export {
   createPaginator,

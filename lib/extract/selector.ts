@@ -6,7 +6,7 @@
  */
 
 import type { Json } from "../catalog/types.ts";
-import { findValues } from "./jsonpath.ts";
+import { findValues } from "../common/jsonpath.ts";
 
 const RECORD_KEYS = new Set([
   "data",

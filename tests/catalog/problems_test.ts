@@ -286,6 +286,21 @@ const cases: Record<string, string> = {
     resources:
       - *nope
   `,
+  // JSONPaths outside the subset gitlab-pg reads: told with their line, not when a run uses them
+  json_paths_that_cannot_be_read: CLIENT + yaml`
+    resources:
+      - name: a
+        endpoint:
+          path: a
+          data_selector: "payload[?("
+          paginator: {type: json_link, next_url_path: "[[bad"}
+      - name: b
+        endpoint:
+          path: b
+          data_selector: "$..rows"
+          incremental: {cursor_path: "a..[b", initial_value: 1}
+          paginator: {type: offset, limit: 10, total_path: "meta[x"}
+  `,
   // names that make no table, or one of dlt's: refused here, not by a load that fails each run
   table_names_that_make_no_table: CLIENT + yaml`
     resources:

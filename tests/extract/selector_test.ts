@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { findValues, setAtPath } from "../../lib/extract/jsonpath.ts";
+import { findValues, setAtPath } from "../../lib/common/jsonpath.ts";
 import { findResponsePageData, getField, selectPageData } from "../../lib/extract/selector.ts";
 
 Deno.test("findValues() reads the supported JSONPath subset", () => {

@@ -7,7 +7,7 @@
 import type { Json, PaginatorConfig } from "../../catalog/types.ts";
 import { UserError } from "../../common/errors.ts";
 import type { HttpRequest, HttpResponse } from "../http_client.ts";
-import { findValues, setAtPath } from "../jsonpath.ts";
+import { findValues, setAtPath } from "../../common/jsonpath.ts";
 
 /**
  * A paginator: given the first request it returns the request to send, and after each

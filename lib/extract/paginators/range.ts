@@ -7,7 +7,7 @@
 import type { Json } from "../../catalog/types.ts";
 import { UserError } from "../../common/errors.ts";
 import type { HttpRequest, HttpResponse } from "../http_client.ts";
-import { setAtPath } from "../jsonpath.ts";
+import { setAtPath } from "../../common/jsonpath.ts";
 import { firstValue, type Paginator, readHasMore } from "./paginator.ts";
 
 /** Settings of a {@linkcode RangePaginator}. */

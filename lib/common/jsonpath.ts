@@ -6,8 +6,8 @@
  * @module
  */
 
-import type { Json } from "../catalog/types.ts";
-import { UserError } from "../common/errors.ts";
+import { UserError } from "./errors.ts";
+import type { Json } from "./json.ts";
 
 type Step = { kind: "key"; key: string } | { kind: "index"; index: number } | {
   kind: "wildcard";
