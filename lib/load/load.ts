@@ -372,6 +372,28 @@ export function stagedReplaceSql(
   });
 }
 
+/**
+ * dlt's `UnboundColumnException`: a merge table whose key names a column no record had (a
+ * `primary_key` of the catalog that the data does not hold). Told before the load, with what to
+ * change, instead of the SQL error of the merge.
+ */
+function unboundKeys(schema: StoredSchema): void {
+  for (const [name, table] of Object.entries(schema.tables)) {
+    if (table.write_disposition !== "merge" || !hasData(schema, name)) continue;
+    for (const hint of ["primary_key", "merge_key"] as const) {
+      const unbound = Object.values(table.columns).filter((c) => c[hint] === true && !c.data_type);
+      if (unbound.length === 0) continue;
+      const cols = unbound.map((c) => `"${c.name}"`).join(", ");
+      throw new DestinationError(
+        `Cannot load table "${name}": its ${hint} ${cols} names ${
+          unbound.length === 1 ? "a column" : "columns"
+        } that no record of this load had (dlt's UnboundColumnException): check the ` +
+          `resource's ${hint} in the catalog against the fields GitLab returns`,
+      );
+    }
+  }
+}
+
 function hasData(schema: StoredSchema, table: string): boolean {
   return completeColumns(schema.tables[table] ?? { name: table, columns: {} }).length > 0;
 }
@@ -399,6 +421,7 @@ export async function loadPackage(
   const pkgState =
     (await readJsonIfExists<PackageState>(join(dir, "load_package_state.json"), { advice })) ??
       {};
+  unboundKeys(schema);
   const jobPaths = await storage.jobs("normalized", loadId);
   const staging = `${dataset}${STAGING_DATASET_SUFFIX}`;
   const now = options.now ?? (() => new Date());

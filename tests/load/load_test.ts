@@ -137,6 +137,30 @@ function withDestinations(
 }
 
 withDestinations(
+  "a merge key that names a column no record had fails before the load, naming it",
+  async (client, dataset, storage) => {
+    const schema = issuesSchema("merge");
+    // the catalog's primary_key "idd": a hint without data (no data_type); "id" no key
+    schema.tables.issues.columns.id.primary_key = false;
+    schema.tables.issues.columns.idd = { name: "idd", primary_key: true, nullable: false };
+    const loadId = await writePackage(storage, schema, [{ id: 1, title: "a", labels: [] }]);
+    await assert.rejects(
+      loadPackage(client, { storage, loadId, dataset }),
+      (e: Error) =>
+        e.name === "DestinationError" &&
+        e.message ===
+          'Cannot load table "issues": its primary_key "idd" names a column that no record of this load had (dlt\'s UnboundColumnException): check the resource\'s primary_key in the catalog against the fields GitLab returns',
+    );
+    // nothing was created
+    const tables = await client.query(
+      "SELECT table_name FROM information_schema.tables WHERE table_schema = $1",
+      [dataset],
+    );
+    assert.deepEqual(tables, []);
+  },
+);
+
+withDestinations(
   "loadPackage() creates tables, copies rows and writes _dlt_loads and _dlt_version",
   async (client, dataset, storage) => {
     const schema = issuesSchema("append");
