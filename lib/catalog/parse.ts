@@ -70,6 +70,11 @@ export function parseCatalog(text: string, options: ParseCatalogOptions = {}): C
         validation.report(root, [], `missing required key "${key}"`);
       }
     }
+    const list = root.get("resources", true);
+    if (isSeq(list) && list.items.length === 0) {
+      // a run of it would load an empty package: nothing a user means
+      validation.report(list as Node, ["resources"], `{subject:}the list is empty: add a resource`);
+    }
   }
   checkPaginatorAliases(validation);
   checkStrategies(validation, names.length);

@@ -61,9 +61,14 @@ export function readCatalogSource(
   // with text, just after its last character, not on the empty line after it
   const end = text.trimEnd().length;
   const problems = document.errors.map((error) =>
-    problemAt(source, `Cannot parse YAML: ${lowerFirst(error.message)}`, {
-      offset: error.pos[0] >= end ? end : error.pos[0],
-    })
+    problemAt(
+      source,
+      // the YAML library's own advice (`YAML.parseAllDocuments()`) is for its callers, not ours
+      error.code === "MULTIPLE_DOCS"
+        ? "Cannot parse YAML: a second document starts here (`---`); a catalog is one document"
+        : `Cannot parse YAML: ${lowerFirst(error.message)}`,
+      { offset: error.pos[0] >= end ? end : error.pos[0] },
+    )
   );
   return { source, problems };
 }

@@ -301,6 +301,13 @@ const cases: Record<string, string> = {
           incremental: {cursor_path: "a..[b", initial_value: 1}
           paginator: {type: offset, limit: 10, total_path: "meta[x"}
   `,
+  yaml_second_document: yaml`
+    client: {}
+    resources: [projects]
+    ---
+    foo: 1
+  `,
+  no_resources: "client: {}\nresources: []\n",
   // names that make no table, or one of dlt's: refused here, not by a load that fails each run
   table_names_that_make_no_table: CLIENT + yaml`
     resources:
