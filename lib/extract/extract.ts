@@ -587,6 +587,7 @@ export async function extract(catalog: Catalog, options: ExtractOptions): Promis
     parent: ParentRecord | undefined,
     seen: Set<Json> | undefined,
     emit: Emit<Output>,
+    /** The series' pages read so far (the caller's, to tell a failure after some). */
     read: { pages: number } = { pages: 0 },
   ): Promise<void> => {
     const stats = info.resources[r.name];
@@ -594,7 +595,6 @@ export async function extract(catalog: Catalog, options: ExtractOptions): Promis
     const kids = children.get(r.name) ?? [];
     const writes = write.has(r.name);
     const keep = keepsCursor(r);
-    let pages = 0;
     let request: HttpRequest | undefined = paginator.init(series.request);
     const context = { resource: r.name, responseActions: r.endpoint.response_actions, stats };
     /**
@@ -617,8 +617,7 @@ export async function extract(catalog: Catalog, options: ExtractOptions): Promis
         const response = ahead ? await ahead.next() : await client.request(request, context);
         if (response === undefined) break;
         visited.add(pageKey(response.request));
-        read.pages++;
-        if (pages === 0 && !parent) countTotalPages(r.name, response.headers);
+        if (read.pages === 0 && !parent) countTotalPages(r.name, response.headers);
         if (series.dataSelector === undefined && isErrorDocument(response.body)) {
           // GitLab's error shape with a success status (a proxy, an expired SSO session) where
           // a list was expected: loaded as a record it would break the load or a cursor
@@ -656,7 +655,7 @@ export async function extract(catalog: Catalog, options: ExtractOptions): Promis
             isPlainScalar(getField(parent.record, f).value)
           );
         }
-        pages++;
+        read.pages++;
         stats.pages++;
         stats.records += records.length;
         const cursor = options.cursors?.open(r, parent, { keep });
@@ -718,7 +717,7 @@ export async function extract(catalog: Catalog, options: ExtractOptions): Promis
             keys: { keyOf: tableOf, keysOf: (i) => tablesUnder(kids[i % n].name) },
           },
         );
-        if (options.limit !== undefined && pages >= options.limit) {
+        if (options.limit !== undefined && read.pages >= options.limit) {
           // more pages: the last one links to a next (pages asked ahead on a page count that
           // said more than there is do not count)
           const more = paginator.update(response, data) !== undefined;
@@ -769,7 +768,9 @@ export async function extract(catalog: Catalog, options: ExtractOptions): Promis
           }
           await ahead.settle();
           ahead = undefined;
-        } else if (pages === 1 && request !== undefined && !r.endpoint.incremental?.row_order) {
+        } else if (
+          read.pages === 1 && request !== undefined && !r.endpoint.incremental?.row_order
+        ) {
           const fetchPage = (req: HttpRequest, signal: AbortSignal) =>
             client.request(req, { ...context, signal });
           const pageOptions = { limit: options.limit, urlOf };

@@ -22,8 +22,8 @@ import {
   PACKAGE_STATE_FILE,
   packageAdvice,
   type PackageStorage,
+  parseJsonFile,
   PLAIN_JSON_FILE,
-  readJsonIfExists,
   writeFileAtomic,
 } from "../storage/package_storage.ts";
 import { emptyEvolutionInfo, type SchemaEvolution } from "./evolve.ts";
@@ -145,13 +145,14 @@ export async function normalizePackage(
   options: NormalizePackageOptions = {},
 ): Promise<NormalizeInfo> {
   const source = storage.path("extracted", loadId);
-  const schemaText = await Deno.readTextFile(join(source, "schema.json")).catch((e) => {
+  const schemaPath = join(source, "schema.json");
+  const schemaText = await Deno.readTextFile(schemaPath).catch((e) => {
     throw new Error(`Cannot normalize package "${loadId}": schema.json cannot be read`, {
       cause: e,
     });
   });
   // a damaged schema is told at once, with what to do (not as a parse error in a worker)
-  await readJsonIfExists<StoredSchema>(join(source, "schema.json"), {
+  parseJsonFile<StoredSchema>(schemaPath, schemaText, {
     check: storedSchemaProblem,
     advice: packageAdvice(source),
   });

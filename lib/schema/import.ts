@@ -45,38 +45,22 @@ export function importSchema(schema: StoredSchema, text: string, file = "schema"
   const imported = doc as Partial<StoredSchema>;
   const tables: Record<string, Table> = {};
   // a wrong shape would replace the live schema's tables with nothing: refused, naming where
-  const mapping = (value: unknown, where: string) => {
-    if (value !== undefined && value !== null && !isMapping(value)) {
-      throw new ConfigError(
-        `Cannot import schema "${file}": ${where} must be a mapping, got ${
-          Array.isArray(value) ? "a list" : JSON.stringify(value)
-        }`,
-      );
-    }
+  // (`tables` and each table must be there; columns, and a column's hints, may be left empty)
+  const mapping = (value: unknown, where: string, required = false, what = "a mapping") => {
+    if (isMapping(value) || (!required && (value === undefined || value === null))) return;
+    const got = value === undefined
+      ? "none"
+      : Array.isArray(value)
+      ? "a list"
+      : JSON.stringify(value);
+    throw new ConfigError(`Cannot import schema "${file}": ${where} must be ${what}, got ${got}`);
   };
-  // the file replaces the live schema's tables: without any, it would empty it
-  if (!isMapping(imported.tables)) {
-    throw new ConfigError(
-      `Cannot import schema "${file}": "tables" must be a mapping of the schema's tables, got ${
-        imported.tables === undefined
-          ? "none"
-          : Array.isArray(imported.tables)
-          ? "a list"
-          : JSON.stringify(imported.tables)
-      }`,
-    );
-  }
-  for (const [name, raw] of Object.entries(imported.tables)) {
-    if (!isMapping(raw)) {
-      throw new ConfigError(
-        `Cannot import schema "${file}": table "${name}" must be a mapping, got ${
-          Array.isArray(raw) ? "a list" : JSON.stringify(raw)
-        }`,
-      );
-    }
-    mapping((raw as Table | null)?.columns, `"${name}.columns"`);
-    const table = { ...(raw as Table), name, columns: {} as Table["columns"] };
-    for (const [col, column] of Object.entries((raw as Table | null)?.columns ?? {})) {
+  mapping(imported.tables, '"tables"', true, "a mapping of the schema's tables");
+  for (const [name, raw] of Object.entries(imported.tables as Record<string, Table>)) {
+    mapping(raw, `table "${name}"`, true);
+    mapping(raw.columns, `"${name}.columns"`);
+    const table = { ...raw, name, columns: {} as Table["columns"] };
+    for (const [col, column] of Object.entries(raw.columns ?? {})) {
       mapping(column, `column "${name}.${col}"`);
       const type = column?.data_type;
       if (type !== undefined && !(DATA_TYPES as readonly string[]).includes(type)) {

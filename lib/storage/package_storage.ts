@@ -220,6 +220,14 @@ export async function readJsonIfExists<T>(
     if (e instanceof Deno.errors.NotFound) return undefined;
     throw e;
   }
+  return parseJsonFile(path, text, options);
+}
+
+/**
+ * The JSON object of file `path` already read as `text`, checked as
+ * {@linkcode readJsonIfExists} does (a {@linkcode DamagedFileError} when it is not one).
+ */
+export function parseJsonFile<T>(path: string, text: string, options: ReadJsonOptions<T> = {}): T {
   const advice = options.advice ?? WORKDIR_FILE_ADVICE;
   let value: unknown;
   try {
