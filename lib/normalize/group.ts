@@ -18,7 +18,7 @@ import { NEW_JOBS, parseJobFileName, uniqId } from "../storage/package_storage.t
 import { COPY_NULL, encodeCopyRow } from "./copy_format.ts";
 import { type FastLine, FastRows } from "./fast_rows.ts";
 import { type EvolutionInfo, SchemaEvolution } from "./evolve.ts";
-import { parseJson, parseRecord } from "./json_value.ts";
+import { isPlainJsonText, parseJson } from "./json_value.ts";
 import {
   type ItemContext,
   KEY_ORDER_LOST,
@@ -220,7 +220,6 @@ export class GroupNormalizer {
     name: string;
     table: string;
     lines: number;
-    parse: (line: string) => unknown;
     context: ItemContext;
   };
 
@@ -254,7 +253,6 @@ export class GroupNormalizer {
       name,
       table,
       lines: 0,
-      parse: plain ? JSON.parse : parseRecord,
       context: {
         schema: this.schema,
         table,
@@ -271,7 +269,6 @@ export class GroupNormalizer {
    * vouched for the file) or with the exact parser's checks.
    */
   setPlain(plain: boolean): void {
-    this.#file!.parse = plain ? JSON.parse : parseRecord;
     this.#file!.context.fromPlainParse = plain;
   }
 
@@ -291,16 +288,21 @@ export class GroupNormalizer {
     return Array.isArray(parsed) ? parsed : [parsed];
   }
 
-  /** Normalizes complete lines of the current file, in order. */
+  /**
+   * Normalizes complete lines of the current file, in order. A line of a file the extract did
+   * not vouch for is read with plain `JSON.parse` too, fast path included, when that reads it
+   * exactly (no number it would change, no integer-like key), else with the exact parser.
+   */
   async lines(lines: string[]): Promise<void> {
     const file = this.#file!;
     const { evolution, jobs } = this;
     for (const line of lines) {
       if (!line.trim()) continue;
       file.lines++;
-      const items = this.#items(line, file.parse);
+      const plain = file.context.fromPlainParse || isPlainJsonText(line);
+      const items = this.#items(line, plain ? JSON.parse : parseJson);
       let exactItems: unknown[] | undefined;
-      const fast = file.context.fromPlainParse ? this.#fast : undefined;
+      const fast = plain ? this.#fast : undefined;
       for (let i = 0; i < items.length; i++) {
         const lines = fast?.lines(items[i], file.table);
         if (lines !== undefined) {

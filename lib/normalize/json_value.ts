@@ -262,8 +262,21 @@ export function parseJson(text: string): JsonValue {
  * ```
  */
 export function parseRecord(text: string): unknown {
-  if (!mayHaveIndexKey(text) && !mayHaveLossyNumber(text)) return JSON.parse(text);
-  return parseJson(text);
+  return isPlainJsonText(text) ? JSON.parse(text) : parseJson(text);
+}
+
+/**
+ * Whether plain `JSON.parse` reads `text` exactly: no number it would change, no integer-like
+ * key it would move first (false may also mean only that one looks possible).
+ *
+ * @example
+ * ```ts
+ * isPlainJsonText('{"b": 1, "a": 2}'); // true
+ * isPlainJsonText('{"a": 1.0}'); // false
+ * ```
+ */
+export function isPlainJsonText(text: string): boolean {
+  return !mayHaveIndexKey(text) && !mayHaveLossyNumber(text);
 }
 
 /**
