@@ -8,6 +8,19 @@
 export type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 
 /**
+ * Whether a parsed JSON or YAML value is a mapping (an object that is not a list).
+ *
+ * @example
+ * ```ts
+ * isMapping({ a: 1 }); // true
+ * isMapping([1]); // false
+ * ```
+ */
+export function isMapping(value: unknown): value is Record<string, unknown> {
+  return value !== null && typeof value === "object" && !Array.isArray(value);
+}
+
+/**
  * Compact JSON with object keys sorted at every level, like Python's
  * `orjson.dumps(..., option=OPT_SORT_KEYS)` (no spaces, non-ASCII kept as is).
  *

@@ -203,7 +203,7 @@ export const MAX_CONCURRENCY = 256;
  * (`RUNTIME__LOG_LEVLE`, `NORMALIZE__WORKRES`, `SOURCES__CONCURENCY`). Only warnings, unlike
  * the same keys in the TOML files: the environment is shared (with dlt's own settings too).
  */
-export function envWarnings(env: Record<string, string | undefined>): string[] {
+function envWarnings(env: Record<string, string | undefined>): string[] {
   const strict = new Map<string, readonly string[]>([
     ["sources.gitlab", SOURCE_KEYS],
     [CREDS, CREDENTIAL_KEYS],
@@ -320,7 +320,8 @@ function resolveSource(
  * `DESTINATION__POSTGRES__CREDENTIALS__HOST` overrides the host of a connection string in a file.
  * When `base_url` is not configured, `CI_API_V4_URL` is used; `CI_JOB_TOKEN` becomes `job_token`.
  * Unknown keys in `[sources.gitlab]`, `[sources]` (non-table values) and the credentials table
- * are errors; env vars are not checked (the environment is shared).
+ * are errors; env vars are not (the environment is shared), but mistyped ones are warned of
+ * (`Config.warnings`).
  *
  * @throws {ConfigError} on a TOML syntax error (`file:line:col`) or invalid values; the message
  * lists every problem, each naming the TOML key and the env var that would set it.

@@ -32,7 +32,7 @@ import {
 } from "./pool.ts";
 import type { Cursors } from "./incremental.ts";
 import { createPaginator } from "./paginators/mod.ts";
-import { AheadBudget, openPageRequests, pageRequests, PagesAhead } from "./pages_ahead.ts";
+import { AheadBudget, openPageRequests, pageRequests, PagesAhead, urlKey } from "./pages_ahead.ts";
 import {
   buildRequest,
   configKeysOf,
@@ -604,9 +604,10 @@ export async function extract(catalog: Catalog, options: ExtractOptions): Promis
     let ahead: PagesAhead | undefined;
     /** The pages this series asked for: a next page among them is a loop. */
     const visited = new Set<string>();
-    // a page is its method, URL and body (body paginators move the page in the body alone)
+    // a page is its method, URL (query parameters in any order) and body (body paginators
+    // move the page in the body alone)
     const pageKey = (req: HttpRequest) =>
-      `${req.method ?? "GET"} ${urlOf(req)} ${
+      `${req.method ?? "GET"} ${urlKey(req, urlOf)} ${
         req.json === undefined ? "" : JSON.stringify(req.json)
       }`;
     try {

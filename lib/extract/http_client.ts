@@ -8,7 +8,7 @@
 
 import type { AuthConfig, Json, ResponseAction } from "../catalog/types.ts";
 import type { GitlabSourceConfig } from "../config/types.ts";
-import { fetchFailureCause, HttpError } from "../common/errors.ts";
+import { fetchFailure, fetchFailureCause, HttpError } from "../common/errors.ts";
 import { mayHaveLossyNumber, parseJsonExact } from "../common/lossless_json.ts";
 import { redact } from "../common/redact.ts";
 import { type AuthParts, resolveAuth } from "./auth.ts";
@@ -445,46 +445,37 @@ export class HttpClient {
       // Deno's "fetch failed" keeps the reason in its cause (without the URL, which may hold
       // a token in its query)
       const cause = fetchFailureCause(e);
+      // not transient: retrying only repeats these
+      const origin = new URL(current).origin;
+      const fatal = (detail: string) =>
+        new HttpError(redact(`Cannot fetch ${what}: ${detail}`), 0, redact(current));
       if (/invalid peer certificate|certificate/i.test(cause)) {
-        // not transient: retrying only repeats it
-        const origin = new URL(current).origin;
-        throw new HttpError(
-          redact(
-            `Cannot fetch ${what}: the TLS certificate of ${origin} is not trusted (${cause}). ` +
-              "For a GitLab with a private CA, point DENO_CERT at the CA's PEM file, or set " +
-              "DENO_TLS_CA_STORE=system to trust the system's store",
-          ),
-          0,
-          redact(current),
+        throw fatal(
+          `the TLS certificate of ${origin} is not trusted (${cause}). ` +
+            "For a GitLab with a private CA, point DENO_CERT at the CA's PEM file, or set " +
+            "DENO_TLS_CA_STORE=system to trust the system's store",
+        );
+      }
+      if (/InvalidContentType|corrupt message/i.test(cause) && current.startsWith("https:")) {
+        // an https URL on a plain HTTP port
+        throw fatal(
+          `${origin} answered in plain HTTP, not TLS (${cause})${
+            current === url
+              ? `: if that is your GitLab's address, set sources.gitlab.base_url to ${
+                origin.replace(/^https:/, "http:")
+              }/…, else check its port`
+              : `, where a redirect from ${new URL(url).origin} led`
+          }`,
         );
       }
       const reason = e instanceof Error ? e.message : String(e);
-      const notTls = /InvalidContentType|corrupt message/i.test(cause) &&
-        current.startsWith("https:");
-      if (notTls || /are blocked/.test(reason)) {
-        // not transient either: an https URL on a plain HTTP port, a port fetch refuses
-        const origin = new URL(current).origin;
-        throw new HttpError(
-          redact(
-            `Cannot fetch ${what}: ${
-              notTls
-                ? `${origin} answered in plain HTTP, not TLS (${cause})${
-                  current === url
-                    ? `: if that is your GitLab's address, set sources.gitlab.base_url to ${
-                      origin.replace(/^https:/, "http:")
-                    }/…, else check its port`
-                    : `, where a redirect from ${new URL(url).origin} led`
-                }`
-                : `${reason}: give GitLab's address with another port`
-            }`,
-          ),
-          0,
-          redact(current),
-        );
+      if (/are blocked/.test(reason)) {
+        // a port fetch refuses
+        throw fatal(`${reason}: give GitLab's address with another port`);
       }
       const message = name === "TimeoutError" || name === "AbortError"
         ? `timed out after ${this.#timeoutMs / 1000} s`
-        : `connection error (${cause ? `${reason}: ${cause}` : reason})`;
+        : `connection error (${fetchFailure(e)})`;
       throw new RetryableFailure(message, 0);
     }
     const status = response.status;

@@ -43,12 +43,14 @@ export function sameRequest(
   b: HttpRequest,
   urlOf: (request: HttpRequest) => string,
 ): boolean {
-  const key = (req: HttpRequest) => {
-    const url = new URL(urlOf(req));
-    url.searchParams.sort();
-    return url.href;
-  };
-  return key(a) === key(b);
+  return urlKey(a, urlOf) === urlKey(b, urlOf);
+}
+
+/** A request's URL with its query parameters sorted: the same for the same page. */
+export function urlKey(req: HttpRequest, urlOf: (request: HttpRequest) => string): string {
+  const url = new URL(urlOf(req));
+  url.searchParams.sort();
+  return url.href;
 }
 
 /**

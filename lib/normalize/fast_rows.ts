@@ -17,11 +17,10 @@
 import { C_DLT_ID, C_DLT_LIST_IDX, C_DLT_LOAD_ID, C_DLT_PARENT_ID } from "../schema/names.ts";
 import { completeColumnNames, isNestedTable, mergeStrategyOf } from "../schema/schema.ts";
 import type { Table } from "../schema/types.ts";
-import { COPY_NULL, copyEscape, replaceNul } from "./copy_format.ts";
+import { COPY_NULL, copyEscape, encodeCopyValue } from "./copy_format.ts";
 import type { SchemaEvolution } from "./evolve.ts";
 import { generateDltId, nestedRowId } from "./ids.ts";
 import { isoToUtc } from "./infer.ts";
-import { stringifyJson } from "./json_value.ts";
 import {
   childNode,
   columnName,
@@ -303,7 +302,7 @@ export class FastRows {
         if (slot.whole) {
           const column = slot.column;
           if (column === undefined || column.type !== JSON_TYPE || hasIndexKeyFirst(v)) throw BAIL;
-          fields[column.index] = copyEscape(stringifyJson(v, { mapString: replaceNul }));
+          fields[column.index] = encodeCopyValue(v, "json");
         } else if (Array.isArray(v)) {
           if (slot.nested === undefined) this.#nestedOf(plan, slot);
           if (slot.clash) throw BAIL;

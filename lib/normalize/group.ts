@@ -304,10 +304,10 @@ export class GroupNormalizer {
       let exactItems: unknown[] | undefined;
       const fast = plain ? this.#fast : undefined;
       for (let i = 0; i < items.length; i++) {
-        const lines = fast?.lines(items[i], file.table);
-        if (lines !== undefined) {
-          for (let l = 0; l < lines.length; l++) {
-            const flushing = jobs.add(lines[l].table, lines[l]);
+        const fastLines = fast?.lines(items[i], file.table);
+        if (fastLines !== undefined) {
+          for (let l = 0; l < fastLines.length; l++) {
+            const flushing = jobs.add(fastLines[l].table, fastLines[l]);
             if (flushing) await flushing;
           }
           continue;

@@ -102,7 +102,7 @@ export function hasIndexKeyFirst(value: unknown): boolean {
 }
 
 /** An array index key (`0`, `17`; V8 orders an object's such keys first, ascending). */
-export function isIndexKey(key: string): boolean {
+function isIndexKey(key: string): boolean {
   const c = key.charCodeAt(0);
   return c >= 48 && c <= 57 && /^(?:0|[1-9][0-9]{0,9})$/.test(key) && Number(key) < 4294967295;
 }

@@ -275,7 +275,8 @@ async function runLocked(
       dataset,
       pipelineName: config.pipeline_name,
     });
-    // the destination answered (dlt's "sync" step): a failure before this is the destination's
+    // the state is synced with the destination (dlt's "sync" step): a failure before this (the
+    // destination, or a damaged local state or pending package) fails that step
     await hook("synced");
     if (local && !pending && !destination && local._state_version > 0) {
       // dlt's rule: the destination lost this pipeline's data, so the local cursors are void
@@ -384,12 +385,10 @@ async function runLocked(
       source: config.source,
       baseUrl: baseUrlOf(config, catalog),
       http: {
-        ...(config.runtime.request_timeout !== undefined
-          ? { timeoutMs: config.runtime.request_timeout * 1000 }
-          : {}),
-        ...(config.runtime.request_max_attempts !== undefined
-          ? { maxAttempts: config.runtime.request_max_attempts }
-          : {}),
+        timeoutMs: config.runtime.request_timeout === undefined
+          ? undefined
+          : config.runtime.request_timeout * 1000,
+        maxAttempts: config.runtime.request_max_attempts,
       },
       packageDir,
       resources: options.resources,

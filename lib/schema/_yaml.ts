@@ -9,6 +9,8 @@
  * @module
  */
 
+import { isMapping } from "../common/json.ts";
+
 const BEST_WIDTH = 80;
 const INDENT = 2;
 const BREAKS = "\n\x85\u2028\u2029";
@@ -321,10 +323,6 @@ function scalarText(value: unknown): string | undefined {
   if (typeof value === "boolean") return value ? "true" : "false";
   if (typeof value === "number" || typeof value === "bigint") return String(value);
   return undefined;
-}
-
-function isMapping(v: unknown): v is Record<string, unknown> {
-  return typeof v === "object" && v !== null && !Array.isArray(v);
 }
 
 function entriesOf(v: Record<string, unknown>): [string, unknown][] {

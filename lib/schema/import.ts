@@ -13,6 +13,7 @@
 import { join } from "node:path";
 import { parse } from "yaml";
 import { ConfigError } from "../common/errors.ts";
+import { isMapping } from "../common/json.ts";
 import { versionHash } from "./hash.ts";
 import { LOADS_TABLE, VERSION_TABLE } from "./names.ts";
 import { DATA_TYPES } from "./schema.ts";
@@ -124,8 +125,4 @@ export async function importSchemaFile(
     throw e;
   }
   return importSchema(schema, text, path);
-}
-
-function isMapping(value: unknown): value is Record<string, unknown> {
-  return value !== null && typeof value === "object" && !Array.isArray(value);
 }

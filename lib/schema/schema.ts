@@ -19,6 +19,7 @@ import {
   STATE_TABLE,
   VERSION_TABLE,
 } from "./names.ts";
+import { isMapping } from "../common/json.ts";
 import { normalizePath, normalizeTablesPath } from "./naming.ts";
 import type { Column, DataType, StoredSchema, Table } from "./types.ts";
 import { versionHash } from "./hash.ts";
@@ -53,9 +54,7 @@ export interface NewTableOptions {
  * undefined when it does (the check of `readJsonIfExists`).
  */
 export function storedSchemaProblem(schema: StoredSchema): string | undefined {
-  const tables = schema.tables as unknown;
-  return typeof schema.name !== "string" || tables === null || typeof tables !== "object" ||
-      Array.isArray(tables)
+  return typeof schema.name !== "string" || !isMapping(schema.tables)
     ? "it holds no schema (a name and tables)"
     : undefined;
 }

@@ -190,7 +190,7 @@ export function packageAdvice(dir: string): string {
  * What to do about a damaged file of the pipeline's own (the working schema, anything without
  * a more precise advice): the state and the schema come back from the destination.
  */
-export const WORKDIR_FILE_ADVICE = "delete it and the pipeline's state.json, and run again: " +
+const WORKDIR_FILE_ADVICE = "delete it and the pipeline's state.json, and run again: " +
   "the state and the schema then come from the destination (the data loaded so far stays)";
 
 /** Options of {@linkcode readJsonIfExists}. */

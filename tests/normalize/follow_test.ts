@@ -171,9 +171,9 @@ Deno.test("followExtract(): a package normalized while it is written is the pack
   });
 });
 
-/** Extracts `data` with a follower, writing each table's file in two halves. */
 const sum = (counts: Record<string, number>) => Object.values(counts).reduce((a, b) => a + b, 0);
 
+/** Extracts `data` with a follower, writing each table's file in two halves. */
 async function followInHalves(
   e: Extracting,
   data: Record<string, unknown[]>,
