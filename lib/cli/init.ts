@@ -45,6 +45,10 @@ log_level = "WARNING" # RUNTIME__LOG_LEVEL: DEBUG, INFO, WARNING, ERROR or CRITI
 # Threads normalizing root tables in parallel (1 = one pass; unset: CPUs up to 4, from 32 MiB).
 # workers = 2                              # NORMALIZE__WORKERS
 
+[load]
+# Connections COPYing the tables a load creates in parallel (a Postgres server; 1 = one).
+# workers = 2                              # LOAD__WORKERS
+
 [sources.gitlab]
 # API root (a sub-path is fine: https://host/gitlab/api/v4); in GitLab CI, CI_API_V4_URL.
 # base_url = "https://gitlab.com/api/v4"   # SOURCES__GITLAB__BASE_URL

@@ -5,6 +5,9 @@
  * @module
  */
 
+/** Default `[load] workers`: connections COPYing new tables in parallel. */
+export const DEFAULT_LOAD_WORKERS = 2;
+
 /** One row of the configuration key table. */
 export interface ConfigKeyInfo {
   /** Dotted TOML key, e.g. `sources.gitlab.base_url`; empty for CI-only variables. */
@@ -93,6 +96,11 @@ export function describeConfigKeys(): ConfigKeyInfo[] {
       "normalize.workers",
       "",
       "Threads normalizing root tables in parallel, and a worker normalizing while extracting, for packages of 8 MiB or more (1 = one pass after extract; unset: CPUs up to 4, from 32 MiB)",
+    ),
+    row(
+      "load.workers",
+      String(DEFAULT_LOAD_WORKERS),
+      "Connections COPYing the tables a load creates in parallel into a Postgres server, for 4 MiB of job files or more (dlt's key; 1 to 64; 1 = all in the load's one connection)",
     ),
     row(
       "sources.gitlab.base_url",

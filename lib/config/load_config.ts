@@ -9,7 +9,7 @@
 import { join } from "node:path";
 import { ConfigError } from "../common/errors.ts";
 import { registerSecret } from "../common/redact.ts";
-import { describeConfigKeys, envVarOf } from "./config_keys.ts";
+import { DEFAULT_LOAD_WORKERS, describeConfigKeys, envVarOf } from "./config_keys.ts";
 import { CREDENTIAL_KEYS, DESTINATION_TYPES, LOG_LEVELS, SOURCE_KEYS } from "./_known_keys.ts";
 import { closest as didYouMean } from "../common/did_you_mean.ts";
 import { envProvider, lookup, type Provider, tableProvider } from "./_providers.ts";
@@ -379,6 +379,7 @@ export async function loadConfig(options: LoadConfigOptions = {}): Promise<Confi
     export_schema_path: expandHome(text("export_schema_path", "schemas/export")),
     runtime: { log_level: "WARNING" },
     normalize: {},
+    load: { workers: DEFAULT_LOAD_WORKERS },
     source: resolveSource(providers, env, problems),
   };
   const importPath = text("import_schema_path", "");
@@ -418,6 +419,11 @@ export async function loadConfig(options: LoadConfigOptions = {}): Promise<Confi
   }
   const workers = lookup(providers, ["normalize.workers"]);
   if (workers) config.normalize.workers = problems.check(workers, (v) => asInt(v, 1, 64));
+  const loadWorkers = lookup(providers, ["load.workers"]);
+  if (loadWorkers) {
+    config.load.workers = problems.check(loadWorkers, (v) => asInt(v, 1, 64)) ??
+      DEFAULT_LOAD_WORKERS;
+  }
   const resolved = resolveCredentials(providers, env, problems);
   if (resolved) config.postgres = resolved;
   const warnings = envWarnings(env);

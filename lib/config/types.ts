@@ -99,6 +99,13 @@ export interface Config {
      */
     workers?: number;
   };
+  load: {
+    /**
+     * Connections COPYing the tables a load creates, in parallel, into a Postgres server
+     * (dlt's `[load] workers`); 1 = the load's one connection. @default {2}
+     */
+    workers: number;
+  };
   source: GitlabSourceConfig;
   /** Set when any Postgres credential was given; `port` and `connect_timeout` then filled in. */
   postgres?: {

@@ -26,6 +26,7 @@ import {
 } from "../storage/package_storage.ts";
 import { completeColumns, DestinationTables, type MigrationInfo, planMigration } from "./ddl.ts";
 import { type CopyJob, openCopyJob } from "./job_file.ts";
+import { dropPrecopySql, movePrecopied, type Precopied, precopy } from "./precopy.ts";
 import { qualified, quoteIdent, type SqlClient } from "./sql_client.ts";
 
 /** Options of {@linkcode loadPackage}. */
@@ -36,6 +37,14 @@ export interface LoadOptions {
   now?: () => Date;
   /** Called after each job is copied. @default {undefined} */
   onJob?: (job: { table: string; path: string }) => void;
+  /**
+   * Connections COPYing the job files of the tables this load creates, in parallel, before its
+   * transaction moves them into the dataset (`lib/load/precopy.ts`; Postgres servers only,
+   * dlt's `[load] workers`). @default {1}
+   */
+  workers?: number;
+  /** Job files of such tables smaller than this in all are COPYed in the transaction. */
+  precopyMinBytes?: number;
   /**
    * Test hook called at named points inside the transaction ("migrated", "copied",
    * "merged"); throwing from it aborts the load. @default {undefined}
@@ -52,6 +61,8 @@ export interface LoadPackageInfo {
   migration: MigrationInfo;
   /** Tables that received data, root and nested. */
   tables: string[];
+  /** Tables COPYed over parallel connections before the transaction (see `workers`). */
+  precopied: string[];
   schemaVersionHash: string;
 }
 
@@ -398,6 +409,123 @@ function hasData(schema: StoredSchema, table: string): boolean {
   return completeColumns(schema.tables[table] ?? { name: table, columns: {} }).length > 0;
 }
 
+/** The table of job file `path`. */
+function jobTable(path: string): string {
+  return path.split(/[\\/]/).pop()!.split(".")[0];
+}
+
+/**
+ * The chains of package `loadId` whose tables are all new to the dataset, COPYed over
+ * `options.workers` connections before the load's transaction (see `precopy.ts`); undefined
+ * when there are none or their files are small, the package is loaded already, or it failed.
+ */
+async function precopyNew(
+  client: SqlClient,
+  args: {
+    schema: StoredSchema;
+    dataset: string;
+    loadId: string;
+    jobPaths: string[];
+    pkgState: PackageState;
+    dropped: ReadonlySet<string>;
+    options: LoadOptions;
+  },
+): Promise<{ done: Precopied; chains: string[][] } | undefined> {
+  const { schema, dataset, loadId, options } = args;
+  let known: DestinationTables;
+  try {
+    known = await DestinationTables.read(client, [dataset]);
+    if (known.has(dataset, LOADS_TABLE)) {
+      const done = await client.query(
+        `SELECT 1 FROM ${qualified(dataset, LOADS_TABLE)} WHERE load_id = $1`,
+        [loadId],
+      );
+      if (done.length) return undefined;
+    }
+  } catch {
+    return undefined; // the transaction meets it again, and tells it
+  }
+  const tables = Object.keys(schema.tables).filter((t) => hasData(schema, t));
+  const created = new Set(tables.filter((t) => !known.has(dataset, t)));
+  const chains = chainPlans(schema, args.jobPaths, args.pkgState, created)
+    .filter((p) =>
+      !p.staged && p.chain.length > 0 &&
+      p.chain.every((t) => created.has(t) && !args.dropped.has(t))
+    ).map((p) => p.chain);
+  if (chains.length === 0) return undefined;
+  const paths = new Map<string, string[]>();
+  for (const p of args.jobPaths) {
+    const t = jobTable(p);
+    const list = paths.get(t) ?? [];
+    list.push(p);
+    paths.set(t, list);
+  }
+  const done = await precopy(client, {
+    schema,
+    dataset,
+    loadId,
+    chains,
+    paths,
+    connections: options.workers ?? 1,
+    minBytes: options.precopyMinBytes ?? PRECOPY_MIN_BYTES,
+    onJob: options.onJob,
+  });
+  return done && { done, chains };
+}
+
+/** Job files of new tables smaller than this in all are COPYed in the load's transaction. */
+const PRECOPY_MIN_BYTES = 4 << 20;
+
+/**
+ * The job files of `jobPaths` grouped by root table, each chain (the root and its nested
+ * tables with data) with how it is loaded: `fresh` when every table of it is `created` by this
+ * load (rows go straight in, a merge then only drops duplicates within the package), `staged`
+ * when it goes through `<dataset>_staging`.
+ */
+function chainPlans(
+  schema: StoredSchema,
+  jobPaths: string[],
+  pkgState: PackageState,
+  created: ReadonlySet<string>,
+) {
+  const jobsByRoot = new Map<string, string[]>();
+  for (const p of jobPaths) {
+    const root = rootOf(schema, jobTable(p));
+    const list = jobsByRoot.get(root) ?? [];
+    list.push(p);
+    jobsByRoot.set(root, list);
+  }
+  for (const root of pkgState.replace_tables ?? []) {
+    if (!jobsByRoot.has(root)) jobsByRoot.set(root, []);
+  }
+  return [...jobsByRoot].map(([root, paths]) => {
+    const rootTable = schema.tables[root];
+    const disposition = rootTable?.write_disposition ?? "append";
+    const nested = nestedTablesOf(schema, root).filter((t) => hasData(schema, t));
+    const chain = [root, ...nested].filter((t) => hasData(schema, t));
+    const replaceStrategy = (rootTable?.["x-replace-strategy"] as string | undefined) ??
+      "truncate-and-insert";
+    const mergeStrategy = disposition === "merge" ? mergeStrategyOf(schema, root) : undefined;
+    // tables created by this very load are empty: rows go straight in (a merge then only
+    // drops the duplicates within the package, as staging would have), no staging copy
+    const fresh = chain.length > 0 && chain.every((t) => created.has(t)) &&
+      (disposition === "replace" || FRESH_MERGE_STRATEGIES.has(mergeStrategy ?? ""));
+    const staged = !fresh && (disposition === "merge" ||
+      (disposition === "replace" && replaceStrategy !== "truncate-and-insert"));
+    return {
+      root,
+      paths,
+      disposition,
+      nested,
+      chain,
+      replaceStrategy,
+      mergeStrategy,
+      staged,
+      fresh,
+    };
+  });
+}
+
 /**
  * Loads normalized package `loadId` in one transaction and moves it to `loaded/`.
  *
@@ -426,8 +554,13 @@ export async function loadPackage(
   const staging = `${dataset}${STAGING_DATASET_SUFFIX}`;
   const now = options.now ?? (() => new Date());
   const hook = options.hook ?? (() => {});
+  const dropped = new Set(pkgState.dropped_tables ?? []);
+  const precopied = client.kind === "postgres" && (options.workers ?? 1) > 1
+    ? await precopyNew(client, { schema, dataset, loadId, jobPaths, pkgState, dropped, options })
+    : undefined;
+  if (precopied) await hook("precopied");
 
-  const info = await client.transaction(async (tx): Promise<LoadPackageInfo> => {
+  const load = client.transaction(async (tx): Promise<LoadPackageInfo> => {
     await tx.query("SELECT pg_advisory_xact_lock(hashtext($1))", [dataset]);
     // one catalog read for the whole load; DDL is planned against it and sent as one batch
     const known = await DestinationTables.read(tx, [dataset, staging]);
@@ -443,6 +576,7 @@ export async function loadPackage(
           jobs: 0,
           migration: { newTables: [], newColumns: {} },
           tables: [],
+          precopied: [],
           schemaVersionHash: schema.version_hash,
         };
       }
@@ -459,6 +593,10 @@ export async function loadPackage(
       if (known.has(dataset, t)) ddl.push(`DELETE FROM ${qualified(dataset, t)}`);
     }
     const allTables = Object.keys(schema.tables).filter((t) => hasData(schema, t));
+    // the tables COPYed over parallel connections come in as they are (see precopy.ts)
+    const moved = precopied
+      ? await movePrecopied(tx, { ...precopied, dataset, schema, known })
+      : new Set<string>();
     // new tables get their UNIQUE constraints once their rows are in (see `deferUnique`)
     const deferredUnique = new Map<string, string>();
     const migration = planMigration(ddl, known, dataset, {
@@ -466,6 +604,10 @@ export async function loadPackage(
       tables: allTables,
       deferUnique: deferredUnique,
     });
+    if (moved.size) {
+      const made = new Set(migration.newTables);
+      migration.newTables = allTables.filter((t) => moved.has(t) || made.has(t));
+    }
     const addUnique = async (tables: Iterable<string>) => {
       const stmts: string[] = [];
       for (const t of tables) {
@@ -477,45 +619,7 @@ export async function loadPackage(
     };
     const created = new Set(migration.newTables);
 
-    // group jobs by root table and decide how each chain is loaded
-    const jobsByRoot = new Map<string, string[]>();
-    for (const p of jobPaths) {
-      const job = p.split(/[\\/]/).pop()!;
-      const table = job.split(".")[0];
-      const root = rootOf(schema, table);
-      const list = jobsByRoot.get(root) ?? [];
-      list.push(p);
-      jobsByRoot.set(root, list);
-    }
-    for (const root of pkgState.replace_tables ?? []) {
-      if (!jobsByRoot.has(root)) jobsByRoot.set(root, []);
-    }
-    const plans = [...jobsByRoot].map(([root, paths]) => {
-      const rootTable = schema.tables[root];
-      const disposition = rootTable?.write_disposition ?? "append";
-      const nested = nestedTablesOf(schema, root).filter((t) => hasData(schema, t));
-      const chain = [root, ...nested].filter((t) => hasData(schema, t));
-      const replaceStrategy = (rootTable?.["x-replace-strategy"] as string | undefined) ??
-        "truncate-and-insert";
-      const mergeStrategy = disposition === "merge" ? mergeStrategyOf(schema, root) : undefined;
-      // tables created by this very load are empty: rows go straight in (a merge then only
-      // drops the duplicates within the package, as staging would have), no staging copy
-      const fresh = chain.length > 0 && chain.every((t) => created.has(t)) &&
-        (disposition === "replace" || FRESH_MERGE_STRATEGIES.has(mergeStrategy ?? ""));
-      const staged = !fresh && (disposition === "merge" ||
-        (disposition === "replace" && replaceStrategy !== "truncate-and-insert"));
-      return {
-        root,
-        paths,
-        disposition,
-        nested,
-        chain,
-        replaceStrategy,
-        mergeStrategy,
-        staged,
-        fresh,
-      };
-    });
+    const plans = chainPlans(schema, jobPaths, pkgState, created);
     // staging tables: created or migrated, and emptied (those that held an earlier package);
     // those of key-hash merges are made anew without UNIQUE (an older version made them with)
     const keyHashed = (p: (typeof plans)[number]) => KEY_HASH_STRATEGIES.has(p.mergeStrategy ?? "");
@@ -557,7 +661,13 @@ export async function loadPackage(
     let uniq = 0;
     for (const plan of plans) {
       const { root, paths, chain, nested } = plan;
+      const inPlace = chain.length > 0 && chain.every((t) => moved.has(t));
       for (const p of paths) {
+        if (inPlace) {
+          loadedTables.add(jobTable(p));
+          jobCount++;
+          continue;
+        }
         const job = await openCopyJob(p);
         await copyJob(tx, plan.staged ? staging : dataset, job);
         loadedTables.add(job.table);
@@ -602,6 +712,8 @@ export async function loadPackage(
       }
     }
     await addUnique([...deferredUnique.keys()]);
+    // what an earlier, interrupted load of this package left over parallel connections
+    if (client.kind === "postgres") await tx.exec(dropPrecopySql(dataset, loadId));
     await tx.query(
       `INSERT INTO ${qualified(dataset, LOADS_TABLE)} ` +
         `(load_id, schema_name, status, inserted_at, schema_version_hash) VALUES ($1, $2, 0, $3, $4)`,
@@ -614,8 +726,13 @@ export async function loadPackage(
       jobs: jobCount,
       migration,
       tables: [...loadedTables].sort(),
+      precopied: [...moved],
       schemaVersionHash: schema.version_hash,
     };
+  });
+  const info = await load.catch(async (e) => {
+    if (precopied) await client.exec(dropPrecopySql(dataset, loadId)).catch(() => {});
+    throw e;
   });
   await hook("committed");
   await Deno.writeTextFile(

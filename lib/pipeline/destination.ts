@@ -43,5 +43,6 @@ export async function openDestination(
     location: creds ? displayCredentials(creds) : undefined,
     connectTimeout: creds?.connect_timeout,
     from: config.postgres?.from,
+    connections: config.load.workers,
   });
 }

@@ -225,8 +225,14 @@ async function lockWorkdir(workdir: string, log: (line: string) => void): Promis
  */
 export const FOLLOW_MIN_BYTES_ENV = "GITLAB_PG_TEST_FOLLOW_MIN_BYTES";
 
-function followMinBytes(): number | undefined {
-  const text = Deno.env.get(FOLLOW_MIN_BYTES_ENV);
+/**
+ * Tests only: `GITLAB_PG_TEST_PRECOPY_MIN_BYTES=<n>` COPYs the tables a load creates over
+ * parallel connections (`[load] workers`) from n bytes of job files instead of 4 MiB.
+ */
+export const PRECOPY_MIN_BYTES_ENV = "GITLAB_PG_TEST_PRECOPY_MIN_BYTES";
+
+function bytesFromEnv(name: string): number | undefined {
+  const text = Deno.env.get(name);
   return text && /^\d+$/.test(text) ? Number(text) : undefined;
 }
 
@@ -258,7 +264,12 @@ async function runLocked(
   const loadPackageNow = async (loadId: string) => {
     const started = now().getTime();
     try {
-      return await loadOne(client, storage, loadId, { dataset, now, hook });
+      return await loadOne(client, storage, loadId, {
+        dataset,
+        now,
+        hook,
+        workers: config.load.workers,
+      });
     } finally {
       // a pending package's load and the new one's, not the extract and normalize between
       loadSeconds = (loadSeconds ?? 0) + (now().getTime() - started) / 1000;
@@ -379,7 +390,7 @@ async function runLocked(
     follower = followExtract(storage, loadId, JSON.stringify(schema), {
       workers: config.normalize.workers,
       schemaContract: options.schemaContract,
-      minBytes: followMinBytes(),
+      minBytes: bytesFromEnv(FOLLOW_MIN_BYTES_ENV),
     });
     extractInfo = await extract(catalog, {
       source: config.source,
@@ -558,7 +569,12 @@ async function loadOne(
   client: SqlClient,
   storage: PackageStorage,
   loadId: string,
-  options: { dataset: string; now: () => Date; hook: (p: string) => void | Promise<void> },
+  options: {
+    dataset: string;
+    now: () => Date;
+    hook: (p: string) => void | Promise<void>;
+    workers: number;
+  },
 ): Promise<LoadPackageInfo> {
   // the normalized schema gets its version bumped before it is loaded
   const dir = storage.path("normalized", loadId);
@@ -574,6 +590,8 @@ async function loadOne(
     dataset: options.dataset,
     now: () => options.now(),
     hook: options.hook,
+    workers: options.workers,
+    precopyMinBytes: bytesFromEnv(PRECOPY_MIN_BYTES_ENV),
   });
 }
 

@@ -103,7 +103,9 @@ async function runLoad(
   const groups = gitlab.data.groups.filter((g) => g.parent_id === null).map((g) => g.full_path);
   const env: Record<string, string> = {};
   for (const [k, v] of Object.entries(Deno.env.toObject())) {
-    if (!/^(SOURCES__|DESTINATION|DATASET_NAME|PIPELINE|NORMALIZE__|PG[A-Z]+$)/.test(k)) env[k] = v;
+    if (!/^(SOURCES__|DESTINATION|DATASET_NAME|PIPELINE|NORMALIZE__|LOAD__|PG[A-Z]+$)/.test(k)) {
+      env[k] = v;
+    }
   }
   Object.assign(env, {
     NO_COLOR: "1",
@@ -477,6 +479,10 @@ if (only.has("copy")) {
       NORMALIZE__WORKERS: "2",
     });
     console.log(`  the two runs: ${sameRows(runs[0].run, b.run)}`);
+    const c = await copyComparison(`same, load.workers = 1`, gitlab, resources, {
+      LOAD__WORKERS: "1",
+    });
+    console.log(`  the two runs: ${sameRows(runs[0].run, c.run)}`);
   }
 }
 

@@ -45,6 +45,7 @@ Deno.test("loadConfig() reports values of the wrong type with key and env var", 
     env: {
       SOURCES__GITLAB__MAX_TABLE_NESTING: "-1",
       NORMALIZE__WORKERS: "0",
+      LOAD__WORKERS: "65",
       DESTINATION__POSTGRES__CREDENTIALS__CONNECT_TIMEOUT: "soon",
     },
   });

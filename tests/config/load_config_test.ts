@@ -16,6 +16,7 @@ Deno.test("loadConfig() returns defaults without files or env", async () => {
     export_schema_path: "schemas/export",
     runtime: { log_level: "WARNING" },
     normalize: {},
+    load: { workers: 2 },
     source: { projects: [], groups: [] },
   });
 });
@@ -39,6 +40,8 @@ import_schema_path = "in/schema"
 log_level = "info"
 [normalize]
 workers = 2
+[load]
+workers = 5
 [sources.gitlab]
 base_url = "https://gitlab.example.com/gitlab/api/v4/"
 projects = ["group/sub/project", 42]
@@ -56,6 +59,7 @@ max_table_nesting = 2
     import_schema_path: "in/schema",
     runtime: { log_level: "INFO" },
     normalize: { workers: 2 },
+    load: { workers: 5 },
     source: {
       base_url: "https://gitlab.example.com/gitlab/api/v4",
       projects: ["group/sub/project", "42"],
@@ -131,6 +135,7 @@ Deno.test("loadConfig() reads every top-level key from its env var", async () =>
       IMPORT_SCHEMA_PATH: "i",
       RUNTIME__LOG_LEVEL: "Error",
       NORMALIZE__WORKERS: "3",
+      LOAD__WORKERS: "1",
       SOURCES__GITLAB__BASE_URL: "http://127.0.0.1:8080/api/v4",
       SOURCES__GITLAB__MAX_TABLE_NESTING: "0",
     },
@@ -143,6 +148,7 @@ Deno.test("loadConfig() reads every top-level key from its env var", async () =>
   assert.equal(config.import_schema_path, "i");
   assert.equal(config.runtime.log_level, "ERROR");
   assert.equal(config.normalize.workers, 3);
+  assert.equal(config.load.workers, 1);
   assert.equal(config.source.base_url, "http://127.0.0.1:8080/api/v4");
   assert.equal(config.source.max_table_nesting, 0);
 });

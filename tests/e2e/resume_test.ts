@@ -156,6 +156,58 @@ Deno.test({
 });
 
 Deno.test({
+  name:
+    "a first run killed after its parallel COPY, or in its transaction, and rerun leaves the tables of an uninterrupted run and nothing aside",
+  ignore: pgIgnore,
+  sanitizeResources: false,
+  sanitizeOps: false,
+  async fn() {
+    await using gitlab = await startFakeGitlab({
+      size: { groups: 1, subgroupsPerGroup: 0, projectsPerGroup: 2, issuesPerProject: 8 },
+    });
+    const ids = gitlab.data.projects.map((p) => p.id);
+    const cwd = await Deno.makeTempDir();
+    const points = ["precopied", "copied", "completed"];
+    const datasets = new Map(["baseline", ...points].map((n) => [n, uniqueDataset("pre")]));
+    // every first load's new tables COPYed over two connections (the test's are small)
+    const envOf = (name: string, crash?: string): Record<string, string> => ({
+      ...projectsEnv(gitlab, ids, { dataset: datasets.get(name)!, cwd }),
+      PIPELINE_NAME: `p_${name}`,
+      LOAD__WORKERS: name === "baseline" ? "1" : "2",
+      GITLAB_PG_TEST_PRECOPY_MIN_BYTES: "0",
+      ...(crash ? { GITLAB_PG_TEST_CRASH_AT: crash } : {}),
+    });
+    const aside = async (dataset: string) =>
+      (await pgQuery<{ n: string }>(
+        `SELECT count(*)::text AS n FROM pg_namespace WHERE starts_with(nspname, $1)`,
+        [`${dataset}_load_`],
+      ))[0].n;
+    const args = ["run", "--resources", "issues,issue_notes"];
+    try {
+      const base = await runCli(args, { cwd, env: envOf("baseline") });
+      assert.equal(base.code, 0, base.stderr);
+      const expected = await snapshot(datasets.get("baseline")!);
+      assert.equal(expected.issues.length, 16);
+      for (const point of points) {
+        const dataset = datasets.get(point)!;
+        const crashed = await runCli(args, { cwd, env: envOf(point, point) });
+        assert.equal(crashed.code, 137, `crash at ${point}: ${crashed.stderr}`);
+        // the tables set aside are still there, the dataset has none of them
+        assert.equal(await aside(dataset), "1", `tables set aside at ${point}`);
+        const rerun = await runCli(args, { cwd, env: envOf(point) });
+        assert.equal(rerun.code, 0, `rerun after ${point}: ${rerun.stderr}`);
+        assert.deepEqual(await snapshot(dataset), expected, `tables after a crash at ${point}`);
+        await loadsAreComplete(dataset);
+        assert.equal(await aside(dataset), "0", `tables left aside after ${point}`);
+      }
+    } finally {
+      for (const d of datasets.values()) await dropDataset(d);
+      await Deno.remove(cwd, { recursive: true });
+    }
+  },
+});
+
+Deno.test({
   name: "a rerun that loads a pending package, then fails, leaves the working schema in step",
   ignore: pgIgnore,
   sanitizeResources: false,

@@ -56,10 +56,15 @@ export async function pgQuery<T = Record<string, unknown>>(
   }
 }
 
-/** Drops a dataset and its staging dataset. */
+/** Drops a dataset, its staging dataset and the tables its loads set aside (`<dataset>_load_…`). */
 export async function dropDataset(dataset: string): Promise<void> {
   await pgQuery(`DROP SCHEMA IF EXISTS "${dataset}" CASCADE`);
   await pgQuery(`DROP SCHEMA IF EXISTS "${dataset}_staging" CASCADE`);
+  const aside = await pgQuery<{ s: string }>(
+    "SELECT nspname AS s FROM pg_namespace WHERE starts_with(nspname, $1)",
+    [`${dataset}_load_`],
+  );
+  for (const { s } of aside) await pgQuery(`DROP SCHEMA "${s}" CASCADE`);
 }
 
 /**

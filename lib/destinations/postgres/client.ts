@@ -19,6 +19,8 @@ export interface PostgresClientOptions {
   connectTimeout?: number;
   /** Where the connection settings came from, named when connecting fails. */
   from?: string;
+  /** Connections opened at most (more than 4 only for more load workers). @default {4} */
+  connections?: number;
 }
 
 /**
@@ -297,7 +299,7 @@ export async function connectPostgres(
   // `socket` is a documented postgres.js option its types do not declare
   const opts = {
     onnotice: () => {},
-    max: 4,
+    max: Math.max(4, options.connections ?? 4),
     connect_timeout: timeout,
     connection: { application_name: "gitlab-pg" },
     idle_timeout: 30,

@@ -1,0 +1,187 @@
+/**
+ * The tables a load creates, loaded over several connections: before the load's transaction,
+ * the job files of tables that do not exist in the dataset yet are COPYed in parallel, each
+ * connection in a transaction of its own, into tables of a schema kept for this load
+ * (`<dataset>_load_<load id>`), their `UNIQUE` constraints built once the rows are in; the
+ * load's transaction then moves them into the dataset (`ALTER TABLE … SET SCHEMA`), so their
+ * rows appear with the rest of the load when it commits, or not at all. A Postgres server
+ * COPYs on one core per connection; the load's single transaction would leave the others idle.
+ *
+ * Anything that goes wrong here (no right to create a schema, a COPY the server refuses, a
+ * lost connection) only drops the schema: the load's transaction then COPYs those files
+ * itself, as it does without this step, and tells the error in its own words. So does it for
+ * a chain it cannot move whole (a table of it made in the dataset meanwhile, or gone from the
+ * schema, or a name it brings taken there). What a crash leaves in the schema is dropped by
+ * the next load of the package (the same name), and by every load's transaction.
+ *
+ * @module
+ */
+
+import type { StoredSchema } from "../schema/types.ts";
+import { completeColumns, DestinationTables, planMigration } from "./ddl.ts";
+import { openCopyJob } from "./job_file.ts";
+import { qualified, quoteIdent, type SqlClient } from "./sql_client.ts";
+
+/** What {@linkcode precopy} loaded: tables of `schema` holding their rows and constraints. */
+export interface Precopied {
+  /** The schema holding them. */
+  schema: string;
+  /** The tables loaded there (every table of each chain given). */
+  tables: Set<string>;
+}
+
+/** The schema of load `loadId`'s tables before they move into `dataset` (at most 63 bytes). */
+export function precopySchema(dataset: string, loadId: string): string {
+  const suffix = `_load_${loadId.replace(/[^0-9A-Za-z]/g, "_")}`;
+  let head = dataset;
+  while (new TextEncoder().encode(head + suffix).length > 63) head = head.slice(0, -1);
+  return head + suffix;
+}
+
+/** `DROP SCHEMA IF EXISTS … CASCADE` of load `loadId`'s tables. */
+export function dropPrecopySql(dataset: string, loadId: string): string {
+  return `DROP SCHEMA IF EXISTS ${quoteIdent(precopySchema(dataset, loadId))} CASCADE`;
+}
+
+/**
+ * Splits `sizes` (table → bytes) over `n` connections, the biggest table first to the least
+ * loaded connection; the tables of each in `order`.
+ */
+export function spreadTables(sizes: Map<string, number>, n: number, order: string[]): string[][] {
+  const bins = Array.from({ length: Math.max(1, Math.min(n, sizes.size)) }, () => ({
+    bytes: 0,
+    tables: new Set<string>(),
+  }));
+  const biggest = [...sizes].sort((a, b) => b[1] - a[1]);
+  for (const [table, bytes] of biggest) {
+    const bin = bins.reduce((a, b) => (b.bytes < a.bytes ? b : a));
+    bin.bytes += bytes;
+    bin.tables.add(table);
+  }
+  return bins.map((b) => order.filter((t) => b.tables.has(t))).filter((b) => b.length > 0);
+}
+
+/**
+ * Loads the tables of `chains` (each a root table and its nested tables, none of them in the
+ * dataset yet; `paths` their job files in load order) into {@linkcode precopySchema} over up
+ * to `connections` transactions at once. Undefined when the files hold fewer than `minBytes`,
+ * or when that failed (the schema is then dropped, and the load's transaction copies the files
+ * itself).
+ */
+export async function precopy(
+  client: SqlClient,
+  options: {
+    schema: StoredSchema;
+    dataset: string;
+    loadId: string;
+    chains: string[][];
+    paths: Map<string, string[]>;
+    connections: number;
+    /** Fewer bytes of job files than this: nothing done (undefined). */
+    minBytes: number;
+    onJob?: (job: { table: string; path: string }) => void;
+  },
+): Promise<Precopied | undefined> {
+  const { schema, dataset, loadId } = options;
+  const target = precopySchema(dataset, loadId);
+  const order = options.chains.flat();
+  const sizes = new Map<string, number>();
+  for (const t of order) {
+    let bytes = 0;
+    for (const p of options.paths.get(t) ?? []) bytes += (await Deno.stat(p)).size;
+    sizes.set(t, bytes);
+  }
+  let total = 0;
+  for (const bytes of sizes.values()) total += bytes;
+  if (total < options.minBytes || order.length === 0) return undefined;
+  try {
+    await client.exec(
+      `${dropPrecopySql(dataset, loadId)};\nCREATE SCHEMA ${quoteIdent(target)}`,
+    );
+    const results = await Promise.allSettled(
+      spreadTables(sizes, options.connections, order).map((tables) =>
+        client.transaction(async (tx) => {
+          const ddl: string[] = [];
+          const unique = new Map<string, string>();
+          planMigration(ddl, new DestinationTables(), target, {
+            schema,
+            tables,
+            deferUnique: unique,
+          });
+          await tx.exec(ddl.slice(1).join(";\n")); // (the schema exists)
+          for (const t of tables) {
+            for (const path of options.paths.get(t) ?? []) {
+              const job = await openCopyJob(path);
+              const cols = job.columns.map(quoteIdent).join(",");
+              await tx.copyFrom(`COPY ${qualified(target, t)} (${cols}) FROM STDIN`, job.rows());
+              options.onJob?.({ table: t, path });
+            }
+            const stmt = unique.get(t);
+            if (stmt) await tx.exec(stmt);
+          }
+        })
+      ),
+    );
+    if (results.some((r) => r.status === "rejected")) throw new Error("a connection failed");
+  } catch {
+    await client.exec(dropPrecopySql(dataset, loadId)).catch(() => {});
+    return undefined;
+  }
+  return { schema: target, tables: new Set(order) };
+}
+
+/**
+ * Each table of `schema` (a load's tables set aside), and whether a name that moving it into
+ * `dataset` would bring (the table's, its indexes', its row and array types') is taken there.
+ */
+const MOVABLE_SQL = `SELECT t.relname AS table, (
+  EXISTS (SELECT 1 FROM pg_catalog.pg_class d WHERE d.relnamespace = to_regnamespace($2)
+    AND d.relname IN (SELECT t.relname UNION ALL SELECT i.relname FROM pg_catalog.pg_index x
+      JOIN pg_catalog.pg_class i ON i.oid = x.indexrelid WHERE x.indrelid = t.oid))
+  OR EXISTS (SELECT 1 FROM pg_catalog.pg_type y WHERE y.typnamespace = to_regnamespace($2)
+    AND y.typname IN (SELECT typname FROM pg_catalog.pg_type r WHERE r.oid = t.reltype
+      UNION ALL SELECT a.typname FROM pg_catalog.pg_type r
+      JOIN pg_catalog.pg_type a ON a.oid = r.typarray WHERE r.oid = t.reltype))
+) AS taken
+FROM pg_catalog.pg_class t WHERE t.relnamespace = to_regnamespace($1) AND t.relkind = 'r'`;
+
+/**
+ * Moves the tables of `done` into `dataset` inside the load's transaction `tx`, whole chains
+ * only: those whose tables are all still set aside, and whose names (tables, indexes, types)
+ * the dataset does not hold (`known` is the dataset as the transaction sees it; it then has
+ * the tables moved). Returns the tables moved; the load's transaction COPYs the others itself.
+ */
+export async function movePrecopied(
+  tx: SqlClient,
+  options: {
+    done: Precopied;
+    chains: string[][];
+    dataset: string;
+    schema: StoredSchema;
+    known: DestinationTables;
+  },
+): Promise<Set<string>> {
+  const { done, dataset, known } = options;
+  const rows = await tx.query<{ table: string; taken: boolean }>(MOVABLE_SQL, [
+    quoteIdent(done.schema),
+    quoteIdent(dataset),
+  ]);
+  const movable = new Set(rows.filter((r) => !r.taken).map((r) => r.table));
+  const chains = options.chains.filter((c) =>
+    c.every((t) => done.tables.has(t) && movable.has(t) && !known.has(dataset, t))
+  );
+  const moved = new Set(chains.flat());
+  if (moved.size === 0) return moved;
+  await tx.exec(
+    [
+      `CREATE SCHEMA IF NOT EXISTS ${quoteIdent(dataset)}`,
+      ...[...moved].map((t) =>
+        `ALTER TABLE ${qualified(done.schema, t)} SET SCHEMA ${quoteIdent(dataset)}`
+      ),
+    ].join(";\n"),
+  );
+  for (const t of moved) {
+    known.add(dataset, t, completeColumns(options.schema.tables[t]).map((c) => c.name));
+  }
+  return moved;
+}
