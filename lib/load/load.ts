@@ -432,6 +432,11 @@ async function precopyNew(
   },
 ): Promise<{ done: Precopied; chains: string[][] } | undefined> {
   const { schema, dataset, loadId, options } = args;
+  // (a package too small for it asks the destination nothing more)
+  const sizes = new Map<string, number>();
+  for (const p of args.jobPaths) sizes.set(p, (await Deno.stat(p)).size);
+  const minBytes = options.precopyMinBytes ?? PRECOPY_MIN_BYTES;
+  if ([...sizes.values()].reduce((a, b) => a + b, 0) < minBytes) return undefined;
   let known: DestinationTables;
   try {
     known = await DestinationTables.read(client, [dataset]);
@@ -466,8 +471,9 @@ async function precopyNew(
     loadId,
     chains,
     paths,
+    sizes,
     connections: options.workers ?? 1,
-    minBytes: options.precopyMinBytes ?? PRECOPY_MIN_BYTES,
+    minBytes,
     onJob: options.onJob,
   });
   return done && { done, chains };

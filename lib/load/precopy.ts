@@ -76,6 +76,8 @@ export async function precopy(
     loadId: string;
     chains: string[][];
     paths: Map<string, string[]>;
+    /** The bytes of each job file. */
+    sizes: Map<string, number>;
     connections: number;
     /** Fewer bytes of job files than this: nothing done (undefined). */
     minBytes: number;
@@ -85,21 +87,21 @@ export async function precopy(
   const { schema, dataset, loadId } = options;
   const target = precopySchema(dataset, loadId);
   const order = options.chains.flat();
-  const sizes = new Map<string, number>();
-  for (const t of order) {
-    let bytes = 0;
-    for (const p of options.paths.get(t) ?? []) bytes += (await Deno.stat(p)).size;
-    sizes.set(t, bytes);
-  }
+  const bytes = new Map<string, number>();
   let total = 0;
-  for (const bytes of sizes.values()) total += bytes;
+  for (const t of order) {
+    let n = 0;
+    for (const p of options.paths.get(t) ?? []) n += options.sizes.get(p) ?? 0;
+    bytes.set(t, n);
+    total += n;
+  }
   if (total < options.minBytes || order.length === 0) return undefined;
   try {
     await client.exec(
       `${dropPrecopySql(dataset, loadId)};\nCREATE SCHEMA ${quoteIdent(target)}`,
     );
     const results = await Promise.allSettled(
-      spreadTables(sizes, options.connections, order).map((tables) =>
+      spreadTables(bytes, options.connections, order).map((tables) =>
         client.transaction(async (tx) => {
           const ddl: string[] = [];
           const unique = new Map<string, string>();

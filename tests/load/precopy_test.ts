@@ -83,6 +83,23 @@ function pgTest(
   });
 }
 
+/**
+ * Loads a package over two connections, `meddle` running between the parallel COPY and the
+ * load's transaction.
+ */
+function loadMeddled(
+  client: SqlClient,
+  options: { storage: PackageStorage; loadId: string; dataset: string },
+  meddle: () => Promise<void>,
+): Promise<LoadPackageInfo> {
+  return loadPackage(client, {
+    ...options,
+    workers: 2,
+    precopyMinBytes: 0,
+    hook: (point) => point === "precopied" ? meddle() : undefined,
+  });
+}
+
 for (const disposition of ["append", "merge"] as const) {
   pgTest(
     `a load COPYs the tables it creates over two connections: the tables, constraints and rows of one connection, seen at its commit (${disposition})`,
@@ -199,20 +216,12 @@ pgTest(
   async (client, storage, newDataset) => {
     const dataset = newDataset();
     const loadId = await writePackage(storage, issuesSchema("append"), issues(10));
-    const info = await loadPackage(client, {
-      storage,
-      loadId,
-      dataset,
-      workers: 2,
-      precopyMinBytes: 0,
-      hook: async (point) => {
-        if (point !== "precopied") return;
-        await pgQuery(
-          `CREATE SCHEMA "${dataset}"; CREATE TABLE "${dataset}".issues (id bigint NOT NULL,
-           title varchar, _dlt_load_id varchar NOT NULL, _dlt_id varchar NOT NULL UNIQUE)`,
-        );
-        await pgQuery(`INSERT INTO "${dataset}".issues VALUES (0, 'there before', 'x', 'x')`);
-      },
+    const info = await loadMeddled(client, { storage, loadId, dataset }, async () => {
+      await pgQuery(
+        `CREATE SCHEMA "${dataset}"; CREATE TABLE "${dataset}".issues (id bigint NOT NULL,
+         title varchar, _dlt_load_id varchar NOT NULL, _dlt_id varchar NOT NULL UNIQUE)`,
+      );
+      await pgQuery(`INSERT INTO "${dataset}".issues VALUES (0, 'there before', 'x', 'x')`);
     });
     assert.deepEqual(info.precopied, []);
     assert.deepEqual(info.migration.newTables, ["_dlt_version", "_dlt_loads", "issues__labels"]);
@@ -229,18 +238,10 @@ pgTest(
   async (client, storage, newDataset) => {
     const dataset = newDataset();
     const loadId = await writePackage(storage, issuesSchema("append"), issues(10));
-    const info = await loadPackage(client, {
-      storage,
-      loadId,
-      dataset,
-      workers: 2,
-      precopyMinBytes: 0,
-      hook: async (point) => {
-        if (point !== "precopied") return;
-        await pgQuery(`DROP TABLE "${precopySchema(dataset, loadId)}".issues__labels`);
-      },
+    const info = await loadMeddled(client, { storage, loadId, dataset }, async () => {
+      await pgQuery(`DROP TABLE "${precopySchema(dataset, loadId)}".issues__labels`);
     });
-    // the move of the chain failed and was undone: the transaction went on without it
+    // the chain was not moved: the transaction COPYed both tables itself
     assert.deepEqual(info.precopied, []);
     assert.deepEqual(info.migration.newTables, [
       "_dlt_version",
