@@ -26,7 +26,14 @@ import {
 } from "../storage/package_storage.ts";
 import { completeColumns, DestinationTables, type MigrationInfo, planMigration } from "./ddl.ts";
 import { type CopyJob, openCopyJob } from "./job_file.ts";
-import { dropPrecopySql, movePrecopied, type Precopied, precopy } from "./precopy.ts";
+import {
+  dropPrecopySql,
+  movePrecopied,
+  type Precopied,
+  precopy,
+  stalePrecopies,
+  uniqueNames,
+} from "./precopy.ts";
 import { qualified, quoteIdent, type SqlClient } from "./sql_client.ts";
 
 /** Options of {@linkcode loadPackage}. */
@@ -45,6 +52,8 @@ export interface LoadOptions {
   workers?: number;
   /** Job files of such tables smaller than this in all are COPYed in the transaction. */
   precopyMinBytes?: number;
+  /** Told when those tables could not be COPYed aside (the transaction COPYs them). */
+  onWarning?: (message: string) => void;
   /**
    * Test hook called at named points inside the transaction ("migrated", "copied",
    * "merged"); throwing from it aborts the load. @default {undefined}
@@ -452,12 +461,27 @@ async function precopyNew(
   }
   const tables = Object.keys(schema.tables).filter((t) => hasData(schema, t));
   const created = new Set(tables.filter((t) => !known.has(dataset, t)));
+  // a table whose UNIQUE would be named after another's here gets its name in the order the
+  // transaction adds them: its chain stays there
+  const names = uniqueNames(schema, [...created]);
   const chains = chainPlans(schema, args.jobPaths, args.pkgState, created)
     .filter((p) =>
       !p.staged && p.chain.length > 0 &&
-      p.chain.every((t) => created.has(t) && !args.dropped.has(t))
+      p.chain.every((t) => created.has(t) && !args.dropped.has(t) && names.get(t) === true)
     ).map((p) => p.chain);
   if (chains.length === 0) return undefined;
+  try {
+    // grants the dataset gives its new tables (ALTER DEFAULT PRIVILEGES … IN SCHEMA) apply only
+    // to tables made in it, not to tables moved in: such a dataset gets its tables made there
+    const [grants] = await client.query<{ n: number }>(
+      "SELECT count(*)::int AS n FROM pg_catalog.pg_default_acl " +
+        "WHERE defaclnamespace = to_regnamespace($1) AND defaclobjtype = 'r'",
+      [quoteIdent(dataset)],
+    );
+    if (grants.n > 0) return undefined;
+  } catch {
+    return undefined;
+  }
   const paths = new Map<string, string[]>();
   for (const p of args.jobPaths) {
     const t = jobTable(p);
@@ -475,9 +499,13 @@ async function precopyNew(
     connections: options.workers ?? 1,
     minBytes,
     onJob: options.onJob,
+    onWarning: options.onWarning,
   });
   return done && { done, chains };
 }
+
+/** Tables set aside by a load that started this long ago are another's, killed: dropped. */
+const STALE_PRECOPY_MS = 3600_000;
 
 /** Job files of new tables smaller than this in all are COPYed in the load's transaction. */
 const PRECOPY_MIN_BYTES = 4 << 20;
@@ -576,6 +604,8 @@ export async function loadPackage(
         [loadId],
       );
       if (done.length) {
+        // (a second load of the package, racing this one, may have set tables aside)
+        if (client.kind === "postgres") await tx.exec(dropPrecopySql(dataset, loadId));
         return {
           loadId,
           status: "already_loaded",
@@ -718,8 +748,12 @@ export async function loadPackage(
       }
     }
     await addUnique([...deferredUnique.keys()]);
-    // what an earlier, interrupted load of this package left over parallel connections
-    if (client.kind === "postgres") await tx.exec(dropPrecopySql(dataset, loadId));
+    // what this load, an interrupted earlier load of it, or a load killed an hour ago or more
+    // (its working dir gone, it never comes back) set aside over parallel connections
+    if (client.kind === "postgres") {
+      const stale = await stalePrecopies(tx, dataset, now().getTime() - STALE_PRECOPY_MS);
+      await tx.exec([loadId, ...stale].map((id) => dropPrecopySql(dataset, id)).join(";\n"));
+    }
     await tx.query(
       `INSERT INTO ${qualified(dataset, LOADS_TABLE)} ` +
         `(load_id, schema_name, status, inserted_at, schema_version_hash) VALUES ($1, $2, 0, $3, $4)`,

@@ -38,9 +38,55 @@ export function precopySchema(dataset: string, loadId: string): string {
   return head + suffix;
 }
 
+/**
+ * The load ids of `dataset` whose tables set aside are still there, of loads started before
+ * `before` (ms since the epoch; a load id is its start in seconds).
+ */
+export async function stalePrecopies(
+  client: SqlClient,
+  dataset: string,
+  before: number,
+): Promise<string[]> {
+  const rows = await client.query<{ s: string }>(
+    "SELECT nspname AS s FROM pg_catalog.pg_namespace WHERE nspname LIKE '%\\_load\\_%'",
+  );
+  const out: string[] = [];
+  for (const { s } of rows) {
+    const m = /_load_(\d+)_(\d+)$/.exec(s);
+    if (!m) continue;
+    const loadId = `${m[1]}.${m[2]}`;
+    if (precopySchema(dataset, loadId) === s && Number(m[1]) * 1000 < before) out.push(loadId);
+  }
+  return out;
+}
+
 /** `DROP SCHEMA IF EXISTS … CASCADE` of load `loadId`'s tables. */
 export function dropPrecopySql(dataset: string, loadId: string): string {
   return `DROP SCHEMA IF EXISTS ${quoteIdent(precopySchema(dataset, loadId))} CASCADE`;
+}
+
+/**
+ * Whether each of `tables` gets `UNIQUE` constraints named `<table>_<column>_key` whatever
+ * the order they are added in: false when such a name is cut to Postgres' 63 bytes or is
+ * another's too (Postgres then numbers the later one).
+ */
+export function uniqueNames(schema: StoredSchema, tables: string[]): Map<string, boolean> {
+  const owners = new Map<string, Set<string>>();
+  const byTable = new Map<string, string[]>();
+  for (const t of tables) {
+    const names = completeColumns(schema.tables[t]).filter((c) => c.unique).map((c) =>
+      `${t}_${c.name}_key`
+    );
+    byTable.set(t, names);
+    for (const n of names) owners.set(n, (owners.get(n) ?? new Set()).add(t));
+  }
+  const bytes = (s: string) => new TextEncoder().encode(s).length;
+  return new Map(
+    [...byTable].map(([t, names]) => [
+      t,
+      names.every((n) => bytes(n) <= 63 && owners.get(n)!.size === 1),
+    ]),
+  );
 }
 
 /**
@@ -82,6 +128,8 @@ export async function precopy(
     /** Fewer bytes of job files than this: nothing done (undefined). */
     minBytes: number;
     onJob?: (job: { table: string; path: string }) => void;
+    /** Told why the tables could not be set aside. */
+    onWarning?: (message: string) => void;
   },
 ): Promise<Precopied | undefined> {
   const { schema, dataset, loadId } = options;
@@ -124,9 +172,15 @@ export async function precopy(
         })
       ),
     );
-    if (results.some((r) => r.status === "rejected")) throw new Error("a connection failed");
-  } catch {
+    const failed = results.find((r) => r.status === "rejected");
+    if (failed) throw failed.reason;
+  } catch (e) {
     await client.exec(dropPrecopySql(dataset, loadId)).catch(() => {});
+    options.onWarning?.(
+      `Cannot COPY the new tables of load ${loadId} over ${options.connections} connections ` +
+        `(${e instanceof Error ? e.message : String(e)}): the load's transaction COPYs them ` +
+        "itself; [load] workers = 1 skips trying",
+    );
     return undefined;
   }
   return { schema: target, tables: new Set(order) };

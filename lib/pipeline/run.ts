@@ -269,6 +269,10 @@ async function runLocked(
         now,
         hook,
         workers: config.load.workers,
+        onWarning: (message) => {
+          warnings.push(message);
+          log(`WARNING: ${message}`);
+        },
       });
     } finally {
       // a pending package's load and the new one's, not the extract and normalize between
@@ -574,6 +578,7 @@ async function loadOne(
     now: () => Date;
     hook: (p: string) => void | Promise<void>;
     workers: number;
+    onWarning: (message: string) => void;
   },
 ): Promise<LoadPackageInfo> {
   // the normalized schema gets its version bumped before it is loaded
@@ -591,6 +596,7 @@ async function loadOne(
     now: () => options.now(),
     hook: options.hook,
     workers: options.workers,
+    onWarning: options.onWarning,
     precopyMinBytes: bytesFromEnv(PRECOPY_MIN_BYTES_ENV),
   });
 }

@@ -6,7 +6,7 @@
 import assert from "node:assert/strict";
 import { connectPostgres } from "../../lib/destinations/postgres/client.ts";
 import { loadPackage, type LoadPackageInfo } from "../../lib/load/load.ts";
-import { precopySchema, spreadTables } from "../../lib/load/precopy.ts";
+import { precopySchema, spreadTables, uniqueNames } from "../../lib/load/precopy.ts";
 import type { SqlClient } from "../../lib/load/sql_client.ts";
 import { PackageStorage } from "../../lib/storage/package_storage.ts";
 import { issueRows, issuesSchema, labelValues, writePackage } from "./_packages.ts";
@@ -100,7 +100,7 @@ function loadMeddled(
   });
 }
 
-for (const disposition of ["append", "merge"] as const) {
+for (const disposition of ["append", "merge", "replace"] as const) {
   pgTest(
     `a load COPYs the tables it creates over two connections: the tables, constraints and rows of one connection, seen at its commit (${disposition})`,
     async (client, storage, newDataset) => {
@@ -260,6 +260,7 @@ pgTest(
   async (client, storage, newDataset) => {
     const bad = [...issues(5), { id: "seven" as unknown as number, title: "x", labels: [] }];
     const messages: string[] = [];
+    const warnings: string[] = [];
     for (const workers of [1, 2]) {
       const dataset = newDataset();
       const loadId = await writePackage(storage, issuesSchema("append"), bad);
@@ -269,6 +270,7 @@ pgTest(
         dataset,
         workers,
         precopyMinBytes: 0,
+        onWarning: (w) => warnings.push(w.replaceAll(loadId, "<id>")),
       }).then(() => undefined, (e: Error) => e);
       assert.ok(error, `workers ${workers}: loaded`);
       assert.equal(await exists(`"${dataset}".issues`), false);
@@ -277,6 +279,12 @@ pgTest(
     }
     assert.match(messages[0], /"<dataset>"\."issues"/);
     assert.equal(messages[1], messages[0]);
+    // the parallel COPY's failure is told, not hidden
+    assert.equal(warnings.length, 1);
+    assert.match(
+      warnings[0],
+      /^Cannot COPY the new tables of load <id> over 2 connections \(Postgres rejected the rows of COPY .*\."issues" .*\): the load's transaction COPYs them itself; \[load\] workers = 1 skips trying$/,
+    );
   },
 );
 
@@ -295,6 +303,72 @@ pgTest(
     assert.equal((await issueRows(client, dataset)).length, 10);
   },
 );
+
+pgTest(
+  "a dataset that grants its new tables (ALTER DEFAULT PRIVILEGES) gets them made in it",
+  async (client, storage, newDataset) => {
+    const dataset = newDataset();
+    await pgQuery(
+      `CREATE SCHEMA "${dataset}";
+       ALTER DEFAULT PRIVILEGES IN SCHEMA "${dataset}" GRANT SELECT ON TABLES TO PUBLIC`,
+    );
+    const loadId = await writePackage(storage, issuesSchema("append"), issues(10));
+    const info = await loadPackage(client, {
+      storage,
+      loadId,
+      dataset,
+      workers: 2,
+      precopyMinBytes: 0,
+    });
+    assert.deepEqual(info.precopied, []);
+    const [row] = await pgQuery<{ ok: boolean }>(
+      `SELECT has_table_privilege('public', $1, 'SELECT') AS ok`,
+      [`"${dataset}".issues`],
+    );
+    assert.equal(row.ok, true);
+  },
+);
+
+pgTest(
+  "a load drops the tables a load of its dataset killed an hour ago or more set aside, not newer ones",
+  async (client, storage, newDataset) => {
+    const dataset = newDataset();
+    const old = precopySchema(dataset, "1700000000.25");
+    const recent = precopySchema(dataset, `${Math.floor(Date.now() / 1000) - 60}.25`);
+    const other = precopySchema(`${dataset}x`, "1700000000.25");
+    for (const s of [old, recent, other]) {
+      await pgQuery(`CREATE SCHEMA "${s}"; CREATE TABLE "${s}".issues (id bigint)`);
+    }
+    try {
+      const loadId = await writePackage(storage, issuesSchema("append"), issues(3));
+      await loadPackage(client, { storage, loadId, dataset, workers: 1 });
+      assert.deepEqual(await loadSchemas(dataset), [recent]);
+      assert.equal(await exists(`"${other}".issues`), true);
+    } finally {
+      await pgQuery(`DROP SCHEMA IF EXISTS "${other}" CASCADE`);
+    }
+  },
+);
+
+Deno.test("uniqueNames() tells the tables whose UNIQUE names are cut or shared", () => {
+  const schema = issuesSchema("append");
+  const unique = { data_type: "text" as const, unique: true };
+  schema.tables["a_b"] = { name: "a_b", columns: { c: { name: "c", ...unique } } };
+  schema.tables["a"] = { name: "a", columns: { b_c: { name: "b_c", ...unique } } };
+  const long = "t".repeat(52);
+  schema.tables[long] = { name: long, columns: { _dlt_id: { name: "_dlt_id", ...unique } } };
+  const fits = "u".repeat(51);
+  schema.tables[fits] = { name: fits, columns: { _dlt_id: { name: "_dlt_id", ...unique } } };
+  const names = uniqueNames(schema, ["issues", "issues__labels", "a_b", "a", long, fits]);
+  assert.deepEqual(Object.fromEntries(names), {
+    issues: true,
+    issues__labels: true,
+    a_b: false,
+    a: false,
+    [long]: false,
+    [fits]: true,
+  });
+});
 
 Deno.test("spreadTables() gives the biggest tables first to the least loaded connection", () => {
   const sizes = new Map([["a", 50], ["a__x", 10], ["b", 40], ["b__y", 30], ["c", 5]]);

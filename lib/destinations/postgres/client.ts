@@ -19,7 +19,10 @@ export interface PostgresClientOptions {
   connectTimeout?: number;
   /** Where the connection settings came from, named when connecting fails. */
   from?: string;
-  /** Connections opened at most (more than 4 only for more load workers). @default {4} */
+  /**
+   * Load workers: the pool holds one connection more than them (a COPY taking long is checked
+   * over another connection), and at least 4. @default {1}
+   */
   connections?: number;
 }
 
@@ -299,7 +302,7 @@ export async function connectPostgres(
   // `socket` is a documented postgres.js option its types do not declare
   const opts = {
     onnotice: () => {},
-    max: Math.max(4, options.connections ?? 4),
+    max: Math.max(4, (options.connections ?? 1) + 1),
     connect_timeout: timeout,
     connection: { application_name: "gitlab-pg" },
     idle_timeout: 30,
