@@ -7,7 +7,7 @@
  * @module
  */
 
-import { join } from "node:path";
+import { basename, join } from "node:path";
 import { DestinationError } from "../common/errors.ts";
 import {
   C_DLT_ID,
@@ -22,6 +22,7 @@ import type { StoredSchema, Table } from "../schema/types.ts";
 import {
   packageAdvice,
   type PackageStorage,
+  parseJobFileName,
   readJsonIfExists,
 } from "../storage/package_storage.ts";
 import { completeColumns, DestinationTables, type MigrationInfo, planMigration } from "./ddl.ts";
@@ -420,7 +421,22 @@ function hasData(schema: StoredSchema, table: string): boolean {
 
 /** The table of job file `path`. */
 function jobTable(path: string): string {
-  return path.split(/[\\/]/).pop()!.split(".")[0];
+  return parseJobFileName(basename(path)).table;
+}
+
+/** Whether `_dlt_loads` of `dataset` (as `known` has it) holds load `loadId`. */
+async function loadedAlready(
+  client: SqlClient,
+  known: DestinationTables,
+  dataset: string,
+  loadId: string,
+): Promise<boolean> {
+  if (!known.has(dataset, LOADS_TABLE)) return false;
+  const rows = await client.query(
+    `SELECT 1 FROM ${qualified(dataset, LOADS_TABLE)} WHERE load_id = $1`,
+    [loadId],
+  );
+  return rows.length > 0;
 }
 
 /**
@@ -441,21 +457,24 @@ async function precopyNew(
   },
 ): Promise<{ done: Precopied; chains: string[][] } | undefined> {
   const { schema, dataset, loadId, options } = args;
+  // each table's job files (in load order) and their bytes
+  const paths = new Map<string, string[]>();
+  const bytes = new Map<string, number>();
+  let all = 0;
+  for (const p of args.jobPaths) {
+    const t = jobTable(p);
+    const size = (await Deno.stat(p)).size;
+    paths.set(t, [...(paths.get(t) ?? []), p]);
+    bytes.set(t, (bytes.get(t) ?? 0) + size);
+    all += size;
+  }
   // (a package too small for it asks the destination nothing more)
-  const sizes = new Map<string, number>();
-  for (const p of args.jobPaths) sizes.set(p, (await Deno.stat(p)).size);
   const minBytes = options.precopyMinBytes ?? PRECOPY_MIN_BYTES;
-  if ([...sizes.values()].reduce((a, b) => a + b, 0) < minBytes) return undefined;
+  if (all < minBytes) return undefined;
   let known: DestinationTables;
   try {
     known = await DestinationTables.read(client, [dataset]);
-    if (known.has(dataset, LOADS_TABLE)) {
-      const done = await client.query(
-        `SELECT 1 FROM ${qualified(dataset, LOADS_TABLE)} WHERE load_id = $1`,
-        [loadId],
-      );
-      if (done.length) return undefined;
-    }
+    if (await loadedAlready(client, known, dataset, loadId)) return undefined;
   } catch {
     return undefined; // the transaction meets it again, and tells it
   }
@@ -469,7 +488,8 @@ async function precopyNew(
       !p.staged && p.chain.length > 0 &&
       p.chain.every((t) => created.has(t) && !args.dropped.has(t) && names.get(t) === true)
     ).map((p) => p.chain);
-  if (chains.length === 0) return undefined;
+  const aside = chains.flat().reduce((n, t) => n + (bytes.get(t) ?? 0), 0);
+  if (chains.length === 0 || aside < minBytes) return undefined;
   try {
     // grants the dataset gives its new tables (ALTER DEFAULT PRIVILEGES … IN SCHEMA) apply only
     // to tables made in it, not to tables moved in: such a dataset gets its tables made there
@@ -482,22 +502,14 @@ async function precopyNew(
   } catch {
     return undefined;
   }
-  const paths = new Map<string, string[]>();
-  for (const p of args.jobPaths) {
-    const t = jobTable(p);
-    const list = paths.get(t) ?? [];
-    list.push(p);
-    paths.set(t, list);
-  }
   const done = await precopy(client, {
     schema,
     dataset,
     loadId,
     chains,
     paths,
-    sizes,
+    bytes,
     connections: options.workers ?? 1,
-    minBytes,
     onJob: options.onJob,
     onWarning: options.onWarning,
   });
@@ -598,24 +610,18 @@ export async function loadPackage(
     await tx.query("SELECT pg_advisory_xact_lock(hashtext($1))", [dataset]);
     // one catalog read for the whole load; DDL is planned against it and sent as one batch
     const known = await DestinationTables.read(tx, [dataset, staging]);
-    if (known.has(dataset, LOADS_TABLE)) {
-      const done = await tx.query(
-        `SELECT 1 FROM ${qualified(dataset, LOADS_TABLE)} WHERE load_id = $1`,
-        [loadId],
-      );
-      if (done.length) {
-        // (a second load of the package, racing this one, may have set tables aside)
-        if (client.kind === "postgres") await tx.exec(dropPrecopySql(dataset, loadId));
-        return {
-          loadId,
-          status: "already_loaded",
-          jobs: 0,
-          migration: { newTables: [], newColumns: {} },
-          tables: [],
-          precopied: [],
-          schemaVersionHash: schema.version_hash,
-        };
-      }
+    if (await loadedAlready(tx, known, dataset, loadId)) {
+      // (a second load of the package, racing this one, may have set tables aside)
+      if (client.kind === "postgres") await tx.exec(dropPrecopySql(dataset, loadId));
+      return {
+        loadId,
+        status: "already_loaded",
+        jobs: 0,
+        migration: { newTables: [], newColumns: {} },
+        tables: [],
+        precopied: [],
+        schemaVersionHash: schema.version_hash,
+      };
     }
     const ddl: string[] = [];
     // --refresh: drop or empty tables first, in this same transaction (dlt's package state keys)

@@ -110,9 +110,8 @@ export function spreadTables(sizes: Map<string, number>, n: number, order: strin
 /**
  * Loads the tables of `chains` (each a root table and its nested tables, none of them in the
  * dataset yet; `paths` their job files in load order) into {@linkcode precopySchema} over up
- * to `connections` transactions at once. Undefined when the files hold fewer than `minBytes`,
- * or when that failed (the schema is then dropped, and the load's transaction copies the files
- * itself).
+ * to `connections` transactions at once. Undefined when that failed (the schema is then
+ * dropped, and the load's transaction copies the files itself).
  */
 export async function precopy(
   client: SqlClient,
@@ -122,11 +121,9 @@ export async function precopy(
     loadId: string;
     chains: string[][];
     paths: Map<string, string[]>;
-    /** The bytes of each job file. */
-    sizes: Map<string, number>;
+    /** The bytes of each table's job files. */
+    bytes: Map<string, number>;
     connections: number;
-    /** Fewer bytes of job files than this: nothing done (undefined). */
-    minBytes: number;
     onJob?: (job: { table: string; path: string }) => void;
     /** Told why the tables could not be set aside. */
     onWarning?: (message: string) => void;
@@ -135,15 +132,7 @@ export async function precopy(
   const { schema, dataset, loadId } = options;
   const target = precopySchema(dataset, loadId);
   const order = options.chains.flat();
-  const bytes = new Map<string, number>();
-  let total = 0;
-  for (const t of order) {
-    let n = 0;
-    for (const p of options.paths.get(t) ?? []) n += options.sizes.get(p) ?? 0;
-    bytes.set(t, n);
-    total += n;
-  }
-  if (total < options.minBytes || order.length === 0) return undefined;
+  const bytes = new Map(order.map((t) => [t, options.bytes.get(t) ?? 0]));
   try {
     await client.exec(
       `${dropPrecopySql(dataset, loadId)};\nCREATE SCHEMA ${quoteIdent(target)}`,
