@@ -56,3 +56,67 @@ Deno.test("parseJsonLossless() takes the plain parse only when no number could c
     assert.equal(mayHaveLossyNumber(text), false, text);
   }
 });
+
+Deno.test("mayHaveLossyNumber() finds every changed number outside strings, none inside", async () => {
+  const { mayHaveLossyNumber, parseJsonExact } = await import("../../lib/common/lossless_json.ts");
+  // a number token that JSON.parse may change: what the scan must find (the regex it replaced)
+  const flagged = (token: string) =>
+    /^-?(?:\d{16}|\d+\.0+$|\d+(?:\.\d+)?[eE]|[\d.]{17})/.test(token);
+  let seed = 7;
+  const random = (n: number) => {
+    seed = (seed * 1103515245 + 12345) & 0x7fffffff;
+    return (seed >>> 12) % n;
+  };
+  const digits = (n: number) =>
+    String(1 + random(9)) + Array.from({ length: n - 1 }, () => random(10)).join("");
+  const number = () => {
+    const sign = random(3) === 0 ? "-" : "";
+    const int = random(8) === 0 ? "0" : digits(1 + random(random(4) === 0 ? 20 : 6));
+    const fraction = [
+      "",
+      "",
+      `.${"0".repeat(1 + random(3))}`,
+      `.${digits(1 + random(18))}`,
+      `.${"0".repeat(random(16))}1`,
+    ][random(5)];
+    const exponent = random(6) === 0
+      ? ["e", "E"][random(2)] + ["", "+", "-"][random(3)] + digits(1 + random(2))
+      : "";
+    return sign + int + fraction + exponent;
+  };
+  // strings full of what would be lossy numbers outside them, and of escapes
+  const string = () =>
+    JSON.stringify(
+      Array.from({ length: random(4) }, () =>
+        [number(), '"', "\\", '\\"', ":1.0", ",[2e3", " 12345678901234567", "é"][random(8)]).join(
+          "",
+        ),
+    );
+  let found = 0;
+  for (let round = 0; round < 3000; round++) {
+    const tokens: string[] = [];
+    const value = (depth: number): string => {
+      const kind = random(depth > 2 ? 3 : 5);
+      if (kind === 0) {
+        const t = number();
+        tokens.push(t);
+        return t;
+      }
+      if (kind === 1) return string();
+      if (kind === 2) return ["true", "false", "null"][random(3)];
+      const items = Array.from({ length: random(4) }, () => value(depth + 1));
+      return kind === 3
+        ? `[${items.join(random(2) ? "," : " , ")}]`
+        : `{${items.map((v) => `${string()}:${random(2) ? " " : ""}${v}`).join(",")}}`;
+    };
+    const text = value(0);
+    const expected = tokens.some(flagged);
+    assert.equal(mayHaveLossyNumber(text), expected, text);
+    if (expected) found++;
+    // never a miss: a text whose plain parse differs from the exact one is always flagged
+    if (!expected) {
+      assert.equal(JSON.stringify(JSON.parse(text)), JSON.stringify(parseJsonExact(text)), text);
+    }
+  }
+  assert.ok(found > 300 && found < 2700, `${found} of 3000 texts flagged`);
+});
