@@ -9,6 +9,7 @@
 
 import assert from "node:assert/strict";
 import { HttpError } from "../../lib/common/errors.ts";
+import { Cursors, type ResourcesState } from "../../lib/extract/incremental.ts";
 import { within } from "../helpers/deadline.ts";
 import { catalog, json, resource, run, startServer } from "./_helpers.ts";
 
@@ -137,15 +138,44 @@ Deno.test("GitLab's error shape with a 200 where a list is expected is an error,
 });
 
 Deno.test("--limit on a page that links nowhere, under a count that says more, warns of nothing", async () => {
-  const { server } = pagedServer((page) => ({
-    "x-total-pages": "10",
-    "x-next-page": page < 3 ? String(page + 1) : "",
-  }));
-  try {
-    const { info, jobs } = await run(items(), server.origin, { limit: 3, concurrency: 4 });
-    assert.equal(jobs.items.length, 6);
-    assert.deepEqual(info.warnings, []);
-  } finally {
-    await server.close();
+  // an incremental series, so that a --limit taken for a cut (its pages counted as more) would
+  // hold the cursor and warn; the control below, whose last page links on, does both
+  const incremental = { cursor_path: "id", initial_value: 0 };
+  const counted = catalog([
+    resource("items", {
+      paginator: { type: "gitlab" },
+      endpoint: { method: "GET", path: "items", incremental },
+    }),
+  ]);
+  for (const linksOn of [false, true]) {
+    const { server } = pagedServer((page) => ({
+      "x-total-pages": "10",
+      "x-next-page": page < 3 || linksOn ? String(page + 1) : "",
+    }));
+    try {
+      const state: ResourcesState = {};
+      const cursors = new Cursors(state);
+      const { info, jobs } = await run(counted, server.origin, {
+        limit: 3,
+        concurrency: 4,
+        cursors,
+      });
+      cursors.commit();
+      assert.equal(jobs.items.length, 6);
+      if (linksOn) {
+        assert.equal(info.warnings.length, 1, info.warnings.join("\n"));
+        assert.match(info.warnings[0], /^--limit stopped resource "items" before its last page/);
+        assert.deepEqual(state, {});
+      } else {
+        assert.deepEqual(info.warnings, []);
+        assert.equal(
+          (state.items as { incremental: Record<string, { last_value: unknown }> }).incremental.id
+            .last_value,
+          32,
+        );
+      }
+    } finally {
+      await server.close();
+    }
   }
 });

@@ -59,18 +59,24 @@ withDestinations(
     schema.tables.issues.columns.idd = { name: "idd", primary_key: true, nullable: false };
     const loadId = await writePackage(storage, schema, [{ id: 1, title: "a", labels: [] }]);
     await assert.rejects(
-      loadPackage(client, { storage, loadId, dataset }),
+      // the new tables COPYed aside first (Postgres), as a big package's are
+      loadPackage(client, { storage, loadId, dataset, workers: 2, precopyMinBytes: 0 }),
       (e: Error) =>
         e.name === "DestinationError" &&
         e.message ===
           'Cannot load table "issues": its primary_key "idd" names a column that no record of this load had (dlt\'s UnboundColumnException): check the resource\'s primary_key in the catalog against the fields GitLab returns',
     );
-    // nothing was created
+    // nothing was created, in the dataset or aside
     const tables = await client.query(
-      "SELECT table_name FROM information_schema.tables WHERE table_schema = $1",
-      [dataset],
+      "SELECT table_schema, table_name FROM information_schema.tables WHERE table_schema = $1 OR table_schema LIKE $2",
+      [dataset, `${dataset}\\_load\\_%`],
     );
     assert.deepEqual(tables, []);
+    const schemas = await client.query(
+      "SELECT nspname FROM pg_namespace WHERE nspname LIKE $1",
+      [`${dataset}\\_load\\_%`],
+    );
+    assert.deepEqual(schemas, []);
   },
 );
 
