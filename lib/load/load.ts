@@ -37,14 +37,27 @@ import {
 } from "./precopy.ts";
 import { qualified, quoteIdent, type SqlClient } from "./sql_client.ts";
 
+/** A job file of a package COPYed (see {@linkcode LoadOptions.onJob}). */
+export interface LoadJobDone {
+  table: string;
+  path: string;
+  done: number;
+  total: number;
+}
+
 /** Options of {@linkcode loadPackage}. */
 export interface LoadOptions {
   /** The dataset (Postgres schema) to load into. */
   dataset: string;
   /** Clock for `inserted_at`. @default {() => new Date()} */
   now?: () => Date;
-  /** Called after each job is copied. @default {undefined} */
-  onJob?: (job: { table: string; path: string }) => void;
+  /**
+   * Called once for each job file of the package, when its rows are first COPYed (set aside or
+   * in the transaction; a file COPYed again after a failed side COPY is not told twice): `done`
+   * counts the files told so far, `total` is the package's number of job files.
+   * @default {undefined}
+   */
+  onJob?: (job: LoadJobDone) => void;
   /**
    * Connections COPYing the job files of the tables this load creates, in parallel, before its
    * transaction moves them into the dataset (`lib/load/precopy.ts`; Postgres servers only,
@@ -454,6 +467,8 @@ async function precopyNew(
     pkgState: PackageState;
     dropped: ReadonlySet<string>;
     options: LoadOptions;
+    /** Told of each job file set aside. */
+    onJob?: (job: { table: string; path: string }) => void;
   },
 ): Promise<{ done: Precopied; chains: string[][] } | undefined> {
   const { schema, dataset, loadId, options } = args;
@@ -510,7 +525,7 @@ async function precopyNew(
     paths,
     bytes,
     connections: options.workers ?? 1,
-    onJob: options.onJob,
+    onJob: args.onJob,
     onWarning: options.onWarning,
   });
   return done && { done, chains };
@@ -601,8 +616,23 @@ export async function loadPackage(
   const now = options.now ?? (() => new Date());
   const hook = options.hook ?? (() => {});
   const dropped = new Set(pkgState.dropped_tables ?? []);
+  const told = new Set<string>();
+  const onJob = options.onJob && ((job: { table: string; path: string }) => {
+    if (told.has(job.path)) return;
+    told.add(job.path);
+    options.onJob?.({ ...job, done: told.size, total: jobPaths.length });
+  });
   const precopied = client.kind === "postgres" && (options.workers ?? 1) > 1
-    ? await precopyNew(client, { schema, dataset, loadId, jobPaths, pkgState, dropped, options })
+    ? await precopyNew(client, {
+      schema,
+      dataset,
+      loadId,
+      jobPaths,
+      pkgState,
+      dropped,
+      options,
+      onJob,
+    })
     : undefined;
   if (precopied) await hook("precopied");
 
@@ -708,13 +738,14 @@ export async function loadPackage(
         if (inPlace) {
           loadedTables.add(jobTable(p));
           jobCount++;
+          onJob?.({ table: jobTable(p), path: p }); // (told when set aside)
           continue;
         }
         const job = await openCopyJob(p);
         await copyJob(tx, plan.staged ? staging : dataset, job);
         loadedTables.add(job.table);
         jobCount++;
-        options.onJob?.({ table: job.table, path: p });
+        onJob?.({ table: job.table, path: p });
       }
       await hook("copied");
       await addUnique(chain);

@@ -40,10 +40,20 @@ export interface ProgressOptions {
   systemStats?: boolean;
 }
 
+/** A job file of a package loaded: `done` of the package's `total` job files are COPYed. */
+export interface LoadProgress {
+  loadId: string;
+  table: string;
+  done: number;
+  total: number;
+}
+
 /** Receives a run's events; {@linkcode createProgress} makes one. */
 export interface Progress {
   /** Extract progress (after every page). */
   onProgress(event: ExtractProgress): void;
+  /** Load progress (after every job file). */
+  onLoadJob(event: LoadProgress): void;
   /** Pipeline hook points ("extracted", "normalized", …). */
   hook(point: string): void;
   /** The run ended (info is undefined when it failed). */
@@ -90,7 +100,7 @@ export function counterLine(name: string, c: Counter, nowMs: number): string {
 export function createProgress(mode: ProgressMode, options: ProgressOptions): Progress {
   if (mode === "log") return logProgress(options);
   if (mode === "live") return liveProgress(options);
-  return { onProgress() {}, hook() {}, finish() {} };
+  return { onProgress() {}, onLoadJob() {}, hook() {}, finish() {} };
 }
 
 function systemStatsLine(): string | undefined {
@@ -132,6 +142,14 @@ function logProgress(options: ProgressOptions): Progress {
     lastDump = at;
     block(`Extract ${source}`, [["Resources", resources], ...rows], at);
   };
+  // dlt's Load block: at most once per period while the load runs (the period counted from
+  // the step's start, as dlt's), and at the end
+  const loadBlock = (ev: LoadProgress, at: number) =>
+    block(`Load ${source} in ${ev.loadId}`, [["Jobs", {
+      count: ev.done,
+      total: ev.total,
+      start: stepStart,
+    }]], at);
   return {
     onProgress(ev) {
       if (extractDone) return;
@@ -145,6 +163,12 @@ function logProgress(options: ProgressOptions): Progress {
       c.count = ev.records;
       if (t - lastDump >= period) dumpExtract(t);
     },
+    onLoadJob(ev) {
+      const t = now();
+      if (t - lastDump < period || ev.done >= ev.total) return; // (the last one: at the end)
+      lastDump = t;
+      loadBlock(ev, t);
+    },
     hook(point) {
       const t = now();
       if (point === "extracted" && !extractDone) {
@@ -154,6 +178,7 @@ function logProgress(options: ProgressOptions): Progress {
       } else if (point === "normalized") {
         normalizeSeconds = (t - stepStart) / 1000;
         stepStart = t;
+        lastDump = t;
       }
     },
     finish(info) {
@@ -176,11 +201,7 @@ function logProgress(options: ProgressOptions): Progress {
           }
           block(`Normalize ${source} in ${p.loadId}`, counters, start + normalizeSeconds * 1000);
         }
-        block(`Load ${source} in ${p.loadId}`, [["Jobs", {
-          count: p.jobs,
-          total: p.jobs,
-          start: stepStart,
-        }]], t);
+        loadBlock({ loadId: p.loadId, table: "", done: p.jobs, total: p.jobs }, t);
       }
     },
   };
@@ -200,6 +221,7 @@ function liveProgress(options: ProgressOptions): Progress {
   let drawn = 0;
   let lastDraw = -Infinity;
   let phase = "extract";
+  let jobs = "";
 
   const draw = (t: number, force = false) => {
     if (!force && t - lastDraw < period) return;
@@ -219,7 +241,9 @@ function liveProgress(options: ProgressOptions): Progress {
       } rows/s${left}`;
     });
     const elapsed = ((t - started) / 1000).toFixed(1);
-    lines.push(dim(`  ${phase} · ${elapsed}s · ${retries} retry(ies)`));
+    lines.push(
+      dim(`  ${phase}${phase === "load" ? jobs : ""} · ${elapsed}s · ${retries} retry(ies)`),
+    );
     // move up over the previous block and clear each line before rewriting it
     const up = drawn ? `\x1b[${drawn}A` : "";
     options.write(up + lines.map((l) => `\x1b[2K${l}`).join("\n"));
@@ -236,6 +260,10 @@ function liveProgress(options: ProgressOptions): Progress {
       rows.set(ev.resource, r);
       retries = ev.retries;
       draw(t);
+    },
+    onLoadJob(ev) {
+      jobs = ` ${ev.done}/${ev.total} job(s)`;
+      draw(now(), ev.done >= ev.total);
     },
     hook(point) {
       if (point === "extracted") phase = "normalize";

@@ -11,7 +11,8 @@ import type { Catalog, ResolvedResource } from "../catalog/types.ts";
 import type { Config } from "../config/types.ts";
 import { extract, type ExtractInfo } from "../extract/mod.ts";
 import { Cursors } from "../extract/incremental.ts";
-import { loadPackage, type LoadPackageInfo } from "../load/load.ts";
+import { type LoadJobDone, loadPackage, type LoadPackageInfo } from "../load/load.ts";
+import type { LoadProgress } from "./progress.ts";
 import type { SqlClient } from "../load/sql_client.ts";
 import {
   type ExtractFollower,
@@ -85,6 +86,8 @@ export interface RunOptions {
   onLog?: (line: string) => void;
   /** Extract progress events. @default {undefined} */
   onProgress?: (event: unknown) => void;
+  /** Load progress: after each job file of a package is COPYed. @default {undefined} */
+  onLoadJob?: (event: LoadProgress) => void;
   /**
    * Test hook called at named points ("page", "extracted", "extract_committed", "normalized",
    * load points; see crash.ts). @default {undefined}
@@ -269,6 +272,9 @@ async function runLocked(
         now,
         hook,
         workers: config.load.workers,
+        onJob: options.onLoadJob &&
+          ((job) =>
+            options.onLoadJob?.({ loadId, table: job.table, done: job.done, total: job.total })),
         onWarning: (message) => {
           warnings.push(message);
           log(`WARNING: ${message}`);
@@ -578,6 +584,7 @@ async function loadOne(
     now: () => Date;
     hook: (p: string) => void | Promise<void>;
     workers: number;
+    onJob?: (job: LoadJobDone) => void;
     onWarning: (message: string) => void;
   },
 ): Promise<LoadPackageInfo> {
@@ -596,6 +603,7 @@ async function loadOne(
     now: () => options.now(),
     hook: options.hook,
     workers: options.workers,
+    onJob: options.onJob,
     onWarning: options.onWarning,
     precopyMinBytes: bytesFromEnv(PRECOPY_MIN_BYTES_ENV),
   });

@@ -296,12 +296,15 @@ export function formatTrace(trace: Trace): string {
 /** What a run hands to the pipeline, and calls when it ends ({@linkcode observeRun}). */
 export interface RunObservers {
   /** Spread into {@linkcode RunOptions}. */
-  options: Required<Pick<RunOptions, "hook" | "onProgress" | "onLog">>;
+  options: Required<Pick<RunOptions, "hook" | "onProgress" | "onLoadJob" | "onLog">>;
   /** Shows the end of the progress and writes the trace of a completed run. */
   done(info: RunInfo): Promise<void>;
   /** Shows the end of the progress and writes the trace of a failed run (error redacted). */
   failed(error: unknown): Promise<void>;
 }
+
+/** Tests only: the least time between two `--progress log` blocks, in ms (dlt's: 1 s). */
+export const LOG_PERIOD_ENV = "GITLAB_PG_TEST_LOG_PERIOD_MS";
 
 /** Options of {@linkcode observeRun}. */
 export interface ObserveRunOptions {
@@ -337,10 +340,12 @@ export function observeRun(config: Config, options: ObserveRunOptions): RunObser
     destinationType: destinationTypeOf(config),
     env,
   });
+  const period = env[LOG_PERIOD_ENV];
   const progress = createProgress(options.progress ?? "none", {
     write: options.write,
     color: !env.NO_COLOR,
     sourceName: options.sourceName,
+    periodMs: period && /^\d+$/.test(period) ? Number(period) : undefined,
   });
   return {
     options: {
@@ -352,6 +357,7 @@ export function observeRun(config: Config, options: ObserveRunOptions): RunObser
         recorder.onProgress(event as ExtractProgress);
         progress.onProgress(event as ExtractProgress);
       },
+      onLoadJob: (event) => progress.onLoadJob(event),
       onLog: (line) => {
         recorder.onLog(line);
         // [runtime] log_level: information lines only at INFO or DEBUG, warnings by default

@@ -92,3 +92,48 @@ Deno.test("live progress shows the time left when GitLab tells the number of pag
   p.onProgress({ ...ev, pages: 10, records: 1000 });
   assert.doesNotMatch(out.at(-1)!, /left/);
 });
+
+Deno.test("log progress prints dlt's Load block while the load runs, once per period", () => {
+  const out: string[] = [];
+  let now = 0;
+  const p = createProgress("log", {
+    write: (t) => out.push(t),
+    now: () => now,
+    systemStats: false,
+  });
+  p.hook("extracted");
+  now = 2000;
+  p.hook("normalized"); // the load starts: the period counts from here
+  const job = (done: number) => p.onLoadJob({ loadId: "17.5", table: "issues", done, total: 4 });
+  now = 2500;
+  job(1);
+  assert.equal(out.length, 1, "within the period of the load's start: nothing");
+  now = 3000;
+  job(2);
+  assert.equal(
+    out[1],
+    `${center(" Load gitlab in 17.5 ", 80, "-")}\n` +
+      "Jobs: 2/4 (50.0%) | Time: 1.00s | Rate: 2.00/s\n",
+  );
+  now = 3500;
+  job(3);
+  now = 4500;
+  job(4); // the last one: told by the end's block
+  assert.equal(out.length, 2);
+});
+
+Deno.test("live progress counts the load's job files", () => {
+  const out: string[] = [];
+  let now = 0;
+  const p = createProgress("live", { write: (t) => out.push(t), now: () => now });
+  p.onProgress({ resource: "issues", pages: 1, records: 100, requests: 1, retries: 0 });
+  p.hook("extracted");
+  p.hook("normalized");
+  now = 1000;
+  p.onLoadJob({ loadId: "17.5", table: "issues", done: 1, total: 3 });
+  assert.match(out.at(-1)!, /load 1\/3 job\(s\) · 1\.0s/);
+  p.onLoadJob({ loadId: "17.5", table: "issues__labels", done: 2, total: 3 });
+  assert.equal(out.length, 4, "within the redraw period: not drawn");
+  p.onLoadJob({ loadId: "17.5", table: "_dlt_pipeline_state", done: 3, total: 3 });
+  assert.match(out.at(-1)!, /load 3\/3 job\(s\)/);
+});

@@ -97,9 +97,10 @@ Deno.test({
     const cwd = await Deno.makeTempDir();
     const env = envFor(gitlab, cwd);
     try {
+      // (every progress event prints its block: the load's job files one by one)
       const run = await runCli(["run", "--resources", "issues", "--progress", "log", "--json"], {
         cwd,
-        env,
+        env: { ...env, GITLAB_PG_TEST_LOG_PERIOD_MS: "0" },
       });
       assert.equal(run.code, 0, run.stderr);
       const runInfo = JSON.parse(run.stdout);
@@ -113,6 +114,11 @@ Deno.test({
         new RegExp(`^-+ Load gitlab in ${loadId.replace(".", "\\.")} -+$`, "m"),
       );
       assert.match(run.stderr, /^Jobs: (\d+)\/\1 \(100\.0%\) \| Time: /m);
+      // the load told each job file as it was COPYed, the last by the end's block
+      const jobs = [...run.stderr.matchAll(/^Jobs: (\d+)\/(\d+) /gm)].map((m) => [+m[1], +m[2]]);
+      const total = runInfo.load_packages[0].jobs;
+      assert.ok(total >= 3, String(total));
+      assert.deepEqual(jobs, Array.from({ length: total }, (_, i) => [i + 1, total]));
 
       const info = await runCli(["info"], { cwd, env });
       assert.equal(info.code, 0, info.stderr);

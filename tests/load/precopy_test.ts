@@ -5,7 +5,7 @@
 
 import assert from "node:assert/strict";
 import { connectPostgres } from "../../lib/destinations/postgres/client.ts";
-import { loadPackage, type LoadPackageInfo } from "../../lib/load/load.ts";
+import { type LoadJobDone, loadPackage, type LoadPackageInfo } from "../../lib/load/load.ts";
 import { precopySchema, spreadTables, uniqueNames } from "../../lib/load/precopy.ts";
 import type { SqlClient } from "../../lib/load/sql_client.ts";
 import { PackageStorage } from "../../lib/storage/package_storage.ts";
@@ -89,7 +89,12 @@ function pgTest(
  */
 function loadMeddled(
   client: SqlClient,
-  options: { storage: PackageStorage; loadId: string; dataset: string },
+  options: {
+    storage: PackageStorage;
+    loadId: string;
+    dataset: string;
+    onJob?: (job: LoadJobDone) => void;
+  },
   meddle: () => Promise<void>,
 ): Promise<LoadPackageInfo> {
   return loadPackage(client, {
@@ -389,3 +394,29 @@ Deno.test("precopySchema() names a schema of at most 63 bytes after the dataset 
   const wide = precopySchema("é".repeat(40), "1795576147.5295784");
   assert.ok(new TextEncoder().encode(wide).length <= 63);
 });
+
+pgTest(
+  "each job file is told once as loaded, set aside or COPYed again in the transaction",
+  async (client, storage, newDataset) => {
+    const gone = (dataset: string, loadId: string) =>
+      pgQuery(`DROP TABLE "${precopySchema(dataset, loadId)}".issues__labels`);
+    for (const meddle of [undefined, gone]) {
+      const dataset = newDataset();
+      const loadId = await writePackage(storage, issuesSchema("append"), issues(10));
+      const told: LoadJobDone[] = [];
+      const info = await loadMeddled(
+        client,
+        { storage, loadId, dataset, onJob: (job) => told.push(job) },
+        async () => {
+          await meddle?.(dataset, loadId);
+        },
+      );
+      // set aside and moved in, or (a table gone) COPYed again by the transaction
+      assert.deepEqual(info.precopied, meddle ? [] : ["issues", "issues__labels"]);
+      assert.equal(info.jobs, 2);
+      assert.deepEqual(told.map((j) => [j.done, j.total]), [[1, 2], [2, 2]]);
+      assert.deepEqual(told.map((j) => j.table).sort(), ["issues", "issues__labels"]);
+      assert.equal(new Set(told.map((j) => j.path)).size, 2);
+    }
+  },
+);
