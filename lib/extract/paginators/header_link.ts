@@ -10,7 +10,8 @@ import { findLink } from "../link_header.ts";
 import { type Paginator, PaginatorOptions, withUrl } from "./paginator.ts";
 
 /**
- * Follows `Link: <url>; rel="next"` (relation `links_next_key`, default `next`) until absent.
+ * Follows `Link: <url>; rel="next"` (relation `links_next_key`, default `next`) until absent
+ * (a link back to a page already read is a loop the series stops on).
  * The next URL replaces the request's URL and its query parameters are cleared.
  *
  * @example
@@ -32,8 +33,8 @@ export class HeaderLinkPaginator implements Paginator {
   /** The request to the next link, or `undefined`. */
   update(response: HttpResponse): HttpRequest | undefined {
     const next = findLink(response.headers, this.#rel, response.url);
-    return next === undefined || next === response.url
-      ? undefined
-      : withUrl(response.request, next);
+    // a next link to this very page is returned too: the series stops with an error naming
+    // both (it stopped here silently before, as if the list had ended)
+    return next === undefined ? undefined : withUrl(response.request, next);
   }
 }
