@@ -144,12 +144,8 @@ function logProgress(options: ProgressOptions): Progress {
   };
   // dlt's Load block: at most once per period while the load runs (the period counted from
   // the step's start, as dlt's), and at the end
-  const loadBlock = (ev: LoadProgress, at: number) =>
-    block(`Load ${source} in ${ev.loadId}`, [["Jobs", {
-      count: ev.done,
-      total: ev.total,
-      start: stepStart,
-    }]], at);
+  const loadBlock = (loadId: string, done: number, total: number, at: number) =>
+    block(`Load ${source} in ${loadId}`, [["Jobs", { count: done, total, start: stepStart }]], at);
   return {
     onProgress(ev) {
       if (extractDone) return;
@@ -167,7 +163,7 @@ function logProgress(options: ProgressOptions): Progress {
       const t = now();
       if (t - lastDump < period || ev.done >= ev.total) return; // (the last one: at the end)
       lastDump = t;
-      loadBlock(ev, t);
+      loadBlock(ev.loadId, ev.done, ev.total, t);
     },
     hook(point) {
       const t = now();
@@ -201,7 +197,7 @@ function logProgress(options: ProgressOptions): Progress {
           }
           block(`Normalize ${source} in ${p.loadId}`, counters, start + normalizeSeconds * 1000);
         }
-        loadBlock({ loadId: p.loadId, table: "", done: p.jobs, total: p.jobs }, t);
+        loadBlock(p.loadId, p.jobs, p.jobs, t);
       }
     },
   };
