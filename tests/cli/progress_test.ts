@@ -28,19 +28,25 @@ Deno.test("counterLine() prints dlt's counter with and without a total", () => {
   );
 });
 
-Deno.test("log progress prints at most once per period and at the end of extract", () => {
+/** `log` progress on a clock the test sets (`clock.now`), its blocks in `out`. */
+function logProgress() {
   const out: string[] = [];
-  let now = 0;
+  const clock = { now: 0 };
   const p = createProgress("log", {
     write: (t) => out.push(t),
-    now: () => now,
+    now: () => clock.now,
     systemStats: false,
   });
+  return { out, clock, p };
+}
+
+Deno.test("log progress prints at most once per period and at the end of extract", () => {
+  const { out, clock, p } = logProgress();
   p.onProgress({ resource: "issues", pages: 1, records: 100, requests: 1, retries: 0 });
-  now = 500;
+  clock.now = 500;
   p.onProgress({ resource: "issues", pages: 2, records: 200, requests: 2, retries: 0 });
   assert.equal(out.length, 1, "second page within the period prints nothing");
-  now = 1500;
+  clock.now = 1500;
   p.onProgress({ resource: "issues", pages: 3, records: 300, requests: 3, retries: 0 });
   assert.equal(out.length, 2);
   p.hook("extracted");
@@ -94,30 +100,24 @@ Deno.test("live progress shows the time left when GitLab tells the number of pag
 });
 
 Deno.test("log progress prints dlt's Load block while the load runs, once per period", () => {
-  const out: string[] = [];
-  let now = 0;
-  const p = createProgress("log", {
-    write: (t) => out.push(t),
-    now: () => now,
-    systemStats: false,
-  });
+  const { out, clock, p } = logProgress();
   p.hook("extracted");
-  now = 2000;
+  clock.now = 2000;
   p.hook("normalized"); // the load starts: the period counts from here
   const job = (done: number) => p.onLoadJob({ loadId: "17.5", table: "issues", done, total: 4 });
-  now = 2500;
+  clock.now = 2500;
   job(1);
   assert.equal(out.length, 1, "within the period of the load's start: nothing");
-  now = 3000;
+  clock.now = 3000;
   job(2);
   assert.equal(
     out[1],
     `${center(" Load gitlab in 17.5 ", 80, "-")}\n` +
       "Jobs: 2/4 (50.0%) | Time: 1.00s | Rate: 2.00/s\n",
   );
-  now = 3500;
+  clock.now = 3500;
   job(3);
-  now = 4500;
+  clock.now = 4500;
   job(4); // the last one: told by the end's block
   assert.equal(out.length, 2);
 });
