@@ -8,7 +8,9 @@ import { connectPostgres } from "../../lib/destinations/postgres/client.ts";
 import { type LoadJobDone, loadPackage, type LoadPackageInfo } from "../../lib/load/load.ts";
 import { precopySchema, spreadTables, uniqueNames } from "../../lib/load/precopy.ts";
 import type { SqlClient } from "../../lib/load/sql_client.ts";
-import { PackageStorage } from "../../lib/storage/package_storage.ts";
+import { JobWriter } from "../../lib/storage/job_writer.ts";
+import { newLoadId, PackageStorage } from "../../lib/storage/package_storage.ts";
+import { within } from "../helpers/deadline.ts";
 import { issueRows, issuesSchema, labelValues, writePackage } from "./_packages.ts";
 import { dropDataset, pgIgnore, pgQuery, TEST_PG_URL, uniqueDataset } from "../helpers/postgres.ts";
 
@@ -420,3 +422,79 @@ pgTest(
     }
   },
 );
+
+/** A package of `roots` root tables `r<i>` (as `issues`), each with nested labels, n rows each. */
+async function writeWidePackage(storage: PackageStorage, roots: number, n: number) {
+  const base = issuesSchema("append");
+  const schema = { ...base, tables: { ...base.tables } };
+  delete schema.tables.issues;
+  delete schema.tables.issues__labels;
+  const loadId = newLoadId();
+  const dir = await storage.create("normalized", loadId);
+  for (let r = 0; r < roots; r++) {
+    schema.tables[`r${r}`] = { ...base.tables.issues, name: `r${r}`, resource: `r${r}` };
+    schema.tables[`r${r}__labels`] = {
+      ...base.tables.issues__labels,
+      name: `r${r}__labels`,
+      parent: `r${r}`,
+    };
+    const root = new JobWriter(dir, `r${r}`, "copy", {
+      header: () => JSON.stringify(["id", "title", "_dlt_load_id", "_dlt_id"]),
+    });
+    const nested = new JobWriter(dir, `r${r}__labels`, "copy", {
+      header: () =>
+        JSON.stringify(["value", "_dlt_root_id", "_dlt_parent_id", "_dlt_list_idx", "_dlt_id"]),
+    });
+    for (let i = 1; i <= n; i++) {
+      await root.write([i, `row ${i}`, loadId, `r${r}-${i}`].join("\t"));
+      await nested.write([`l${i}`, `r${r}-${i}`, `r${r}-${i}`, 0, `r${r}-${i}-0`].join("\t"));
+    }
+    await root.close();
+    await nested.close();
+  }
+  await Deno.writeTextFile(`${dir}/schema.json`, JSON.stringify(schema));
+  return loadId;
+}
+
+Deno.test({
+  name:
+    "a load over 6 connections (more than the pool's floor of 4) COPYs every new table aside and moves them all in",
+  ignore: pgIgnore,
+  sanitizeResources: false,
+  sanitizeOps: false,
+  async fn() {
+    // one table per connection, each in its own transaction (the pool holds a seventh for a
+    // COPY whose acknowledgement is checked over another connection)
+    const client = await connectPostgres(TEST_PG_URL, { connections: 6 });
+    const dir = await Deno.makeTempDir();
+    const dataset = uniqueDataset("pre");
+    try {
+      const storage = new PackageStorage(dir);
+      const loadId = await writeWidePackage(storage, 3, 2000);
+      const info = await within(
+        loadPackage(client, { storage, loadId, dataset, workers: 6, precopyMinBytes: 0 }),
+        30_000,
+        "the load over 6 connections",
+      );
+      assert.deepEqual(info.precopied.toSorted(), [
+        "r0",
+        "r0__labels",
+        "r1",
+        "r1__labels",
+        "r2",
+        "r2__labels",
+      ]);
+      for (const t of ["r0", "r1__labels", "r2"]) {
+        const [n] = await pgQuery<{ n: string }>(
+          `SELECT count(DISTINCT _dlt_id)::text AS n FROM "${dataset}"."${t}"`,
+        );
+        assert.equal(n.n, "2000", t);
+      }
+      assert.deepEqual(await loadSchemas(dataset), []);
+    } finally {
+      await client.close();
+      await dropDataset(dataset);
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+});
