@@ -167,14 +167,14 @@ export function joinUrl(baseUrl: string, path: string): string {
   return joined + (joined.includes("?") ? "&" : "?") + query;
 }
 
-function appendParam(url: URL, key: string, value: QueryValue): void {
+function appendParam(search: URLSearchParams, key: string, value: QueryValue): void {
   if (value === null || value === undefined) return;
   if (Array.isArray(value)) {
-    for (const v of value) appendParam(url, key, v);
+    for (const v of value) appendParam(search, key, v);
   } else if (typeof value === "object") {
-    url.searchParams.append(key, JSON.stringify(value));
+    search.append(key, JSON.stringify(value));
   } else {
-    url.searchParams.append(key, String(value));
+    search.append(key, String(value));
   }
 }
 
@@ -278,8 +278,14 @@ export class HttpClient {
   /** The absolute URL of a request, query parameters applied, without auth. */
   url(request: HttpRequest): string {
     const url = new URL(joinUrl(this.baseUrl, request.url));
-    for (const key of Object.keys(request.params ?? {})) url.searchParams.delete(key);
-    for (const [key, value] of Object.entries(request.params ?? {})) appendParam(url, key, value);
+    const params = Object.entries(request.params ?? {});
+    if (params.length > 0) {
+      // edited apart and set once: each edit of `url.searchParams` re-parses the whole URL
+      const search = new URLSearchParams(url.search);
+      for (const [key] of params) search.delete(key);
+      for (const [key, value] of params) appendParam(search, key, value);
+      url.search = search.toString();
+    }
     return this.#stripAuthQuery(url.href);
   }
 
