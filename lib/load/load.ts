@@ -620,7 +620,11 @@ export async function loadPackage(
   const onJob = options.onJob && ((job: { table: string; path: string }) => {
     if (told.has(job.path)) return;
     told.add(job.path);
-    options.onJob?.({ ...job, done: told.size, total: jobPaths.length });
+    try {
+      options.onJob?.({ ...job, done: told.size, total: jobPaths.length });
+    } catch {
+      // progress only: it never fails a load
+    }
   });
   const precopied = client.kind === "postgres" && (options.workers ?? 1) > 1
     ? await precopyNew(client, {
@@ -634,7 +638,9 @@ export async function loadPackage(
       onJob,
     })
     : undefined;
+  // after a failed side COPY (warned of) the transaction COPYs its files again: counted anew
   if (precopied) await hook("precopied");
+  else told.clear();
 
   const load = client.transaction(async (tx): Promise<LoadPackageInfo> => {
     await tx.query("SELECT pg_advisory_xact_lock(hashtext($1))", [dataset]);

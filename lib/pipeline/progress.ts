@@ -263,8 +263,10 @@ function liveProgress(options: ProgressOptions): Progress {
     },
     hook(point) {
       if (point === "extracted") phase = "normalize";
-      else if (point === "normalized") phase = "load";
-      else return;
+      else if (point === "normalized") {
+        phase = "load";
+        jobs = ""; // (a package loaded before, pending from an earlier run, had its own count)
+      } else return;
       draw(now(), true);
     },
     finish(info) {

@@ -345,7 +345,10 @@ export function observeRun(config: Config, options: ObserveRunOptions): RunObser
     write: options.write,
     color: !env.NO_COLOR,
     sourceName: options.sourceName,
-    periodMs: period && /^\d+$/.test(period) ? Number(period) : undefined,
+    // (log mode only: the live line keeps its redraw period)
+    periodMs: options.progress === "log" && period && /^\d+$/.test(period)
+      ? Number(period)
+      : undefined,
   });
   return {
     options: {

@@ -69,7 +69,20 @@ Deno.test("mayHaveLossyNumber() finds every changed number outside strings, none
   };
   const digits = (n: number) =>
     String(1 + random(9)) + Array.from({ length: n - 1 }, () => random(10)).join("");
+  // at the edges of the rule: 16 digits (flagged, even below 2^53), 15 (not), 2^53 ± 1, and
+  // fractions of 16 and 17 characters
+  const edges = [
+    "9007199254740993",
+    "9007199254740991",
+    "1234567890123456",
+    "123456789012345",
+    "0.9999999999999999",
+    "12345.00000000000001",
+    "123456789012345.5",
+    "12345678901234.5",
+  ];
   const number = () => {
+    if (random(4) === 0) return (random(2) ? "-" : "") + edges[random(edges.length)];
     const sign = random(3) === 0 ? "-" : "";
     const int = random(8) === 0 ? "0" : digits(1 + random(random(4) === 0 ? 20 : 6));
     const fraction = [
@@ -92,6 +105,7 @@ Deno.test("mayHaveLossyNumber() finds every changed number outside strings, none
           "",
         ),
     );
+  const space = () => ["", "", " ", "\n", "\t", "\r\n  "][random(6)];
   let found = 0;
   for (let round = 0; round < 3000; round++) {
     const tokens: string[] = [];
@@ -106,8 +120,8 @@ Deno.test("mayHaveLossyNumber() finds every changed number outside strings, none
       if (kind === 2) return ["true", "false", "null"][random(3)];
       const items = Array.from({ length: random(4) }, () => value(depth + 1));
       return kind === 3
-        ? `[${items.join(random(2) ? "," : " , ")}]`
-        : `{${items.map((v) => `${string()}:${random(2) ? " " : ""}${v}`).join(",")}}`;
+        ? `[${space()}${items.join(`${space()},${space()}`)}${space()}]`
+        : `{${items.map((v) => `${string()}${space()}:${space()}${v}`).join(`,${space()}`)}}`;
     };
     const text = value(0);
     const expected = tokens.some(flagged);

@@ -96,3 +96,35 @@ export async function labelValues(client: SqlClient, dataset: string): Promise<s
   );
   return rows.map((l) => l.value);
 }
+
+/**
+ * `client` (and its transactions) with every statement told to `seen` (a transaction as
+ * `BEGIN`), and its COPYs through `copyFrom` when given (`next` sends one as usual).
+ */
+export function wrapClient(
+  client: SqlClient,
+  options: {
+    seen?: (sql: string) => void;
+    copyFrom?: (
+      sql: string,
+      data: AsyncIterable<Uint8Array>,
+      next: SqlClient["copyFrom"],
+    ) => Promise<void>;
+  },
+): SqlClient {
+  const seen = options.seen ?? (() => {});
+  const wrap = (c: SqlClient): SqlClient => ({
+    kind: c.kind,
+    location: c.location,
+    query: (sql, params) => (seen(sql), c.query(sql, params)),
+    exec: (sql) => (seen(sql), c.exec(sql)),
+    copyFrom: (sql, data) => {
+      seen(sql);
+      const next = (s: string, d: AsyncIterable<Uint8Array>) => c.copyFrom(s, d);
+      return options.copyFrom ? options.copyFrom(sql, data, next) : next(sql, data);
+    },
+    transaction: (fn) => (seen("BEGIN"), c.transaction((tx) => fn(wrap(tx)))),
+    close: () => c.close(),
+  });
+  return wrap(client);
+}

@@ -11,7 +11,7 @@ import type { SqlClient } from "../../lib/load/sql_client.ts";
 import { JobWriter } from "../../lib/storage/job_writer.ts";
 import { newLoadId, PackageStorage } from "../../lib/storage/package_storage.ts";
 import { within } from "../helpers/deadline.ts";
-import { issueRows, issuesSchema, labelValues, writePackage } from "./_packages.ts";
+import { issueRows, issuesSchema, labelValues, wrapClient, writePackage } from "./_packages.ts";
 import { dropDataset, pgIgnore, pgQuery, TEST_PG_URL, uniqueDataset } from "../helpers/postgres.ts";
 
 /** Issues 1..n, each with two labels; with `twice`, issue 1 again (a newer copy) at the end. */
@@ -465,17 +465,36 @@ Deno.test({
   async fn() {
     // one table per connection, each in its own transaction (the pool holds a seventh for a
     // COPY whose acknowledgement is checked over another connection)
+    const [{ t0 }] = await pgQuery<{ t0: string }>("SELECT now()::text AS t0");
     const client = await connectPostgres(TEST_PG_URL, { connections: 6 });
     const dir = await Deno.makeTempDir();
     const dataset = uniqueDataset("pre");
     try {
       const storage = new PackageStorage(dir);
       const loadId = await writeWidePackage(storage, 3, 2000);
+      let backends = 0;
       const info = await within(
-        loadPackage(client, { storage, loadId, dataset, workers: 6, precopyMinBytes: 0 }),
+        loadPackage(client, {
+          storage,
+          loadId,
+          dataset,
+          workers: 6,
+          precopyMinBytes: 0,
+          hook: async (point) => {
+            if (point !== "precopied") return;
+            const [row] = await pgQuery<{ n: number }>(
+              `SELECT count(*)::int AS n FROM pg_stat_activity
+               WHERE application_name = 'gitlab-pg' AND backend_start >= $1::timestamptz`,
+              [t0],
+            );
+            backends = row.n;
+          },
+        }),
         30_000,
         "the load over 6 connections",
       );
+      // the six tables went over six connections at once (the pool opened them all)
+      assert.ok(backends >= 6, `${backends} connections`);
       assert.deepEqual(info.precopied.toSorted(), [
         "r0",
         "r0__labels",
@@ -498,3 +517,43 @@ Deno.test({
     }
   },
 });
+
+/** `client`, its COPY aside of `table` failing (after `delayMs`), every other call as is. */
+function failingAside(client: SqlClient, table: string, delayMs: number): SqlClient {
+  return wrapClient(client, {
+    copyFrom: async (sql, data, next) => {
+      if (!sql.includes("_load_") || !sql.includes(`."${table}" (`)) return await next(sql, data);
+      await new Promise((r) => setTimeout(r, delayMs));
+      throw new Error("injected: the side COPY broke off");
+    },
+  });
+}
+
+pgTest(
+  "after a failed side COPY the transaction's job files are counted anew, and a throwing progress callback changes nothing",
+  async (client, storage, newDataset) => {
+    const dataset = newDataset();
+    const loadId = await writePackage(storage, issuesSchema("append"), issues(10));
+    const told: number[] = [];
+    const warnings: string[] = [];
+    const info = await loadPackage(failingAside(client, "issues__labels", 300), {
+      storage,
+      loadId,
+      dataset,
+      workers: 2,
+      precopyMinBytes: 0,
+      onWarning: (w) => warnings.push(w),
+      onJob: (job) => {
+        told.push(job.done);
+        throw new Error("a progress display that fails"); // never fails the load
+      },
+    });
+    assert.equal(warnings.length, 1);
+    assert.match(warnings[0], /injected: the side COPY broke off/);
+    assert.deepEqual(info.precopied, []);
+    // issues set aside (1/2), then both again in the transaction (1/2, 2/2)
+    assert.deepEqual(told, [1, 1, 2]);
+    assert.equal((await issueRows(client, dataset)).length, 10);
+    assert.deepEqual(await loadSchemas(dataset), []);
+  },
+);
