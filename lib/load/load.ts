@@ -52,9 +52,10 @@ export interface LoadOptions {
   /** Clock for `inserted_at`. @default {() => new Date()} */
   now?: () => Date;
   /**
-   * Called once for each job file of the package, when its rows are first COPYed (set aside or
-   * in the transaction; a file COPYed again after a failed side COPY is not told twice): `done`
-   * counts the files told so far, `total` is the package's number of job files.
+   * Called once for each job file of the package, when its rows are COPYed (set aside or in the
+   * transaction; a file set aside and moved in is told once): `done` counts the files told so
+   * far, `total` is the package's number of job files. After a failed side COPY, which the
+   * transaction redoes, the count starts again from 1. A callback that throws is ignored.
    * @default {undefined}
    */
   onJob?: (job: LoadJobDone) => void;
