@@ -16,7 +16,9 @@ export type Json = null | boolean | number | string | Json[] | { [key: string]: 
  * isMapping([1]); // false
  * ```
  */
-export function isMapping(value: unknown): value is Record<string, unknown> {
+export function isMapping(value: Json | undefined): value is { [key: string]: Json };
+export function isMapping(value: unknown): value is Record<string, unknown>;
+export function isMapping(value: unknown): boolean {
   return value !== null && typeof value === "object" && !Array.isArray(value);
 }
 

@@ -7,7 +7,7 @@
  */
 
 import { UserError } from "./errors.ts";
-import type { Json } from "./json.ts";
+import { isMapping, type Json } from "./json.ts";
 
 type Step = { kind: "key"; key: string } | { kind: "index"; index: number } | {
   kind: "wildcard";
@@ -82,10 +82,6 @@ export function compileJsonPath(path: string): Step[] {
   }
 }
 
-function isObject(v: Json | undefined): v is { [key: string]: Json } {
-  return typeof v === "object" && v !== null && !Array.isArray(v);
-}
-
 /**
  * Every value `path` matches in `doc`, in document order (like jsonpath-ng's `find`).
  *
@@ -100,14 +96,14 @@ export function findValues(path: string, doc: Json): Json[] {
     const next: Json[] = [];
     for (const node of nodes) {
       if (step.kind === "key") {
-        if (isObject(node) && Object.hasOwn(node, step.key)) next.push(node[step.key]);
+        if (isMapping(node) && Object.hasOwn(node, step.key)) next.push(node[step.key]);
       } else if (step.kind === "index") {
         if (Array.isArray(node)) {
           const idx = step.index < 0 ? node.length + step.index : step.index;
           if (idx >= 0 && idx < node.length) next.push(node[idx]);
         }
       } else if (Array.isArray(node)) next.push(...node);
-      else if (isObject(node)) next.push(...Object.values(node));
+      else if (isMapping(node)) next.push(...Object.values(node));
     }
     nodes = next;
   }
@@ -128,14 +124,14 @@ export function setAtPath(doc: Json | undefined, path: string, value: Json): Jso
     if (s.kind !== "key") fail(path, "only names can be set in a request body");
     return s.key;
   });
-  const root: { [key: string]: Json } = isObject(doc) ? structuredClone(doc) : {};
+  const root: { [key: string]: Json } = isMapping(doc) ? structuredClone(doc) : {};
   let node = root;
   keys.forEach((key, i) => {
     if (i === keys.length - 1) {
       node[key] = value;
     } else {
       const child = node[key];
-      if (!isObject(child)) node[key] = {};
+      if (!isMapping(child)) node[key] = {};
       node = node[key] as { [key: string]: Json };
     }
   });

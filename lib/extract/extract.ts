@@ -13,6 +13,7 @@ import { basename, join } from "node:path";
 import type { Catalog, Json, PaginatorConfig, ResolvedResource } from "../catalog/types.ts";
 import type { GitlabSourceConfig } from "../config/types.ts";
 import { HttpError, UserError } from "../common/errors.ts";
+import { isMapping } from "../common/json.ts";
 import { redact } from "../common/redact.ts";
 import { JobWriter } from "../storage/job_writer.ts";
 import { PLAIN_JSON_FILE, writeFileAtomic } from "../storage/package_storage.ts";
@@ -926,7 +927,7 @@ export async function extract(catalog: Catalog, options: ExtractOptions): Promis
 
 /** GitLab's error shape: an object of `message`, `error` and `error_description` alone. */
 function isErrorDocument(body: Json): boolean {
-  if (body === null || typeof body !== "object" || Array.isArray(body)) return false;
+  if (!isMapping(body)) return false;
   const keys = Object.keys(body);
   return keys.length > 0 &&
     keys.every((k) => k === "message" || k === "error" || k === "error_description");

@@ -6,6 +6,7 @@
  */
 
 import type { Json } from "../catalog/types.ts";
+import { isMapping } from "../common/json.ts";
 import { findValues } from "../common/jsonpath.ts";
 
 const RECORD_KEYS = new Set([
@@ -23,10 +24,6 @@ const RECORD_KEYS = new Set([
 ]);
 const NON_RECORD_KEYS = new Set(["meta", "metadata", "pagination", "links", "extras", "headers"]);
 
-function isObject(v: Json | undefined): v is { [key: string]: Json } {
-  return typeof v === "object" && v !== null && !Array.isArray(v);
-}
-
 function findAllLists(
   obj: { [key: string]: Json },
   path: string[],
@@ -36,7 +33,7 @@ function findAllLists(
   if (path.length > maxLevel) return out;
   for (const [key, value] of Object.entries(obj)) {
     if (Array.isArray(value)) out.push([...path, key]);
-    else if (isObject(value)) findAllLists(value, [...path, key], out, maxLevel);
+    else if (isMapping(value)) findAllLists(value, [...path, key], out, maxLevel);
   }
   return out;
 }
@@ -58,7 +55,7 @@ function pathOf(keys: string[]): string {
  * ```
  */
 export function findResponsePageData(body: Json): string {
-  if (!isObject(body)) return "$";
+  if (!isMapping(body)) return "$";
   const lists = findAllLists(body, [], [], 2);
   const preferred = lists.find((p) => RECORD_KEYS.has(p[p.length - 1].toLowerCase()));
   if (preferred) return pathOf(preferred);
@@ -102,7 +99,7 @@ export function selectPageData(body: Json, dataSelector?: string): Json[] {
  * ```
  */
 export function getField(record: Json, field: string): { found: boolean; value: Json } {
-  if (isObject(record) && Object.hasOwn(record, field)) {
+  if (isMapping(record) && Object.hasOwn(record, field)) {
     return { found: true, value: record[field] };
   }
   const values = findValues(field, record);

@@ -27,14 +27,7 @@ import {
 } from "../storage/package_storage.ts";
 import { completeColumns, DestinationTables, type MigrationInfo, planMigration } from "./ddl.ts";
 import { type CopyJob, openCopyJob } from "./job_file.ts";
-import {
-  dropPrecopySql,
-  movePrecopied,
-  type Precopied,
-  precopy,
-  stalePrecopies,
-  uniqueNames,
-} from "./precopy.ts";
+import { dropPrecopySql, movePrecopied, precopy, stalePrecopies, uniqueNames } from "./precopy.ts";
 import { qualified, quoteIdent, type SqlClient } from "./sql_client.ts";
 
 /** A job file of a package COPYed (see {@linkcode LoadOptions.onJob}). */
@@ -69,6 +62,8 @@ export interface LoadOptions {
   precopyMinBytes?: number;
   /** Told when those tables could not be COPYed aside (the transaction COPYs them). */
   onWarning?: (message: string) => void;
+  /** The package's `schema.json`, when the caller read it already. @default {read here} */
+  schema?: StoredSchema;
   /**
    * Test hook called at named points inside the transaction ("migrated", "copied",
    * "merged"); throwing from it aborts the load. @default {undefined}
@@ -471,7 +466,7 @@ async function precopyNew(
     /** Told of each job file set aside. */
     onJob?: (job: { table: string; path: string }) => void;
   },
-): Promise<{ done: Precopied; chains: string[][] } | undefined> {
+): Promise<{ aside: string; chains: string[][] } | undefined> {
   const { schema, dataset, loadId, options } = args;
   // each table's job files (in load order) and their bytes
   const paths = new Map<string, string[]>();
@@ -504,8 +499,8 @@ async function precopyNew(
       !p.staged && p.chain.length > 0 &&
       p.chain.every((t) => created.has(t) && !args.dropped.has(t) && names.get(t) === true)
     ).map((p) => p.chain);
-  const aside = chains.flat().reduce((n, t) => n + (bytes.get(t) ?? 0), 0);
-  if (chains.length === 0 || aside < minBytes) return undefined;
+  const asideBytes = chains.flat().reduce((n, t) => n + (bytes.get(t) ?? 0), 0);
+  if (chains.length === 0 || asideBytes < minBytes) return undefined;
   try {
     // grants the dataset gives its new tables (ALTER DEFAULT PRIVILEGES … IN SCHEMA) apply only
     // to tables made in it, not to tables moved in: such a dataset gets its tables made there
@@ -518,7 +513,7 @@ async function precopyNew(
   } catch {
     return undefined;
   }
-  const done = await precopy(client, {
+  const aside = await precopy(client, {
     schema,
     dataset,
     loadId,
@@ -529,7 +524,7 @@ async function precopyNew(
     onJob: args.onJob,
     onWarning: options.onWarning,
   });
-  return done && { done, chains };
+  return aside === undefined ? undefined : { aside, chains };
 }
 
 /** Tables set aside by a load that started this long ago are another's, killed: dropped. */
@@ -603,7 +598,7 @@ export async function loadPackage(
   const { storage, loadId, dataset } = options;
   const dir = storage.path("normalized", loadId);
   const advice = packageAdvice(dir);
-  const schema = await readJsonIfExists<StoredSchema>(join(dir, "schema.json"), {
+  const schema = options.schema ?? await readJsonIfExists<StoredSchema>(join(dir, "schema.json"), {
     check: storedSchemaProblem,
     advice,
   });

@@ -22,14 +22,6 @@ import { completeColumns, DestinationTables, planMigration } from "./ddl.ts";
 import { openCopyJob } from "./job_file.ts";
 import { qualified, quoteIdent, type SqlClient } from "./sql_client.ts";
 
-/** What {@linkcode precopy} loaded: tables of `schema` holding their rows and constraints. */
-export interface Precopied {
-  /** The schema holding them. */
-  schema: string;
-  /** The tables loaded there (every table of each chain given). */
-  tables: Set<string>;
-}
-
 /** The schema of load `loadId`'s tables before they move into `dataset` (at most 63 bytes). */
 export function precopySchema(dataset: string, loadId: string): string {
   const suffix = `_load_${loadId.replace(/[^0-9A-Za-z]/g, "_")}`;
@@ -110,8 +102,8 @@ export function spreadTables(sizes: Map<string, number>, n: number, order: strin
 /**
  * Loads the tables of `chains` (each a root table and its nested tables, none of them in the
  * dataset yet; `paths` their job files in load order) into {@linkcode precopySchema} over up
- * to `connections` transactions at once. Undefined when that failed (the schema is then
- * dropped, and the load's transaction copies the files itself).
+ * to `connections` transactions at once; returns that schema. Undefined when that failed (the
+ * schema is then dropped, and the load's transaction copies the files itself).
  */
 export async function precopy(
   client: SqlClient,
@@ -128,7 +120,7 @@ export async function precopy(
     /** Told why the tables could not be set aside. */
     onWarning?: (message: string) => void;
   },
-): Promise<Precopied | undefined> {
+): Promise<string | undefined> {
   const { schema, dataset, loadId } = options;
   const target = precopySchema(dataset, loadId);
   const order = options.chains.flat();
@@ -172,7 +164,7 @@ export async function precopy(
     );
     return undefined;
   }
-  return { schema: target, tables: new Set(order) };
+  return target;
 }
 
 /**
@@ -191,29 +183,29 @@ const MOVABLE_SQL = `SELECT t.relname AS table, (
 FROM pg_catalog.pg_class t WHERE t.relnamespace = to_regnamespace($1) AND t.relkind = 'r'`;
 
 /**
- * Moves the tables of `done` into `dataset` inside the load's transaction `tx`, whole chains
- * only: those whose tables are all still set aside, and whose names (tables, indexes, types)
- * the dataset does not hold (`known` is the dataset as the transaction sees it; it then has
+ * Moves the tables of `chains` set aside in schema `aside` into `dataset` inside the load's
+ * transaction `tx`, whole chains only: those whose tables are all still there, and whose
+ * names (tables, indexes, types) the dataset does not hold (`known` is the dataset as the transaction sees it; it then has
  * the tables moved). Returns the tables moved; the load's transaction COPYs the others itself.
  */
 export async function movePrecopied(
   tx: SqlClient,
   options: {
-    done: Precopied;
+    aside: string;
     chains: string[][];
     dataset: string;
     schema: StoredSchema;
     known: DestinationTables;
   },
 ): Promise<Set<string>> {
-  const { done, dataset, known } = options;
+  const { aside, dataset, known } = options;
   const rows = await tx.query<{ table: string; taken: boolean }>(MOVABLE_SQL, [
-    quoteIdent(done.schema),
+    quoteIdent(aside),
     quoteIdent(dataset),
   ]);
   const movable = new Set(rows.filter((r) => !r.taken).map((r) => r.table));
   const chains = options.chains.filter((c) =>
-    c.every((t) => done.tables.has(t) && movable.has(t) && !known.has(dataset, t))
+    c.every((t) => movable.has(t) && !known.has(dataset, t))
   );
   const moved = new Set(chains.flat());
   if (moved.size === 0) return moved;
@@ -221,7 +213,7 @@ export async function movePrecopied(
     [
       `CREATE SCHEMA IF NOT EXISTS ${quoteIdent(dataset)}`,
       ...[...moved].map((t) =>
-        `ALTER TABLE ${qualified(done.schema, t)} SET SCHEMA ${quoteIdent(dataset)}`
+        `ALTER TABLE ${qualified(aside, t)} SET SCHEMA ${quoteIdent(dataset)}`
       ),
     ].join(";\n"),
   );

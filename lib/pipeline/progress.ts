@@ -8,6 +8,7 @@
 
 import process from "node:process";
 import type { ExtractProgress } from "../extract/mod.ts";
+import type { LoadJobDone } from "../load/load.ts";
 import type { RunInfo } from "./run.ts";
 
 /** How progress is shown. */
@@ -40,13 +41,8 @@ export interface ProgressOptions {
   systemStats?: boolean;
 }
 
-/** A job file of a package loaded: `done` of the package's `total` job files are COPYed. */
-export interface LoadProgress {
-  loadId: string;
-  table: string;
-  done: number;
-  total: number;
-}
+/** A job file of package `loadId` loaded: `done` of its `total` job files are COPYed. */
+export type LoadProgress = Omit<LoadJobDone, "path"> & { loadId: string };
 
 /** Receives a run's events; {@linkcode createProgress} makes one. */
 export interface Progress {

@@ -11,7 +11,7 @@ import type { Catalog, ResolvedResource } from "../catalog/types.ts";
 import type { Config } from "../config/types.ts";
 import { extract, type ExtractInfo } from "../extract/mod.ts";
 import { Cursors } from "../extract/incremental.ts";
-import { type LoadJobDone, loadPackage, type LoadPackageInfo } from "../load/load.ts";
+import { type LoadOptions, loadPackage, type LoadPackageInfo } from "../load/load.ts";
 import type { LoadProgress } from "./progress.ts";
 import type { SqlClient } from "../load/sql_client.ts";
 import {
@@ -579,14 +579,7 @@ async function loadOne(
   client: SqlClient,
   storage: PackageStorage,
   loadId: string,
-  options: {
-    dataset: string;
-    now: () => Date;
-    hook: (p: string) => void | Promise<void>;
-    workers: number;
-    onJob?: (job: LoadJobDone) => void;
-    onWarning: (message: string) => void;
-  },
+  options: Omit<LoadOptions, "schema" | "precopyMinBytes">,
 ): Promise<LoadPackageInfo> {
   // the normalized schema gets its version bumped before it is loaded
   const dir = storage.path("normalized", loadId);
@@ -597,14 +590,10 @@ async function loadOne(
   });
   if (schema && bumpVersion(schema)) await writeFileAtomic(path, JSON.stringify(schema));
   return await loadPackage(client, {
+    ...options,
     storage,
     loadId,
-    dataset: options.dataset,
-    now: () => options.now(),
-    hook: options.hook,
-    workers: options.workers,
-    onJob: options.onJob,
-    onWarning: options.onWarning,
+    schema, // (read once: loadPackage tells a missing one)
     precopyMinBytes: bytesFromEnv(PRECOPY_MIN_BYTES_ENV),
   });
 }

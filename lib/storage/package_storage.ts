@@ -15,6 +15,7 @@
 
 import { join } from "node:path";
 import { DamagedFileError } from "../common/errors.ts";
+import { isMapping } from "../common/json.ts";
 
 /** States a package can be in, in order. */
 export type PackageState = "extracting" | "extracted" | "normalizing" | "normalized" | "loaded";
@@ -238,7 +239,7 @@ export function parseJsonFile<T>(path: string, text: string, options: ReadJsonOp
       : `it is not valid JSON (${e instanceof Error ? e.message : String(e)})`;
     throw new DamagedFileError(path, why, advice);
   }
-  if (value === null || typeof value !== "object" || Array.isArray(value)) {
+  if (!isMapping(value)) {
     const kind = value === null ? "null" : Array.isArray(value) ? "a list" : typeof value;
     throw new DamagedFileError(path, `it holds ${kind}, not a JSON object`, advice);
   }

@@ -7,6 +7,7 @@
 
 import type { Json } from "../../catalog/types.ts";
 import type { HttpRequest, HttpResponse } from "../http_client.ts";
+import { isMapping } from "../../common/json.ts";
 import { findLink } from "../link_header.ts";
 import { JsonResponseCursorPaginator } from "./cursor.ts";
 import { HeaderLinkPaginator } from "./header_link.ts";
@@ -14,11 +15,6 @@ import { JsonLinkPaginator } from "./json_link.ts";
 import { PageNumberPaginator } from "./page_number.ts";
 import type { Paginator } from "./paginator.ts";
 import { SinglePagePaginator } from "./single_page.ts";
-
-type Obj = { [key: string]: Json };
-function isObject(v: Json | undefined): v is Obj {
-  return typeof v === "object" && v !== null && !Array.isArray(v);
-}
 
 /** A value dlt takes as a next link or cursor: a string or a number (not a bool: no end). */
 const isNextValue = (v: Json | undefined): v is string | number =>
@@ -31,10 +27,10 @@ const isNextValue = (v: Json | undefined): v is string | number =>
  * link).
  */
 function findNextPath(body: Json, path: string[] = []): [string[], string | number] | undefined {
-  if (!isObject(body)) return undefined;
+  if (!isMapping(body)) return undefined;
   for (const [key, value] of Object.entries(body)) {
     if (key.toLowerCase().startsWith("next")) {
-      if (isObject(value)) {
+      if (isMapping(value)) {
         for (const [k, v] of Object.entries(value)) {
           const lk = k.toLowerCase();
           if ((lk.startsWith("href") || lk.startsWith("url")) && isNextValue(v)) {
@@ -45,7 +41,7 @@ function findNextPath(body: Json, path: string[] = []): [string[], string | numb
         return [[...path, key], value];
       }
     }
-    if (isObject(value)) {
+    if (isMapping(value)) {
       const found = findNextPath(value, [...path, key]);
       if (found) return found;
     }
@@ -61,10 +57,10 @@ const isTotal = (v: Json): boolean =>
   (typeof v === "string" && /^\s*[+-]?\d+\s*$/.test(v));
 
 function findTotalPagesPath(body: Json, path: string[] = []): string[] | undefined {
-  if (!isObject(body)) return undefined;
+  if (!isMapping(body)) return undefined;
   for (const [key, value] of Object.entries(body)) {
     if (TOTAL_PAGES_KEYS.has(key.toLowerCase()) && isTotal(value)) return [...path, key];
-    if (isObject(value)) {
+    if (isMapping(value)) {
       const found = findTotalPagesPath(value, [...path, key]);
       if (found) return found;
     }
